@@ -1,0 +1,55 @@
+# Two commands matter: `make run` (the demo, embedded default) and `make test` (everything).
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-$(shell cksum requirements.txt | cut -d' ' -f1)
+PG_URL ?= postgres://postgres@127.0.0.1:5432/switchboard
+REDIS ?= redis://127.0.0.1:6379/0
+PROCESSES ?= 2
+PORT ?= 8000
+
+.PHONY: install run serve test lint services messages bench demo-env
+
+$(STAMP): requirements.txt
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -r requirements.txt
+	rm -f $(VENV)/.installed-*
+	touch $(STAMP)
+
+install: $(STAMP)
+
+# A random SECRET_KEY for this checkout, kept out of git.
+.env:
+	@echo "SECRET_KEY=$$($(PYTHON) -c 'import secrets; print(secrets.token_urlsafe(50))')" > .env
+	@echo "Wrote .env with a fresh SECRET_KEY"
+
+messages: install
+	$(BIN)/python manage.py compilemessages --ignore=.venv -v 0
+
+run: install .env messages
+	$(BIN)/python manage.py migrate --noinput -v 0
+	$(BIN)/python manage.py load_demo
+	$(BIN)/daphne -b 127.0.0.1 -p $(PORT) config.asgi:application
+
+services:
+	@bash scripts/ensure-services.sh
+
+# The scaled-out form: PROCESSES daphne processes on PostgreSQL + Redis, a Celery worker and beat.
+serve: install .env messages services
+	DATABASE_URL=$(PG_URL) REDIS_URL=$(REDIS) $(BIN)/python manage.py migrate --noinput -v 0
+	DATABASE_URL=$(PG_URL) REDIS_URL=$(REDIS) $(BIN)/python manage.py load_demo
+	DATABASE_URL=$(PG_URL) REDIS_URL=$(REDIS) PROCESSES=$(PROCESSES) PORT=$(PORT) bash scripts/serve.sh
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+test: install .env services messages lint
+	DATABASE_URL=$(PG_URL) REDIS_URL=$(REDIS) CHANNEL_LAYER_PREFIX=sbtest$$$$ CELERY_TASK_ALWAYS_EAGER=1 \
+	  DJANGO_ALLOW_ASYNC_UNSAFE=true $(BIN)/pytest
+	env -u DATABASE_URL -u REDIS_URL DJANGO_ALLOW_ASYNC_UNSAFE=true $(BIN)/pytest -m embedded \
+	  -o addopts="" -p no:cacheprovider -q
+
+bench: install services messages
+	DATABASE_URL=$(PG_URL) REDIS_URL=$(REDIS) $(BIN)/python -m bench

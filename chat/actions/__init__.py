@@ -1,0 +1,52 @@
+"""Every write in Switchboard. Views, consumers, connectors and tasks call these and nothing else.
+
+Each action validates its input (raising :class:`chat.errors.ChatError` before writing anything),
+changes the database in one transaction, and publishes its events after that transaction commits.
+"""
+
+from chat.actions.assignment import do_assign_waiting, publish_queue_positions
+from chat.actions.conversations import (
+    do_close,
+    do_edit_inbound,
+    do_mark_delivery,
+    do_operator_reply,
+    do_retry_delivery,
+    do_set_reason,
+    do_transfer,
+)
+from chat.actions.inbound import (
+    InboundAttachment,
+    InboundMessage,
+    ReceivedMessage,
+    do_open_conversation,
+    do_receive_inbound,
+    ensure_contact,
+)
+from chat.actions.operators import (
+    do_operator_connected,
+    do_operator_disconnected,
+    do_set_operator_status,
+    do_sweep_disconnected_operators,
+)
+
+__all__ = [
+    "InboundAttachment",
+    "InboundMessage",
+    "ReceivedMessage",
+    "do_assign_waiting",
+    "do_close",
+    "do_edit_inbound",
+    "do_mark_delivery",
+    "do_open_conversation",
+    "do_operator_connected",
+    "do_operator_disconnected",
+    "do_operator_reply",
+    "do_receive_inbound",
+    "do_retry_delivery",
+    "do_set_operator_status",
+    "do_set_reason",
+    "do_sweep_disconnected_operators",
+    "do_transfer",
+    "ensure_contact",
+    "publish_queue_positions",
+]

@@ -1,0 +1,55 @@
+"""Shared pieces of the actions: time, retries on lock conflicts, input checks."""
+
+from __future__ import annotations
+
+import functools
+import time
+from collections.abc import Callable
+from datetime import datetime
+from typing import ParamSpec, TypeVar
+
+from django.conf import settings
+from django.db import OperationalError
+from django.utils import timezone
+
+from chat.errors import InvalidInput
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+def now() -> datetime:
+    return timezone.now()
+
+
+def retry_on_conflict(func: Callable[P, R]) -> Callable[P, R]:
+    """Run again after a deadlock or serialization failure: PostgreSQL picked us as the victim."""
+
+    @functools.wraps(func)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        for attempt in range(5):
+            try:
+                return func(*args, **kwargs)
+            except OperationalError as exc:
+                text = str(exc).lower()
+                retryable = "deadlock" in text or "could not serialize" in text or "database is locked" in text
+                if not retryable or attempt == 4:
+                    raise
+                time.sleep(0.01 * (2**attempt))
+        raise AssertionError("unreachable")
+
+    return wrapper
+
+
+def check_text(text: str, *, allow_empty: bool = False) -> str:
+    """Validate message text from anyone. It is stored exactly as given, never trimmed or escaped."""
+    if not isinstance(text, str):
+        raise InvalidInput("Message text must be a string.")
+    if not allow_empty and not text.strip():
+        raise InvalidInput("The message is empty.")
+    limit = settings.SWITCHBOARD_MESSAGE_MAX_CHARS
+    if len(text) > limit:
+        raise InvalidInput(f"The message is longer than {limit} characters.")
+    if "\x00" in text:
+        raise InvalidInput("The message contains a NUL character.")
+    return text

@@ -1,0 +1,160 @@
+"""Queue and assignment: oldest queued conversation first, to the least-loaded eligible operator.
+
+The cap holds under any concurrency because an operator's slot is taken with one conditional
+UPDATE (``active_count < cap``) while the conversation row is locked; never read-then-write.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import F, Value
+from django.db.models.functions import Least
+
+from chat import events
+from chat.actions._common import now, retry_on_conflict
+from chat.models import (
+    Conversation,
+    ConversationState,
+    ConversationStep,
+    Operator,
+    OperatorStatus,
+    Queue,
+    StepKind,
+)
+from chat.payloads import conversation_payload
+from chat.selectors import operators_with_free_slots, queue_place, queue_places
+
+# Queued shoppers nearest the head get their new position pushed live; the rest ask when they look.
+POSITION_PUSH_LIMIT = 100
+
+
+@dataclass(frozen=True)
+class Assignment:
+    conversation_id: int
+    operator_id: int
+
+
+def take_slot(operator_id: int) -> bool:
+    """Atomically give an operator one more chat if they are online and below their cap."""
+    return bool(
+        Operator.objects.filter(
+            pk=operator_id,
+            status=OperatorStatus.ONLINE,
+            active_count__lt=Least(F("cap"), Value(settings.SWITCHBOARD_MAX_CHATS)),
+        ).update(active_count=F("active_count") + 1, last_assigned_at=now())
+    )
+
+
+def release_slot(operator_id: int) -> None:
+    Operator.objects.filter(pk=operator_id, active_count__gt=0).update(active_count=F("active_count") - 1)
+
+
+@retry_on_conflict
+def _assign_next() -> Assignment | None | bool:
+    """Assign one conversation. None: nothing assignable; False: lost a race, try again."""
+    with transaction.atomic():
+        free = operators_with_free_slots()
+        served_queues = Queue.objects.filter(skill__operators__in=free.values("pk")).values("pk")
+        conversation = (
+            Conversation.objects.select_for_update(skip_locked=True)
+            .filter(state=ConversationState.QUEUED, queue_id__in=served_queues)
+            .order_by("queued_at", "id")
+            .first()
+        )
+        if conversation is None:
+            return None
+        candidate = (
+            free.filter(skills__queues__id=conversation.queue_id)
+            .order_by("active_count", F("last_assigned_at").asc(nulls_first=True), "id")
+            .values_list("pk", flat=True)
+            .first()
+        )
+        if candidate is None or not take_slot(candidate):
+            return False
+        at = now()
+        Conversation.objects.filter(pk=conversation.pk).update(
+            state=ConversationState.ACTIVE,
+            operator_id=candidate,
+            assigned_at=F("assigned_at") if conversation.assigned_at else at,
+        )
+        ConversationStep.objects.create(
+            conversation=conversation, kind=StepKind.ASSIGNED, at=at, operator_id=candidate
+        )
+        _announce_assignment(conversation.pk)
+        return Assignment(conversation_id=conversation.pk, operator_id=candidate)
+
+
+def _announce_assignment(conversation_id: int) -> None:
+    conversation = Conversation.objects.select_related("contact", "queue", "operator").get(pk=conversation_id)
+    payload = conversation_payload(conversation)
+    events.emit("conversation.assigned", payload, audiences=[events.operator_group(conversation.operator_id)])
+    events.emit("queue.left", {"conversation_id": conversation_id}, audiences=[events.STAFF])
+    events.emit_to_conversation(
+        conversation_id,
+        "conversation.assigned",
+        {"operator_name": conversation.operator.display_name if conversation.operator else ""},
+    )
+
+
+def do_assign_waiting(*, limit: int | None = None) -> list[Assignment]:
+    """Fill every free slot from the queue, oldest first; called by every trigger after it commits."""
+    assigned: list[Assignment] = []
+    misses = 0
+    while limit is None or len(assigned) < limit:
+        result = _assign_next()
+        if result is None:
+            break
+        if result is False:
+            misses += 1
+            if misses > 20:
+                break
+            continue
+        assigned.append(result)
+    if assigned:
+        publish_queue_positions()
+    return assigned
+
+
+def publish_queue_positions() -> None:
+    """Tell the shoppers at the head of each queue their new position and estimated wait."""
+    with transaction.atomic():
+        for place in queue_places(limit=POSITION_PUSH_LIMIT):
+            events.emit_to_conversation(
+                place.conversation_id,
+                "queue.position",
+                {"position": place.position, "estimated_wait_seconds": place.estimated_wait_seconds},
+            )
+
+
+def enqueue(conversation: Conversation, *, queued_at_kept: bool = False) -> None:
+    """Put a conversation (locked by the caller) in its queue and tell the staff; assign after commit."""
+    at = now()
+    if not queued_at_kept or conversation.queued_at is None:
+        conversation.queued_at = at
+    conversation.state = ConversationState.QUEUED
+    conversation.operator = None
+    conversation.save(update_fields=["state", "operator", "queued_at"])
+    ConversationStep.objects.create(
+        conversation=conversation,
+        kind=StepKind.REQUEUED if queued_at_kept else StepKind.QUEUED,
+        at=at,
+        queue_id=conversation.queue_id,
+    )
+    conversation_with_refs = Conversation.objects.select_related("contact", "queue").get(pk=conversation.pk)
+    events.emit("queue.joined", conversation_payload(conversation_with_refs), audiences=[events.STAFF])
+    conversation_id = conversation.pk
+    transaction.on_commit(lambda: _after_enqueue(conversation_id))
+
+
+def _after_enqueue(conversation_id: int) -> None:
+    do_assign_waiting()
+    place = queue_place(conversation_id)
+    if place is not None:
+        events.emit_to_conversation(
+            conversation_id,
+            "queue.position",
+            {"position": place.position, "estimated_wait_seconds": place.estimated_wait_seconds},
+        )

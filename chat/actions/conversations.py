@@ -1,0 +1,329 @@
+"""What operators and shoppers do to a conversation once it exists: reply, note, transfer, close."""
+
+from __future__ import annotations
+
+from django.db import transaction
+from django.db.models import F
+
+from chat import events
+from chat.actions._common import check_text, now, retry_on_conflict
+from chat.actions.assignment import do_assign_waiting, enqueue, release_slot, take_slot
+from chat.errors import (
+    ConversationClosed,
+    Forbidden,
+    InvalidInput,
+    InvalidReason,
+    NotFound,
+    OperatorUnavailable,
+    WrongState,
+)
+from chat.models import (
+    AuthorKind,
+    Connector,
+    Conversation,
+    ConversationState,
+    ConversationStep,
+    DeliveryState,
+    Message,
+    Operator,
+    OperatorStatus,
+    Queue,
+    Reason,
+    StepKind,
+)
+from chat.outbound import needs_delivery, schedule_delivery
+from chat.payloads import conversation_payload, message_payload
+
+
+def _lock_conversation(conversation_id: int) -> Conversation:
+    try:
+        return Conversation.objects.select_for_update().get(pk=conversation_id)
+    except Conversation.DoesNotExist as exc:
+        raise NotFound("No such conversation.") from exc
+
+
+def _get_operator(operator_id: int) -> Operator:
+    try:
+        return Operator.objects.get(pk=operator_id)
+    except Operator.DoesNotExist as exc:
+        raise NotFound("No such operator.") from exc
+
+
+def publish_message(message: Message, conversation: Conversation) -> None:
+    """Tell the assigned operator (and, unless it is a note, the shopper's widget) after commit."""
+    message._known_attachments = False  # type: ignore[attr-defined]
+    publish_stored_message(message, conversation)
+
+
+def publish_stored_message(message: Message, conversation: Conversation, kind: str = "message.new") -> None:
+    audiences = [events.operator_group(conversation.operator_id)] if conversation.operator_id else [events.STAFF]
+    events.emit(kind, message_payload(message), audiences=audiences)
+    if not message.is_note:
+        events.emit_to_conversation(conversation.pk, kind, message_payload(message, for_shopper=True))
+
+
+def _initial_delivery_state(connector: str, is_note: bool) -> str:
+    if is_note:
+        return DeliveryState.NONE
+    return DeliveryState.PENDING if needs_delivery(connector) else DeliveryState.SENT
+
+
+@retry_on_conflict
+def do_operator_reply(*, conversation_id: int, operator_id: int, text: str, is_note: bool = False) -> Message:
+    """An operator writes in their active chat: a reply to the shopper, or a private note."""
+    check_text(text)
+    with transaction.atomic():
+        conversation = _lock_conversation(conversation_id)
+        operator = _get_operator(operator_id)
+        if conversation.state == ConversationState.CLOSED and not is_note:
+            raise ConversationClosed()
+        if conversation.operator_id != operator.pk and not (is_note and operator.is_manager):
+            raise Forbidden()
+        at = now()
+        message = Message.objects.create(
+            conversation=conversation,
+            connector=conversation.connector,
+            author_kind=AuthorKind.OPERATOR,
+            author=operator,
+            text=text,
+            is_note=is_note,
+            created_at=at,
+            delivery_state=_initial_delivery_state(conversation.connector, is_note),
+        )
+        if not is_note:
+            fields = ["last_operator_reply_at", "last_replied_operator"]
+            conversation.last_operator_reply_at = at
+            conversation.last_replied_operator = operator
+            if conversation.first_response_at is None and conversation.response_clock_at is not None:
+                conversation.first_response_at = at
+                fields.append("first_response_at")
+            conversation.save(update_fields=fields)
+            if message.delivery_state == DeliveryState.PENDING:
+                schedule_delivery(message.pk)
+        publish_message(message, conversation)
+        return message
+
+
+@retry_on_conflict
+def do_transfer(
+    *,
+    conversation_id: int,
+    actor_operator_id: int,
+    to_operator_id: int | None = None,
+    to_queue_id: int | None = None,
+) -> Conversation:
+    """Hand an active chat to another operator or back to a queue, keeping its history."""
+    if (to_operator_id is None) == (to_queue_id is None):
+        raise InvalidInput("Transfer to exactly one of: an operator or a queue.")
+    with transaction.atomic():
+        conversation = _lock_conversation(conversation_id)
+        actor = _get_operator(actor_operator_id)
+        if conversation.state == ConversationState.CLOSED:
+            raise ConversationClosed()
+        if conversation.state != ConversationState.ACTIVE:
+            raise WrongState("Only an active chat can be transferred.")
+        if conversation.operator_id != actor.pk and not actor.is_manager:
+            raise Forbidden()
+        source_id = conversation.operator_id
+        at = now()
+        if to_operator_id is not None:
+            target = _get_operator(to_operator_id)
+            if target.pk == source_id:
+                raise InvalidInput("The chat is already with this operator.")
+            queue = Queue.objects.get(pk=conversation.queue_id)
+            if not target.skills.filter(pk=queue.skill_id).exists():
+                raise OperatorUnavailable(f"{target.display_name} does not serve the {queue.name} queue.")
+            if target.status != OperatorStatus.ONLINE or not take_slot(target.pk):
+                raise OperatorUnavailable()
+            release_slot(source_id)
+            conversation.operator_id = target.pk
+            # A transfer restarts the first-response clock: the new operator owes a first reply.
+            conversation.response_clock_at = at
+            conversation.first_response_at = None
+            conversation.save(update_fields=["operator", "response_clock_at", "first_response_at"])
+            ConversationStep.objects.create(
+                conversation=conversation, kind=StepKind.TRANSFERRED, at=at, operator=target, actor=actor.user
+            )
+            conversation = Conversation.objects.select_related("contact", "queue", "operator").get(pk=conversation.pk)
+
+            events.emit(
+                "conversation.assigned", conversation_payload(conversation), audiences=[events.operator_group(target.pk)]
+            )
+            events.emit_to_conversation(
+                conversation.pk, "conversation.assigned", {"operator_name": target.display_name}
+            )
+        else:
+            try:
+                queue = Queue.objects.get(pk=to_queue_id)
+            except Queue.DoesNotExist as exc:
+                raise NotFound("No such queue.") from exc
+            release_slot(source_id)
+            conversation.queue = queue
+            conversation.response_clock_at = at
+            conversation.first_response_at = None
+            conversation.save(update_fields=["queue", "response_clock_at", "first_response_at"])
+            ConversationStep.objects.create(
+                conversation=conversation, kind=StepKind.TRANSFERRED, at=at, queue=queue, actor=actor.user
+            )
+            enqueue(conversation, queued_at_kept=True)
+        events.emit(
+            "conversation.removed",
+            {"conversation_id": conversation.pk, "why": "transferred"},
+            audiences=[events.operator_group(source_id)],
+        )
+        transaction.on_commit(do_assign_waiting)
+        return conversation
+
+
+def check_reason(reason_id: int | None) -> Reason:
+    if reason_id is None:
+        raise InvalidReason()
+    reason = Reason.objects.filter(pk=reason_id).first()
+    if reason is None:
+        raise InvalidReason("That contact reason is not in the list.")
+    if not reason.is_active:
+        raise InvalidReason("That contact reason is retired; choose one in use.")
+    return reason
+
+
+@retry_on_conflict
+def do_close(
+    *,
+    conversation_id: int,
+    operator_id: int | None = None,
+    reason_id: int | None = None,
+    by: str = "operator",
+) -> Conversation:
+    """Close a chat. An operator must give exactly one reason; a shopper or the system may not."""
+    if by not in ("operator", "shopper", "system"):
+        raise InvalidInput("Closed by operator, shopper or system.")
+    with transaction.atomic():
+        conversation = _lock_conversation(conversation_id)
+        if conversation.state == ConversationState.CLOSED:
+            raise ConversationClosed()
+        actor: Operator | None = None
+        reason: Reason | None = None
+        if by == "operator":
+            if operator_id is None:
+                raise InvalidInput("An operator closes the chat.")
+            actor = _get_operator(operator_id)
+            if conversation.operator_id != actor.pk and not actor.is_manager:
+                raise Forbidden()
+            reason = check_reason(reason_id)
+        elif reason_id is not None:
+            reason = check_reason(reason_id)
+        at = now()
+        previous_operator = conversation.operator_id
+        was_queued = conversation.state == ConversationState.QUEUED
+        if conversation.state == ConversationState.ACTIVE and previous_operator:
+            release_slot(previous_operator)
+        conversation.state = ConversationState.CLOSED
+        conversation.closed_at = at
+        conversation.closed_by = actor.user if actor else None
+        conversation.closed_by_kind = by
+        conversation.reason = reason
+        fields = ["state", "closed_at", "closed_by", "closed_by_kind", "reason"]
+        if was_queued:
+            # The shopper left before anyone took the chat.
+            conversation.abandoned_at = at
+            fields.append("abandoned_at")
+        conversation.save(update_fields=fields)
+        ConversationStep.objects.create(
+            conversation=conversation,
+            kind=StepKind.ABANDONED if was_queued else StepKind.CLOSED,
+            at=at,
+            operator_id=previous_operator,
+            actor=actor.user if actor else None,
+        )
+        payload = {"conversation_id": conversation.pk, "by": by, "reason_id": reason.pk if reason else None}
+        audiences = [events.STAFF]
+        if previous_operator:
+            audiences.append(events.operator_group(previous_operator))
+        events.emit("conversation.closed", payload, audiences=audiences)
+        events.emit_to_conversation(conversation.pk, "conversation.closed", {"by": by})
+        transaction.on_commit(do_assign_waiting)
+        return conversation
+
+
+def do_set_reason(*, conversation_id: int, operator_id: int, reason_id: int) -> Conversation:
+    """Tag a closed chat that has no reason yet (the shopper closed it)."""
+    with transaction.atomic():
+        conversation = _lock_conversation(conversation_id)
+        operator = _get_operator(operator_id)
+        if conversation.state != ConversationState.CLOSED:
+            raise WrongState("Close the chat to give its reason.")
+        if conversation.operator_id != operator.pk and not operator.is_manager:
+            raise Forbidden()
+        conversation.reason = check_reason(reason_id)
+        conversation.save(update_fields=["reason"])
+        return conversation
+
+
+def do_mark_delivery(
+    *, message_id: int, state: str, external_id: str = "", error: str = "", attempt: bool = False
+) -> Message:
+    """Record the outcome of sending an operator's message to the shopper's connector."""
+    if state not in (DeliveryState.PENDING, DeliveryState.SENT, DeliveryState.FAILED):
+        raise InvalidInput("Unknown delivery state.")
+    with transaction.atomic():
+        try:
+            message = Message.objects.select_for_update().select_related("conversation", "author").get(pk=message_id)
+        except Message.DoesNotExist as exc:
+            raise NotFound("No such message.") from exc
+        message.delivery_state = state
+        message.delivery_external_id = external_id or message.delivery_external_id
+        message.delivery_error = error[:500]
+        fields = ["delivery_state", "delivery_external_id", "delivery_error"]
+        if attempt:
+            Message.objects.filter(pk=message_id).update(delivery_attempts=F("delivery_attempts") + 1)
+        message.save(update_fields=fields)
+        conversation = message.conversation
+        audiences = [events.operator_group(conversation.operator_id)] if conversation.operator_id else [events.STAFF]
+        events.emit(
+            "message.delivery",
+            {
+                "id": message.pk,
+                "conversation_id": conversation.pk,
+                "delivery_state": state,
+                "delivery_error": message.delivery_error,
+            },
+            audiences=audiences,
+        )
+        return message
+
+
+def do_retry_delivery(*, message_id: int, operator_id: int) -> Message:
+    """An operator asks to send a failed message again."""
+    message = Message.objects.select_related("conversation").filter(pk=message_id).first()
+    if message is None:
+        raise NotFound("No such message.")
+    operator = _get_operator(operator_id)
+    if message.conversation.operator_id != operator.pk and not operator.is_manager:
+        raise Forbidden()
+    if message.delivery_state != DeliveryState.FAILED:
+        raise WrongState("Only a failed message can be sent again.")
+    with transaction.atomic():
+        message = do_mark_delivery(message_id=message_id, state=DeliveryState.PENDING)
+        schedule_delivery(message.pk)
+    return message
+
+
+def do_edit_inbound(*, connector: str, external_id: str, text: str) -> Message | None:
+    """The shopper edited a message on their connector: update the stored text, mark it edited."""
+    check_text(text, allow_empty=True)
+    if connector not in Connector.values:
+        raise InvalidInput("Unknown connector.")
+    with transaction.atomic():
+        message = (
+            Message.objects.select_for_update()
+            .select_related("conversation")
+            .filter(connector=connector, external_id=external_id)
+            .first()
+        )
+        if message is None:
+            return None
+        message.text = text
+        message.edited_at = now()
+        message.save(update_fields=["text", "edited_at"])
+        publish_stored_message(message, message.conversation, kind="message.edited")
+        return message

@@ -1,0 +1,252 @@
+"""Every connector ends here: one inbound type, one action, idempotent on (connector, external id)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.core.files.base import ContentFile
+from django.db import IntegrityError, transaction
+
+from chat import events
+from chat.actions._common import check_text, now, retry_on_conflict
+from chat.actions.assignment import enqueue
+from chat.actions.conversations import publish_stored_message
+from chat.errors import InvalidInput, NotFound
+from chat.models import (
+    Attachment,
+    AuthorKind,
+    Connector,
+    Contact,
+    Conversation,
+    ConversationState,
+    ConversationStep,
+    Identity,
+    Message,
+    Queue,
+    StepKind,
+)
+
+DEFAULT_QUEUE = "general"
+
+
+@dataclass(frozen=True)
+class InboundAttachment:
+    name: str
+    content: bytes
+    content_type: str = ""
+
+
+@dataclass(frozen=True)
+class InboundMessage:
+    """A shopper's message as every connector maps it, whatever the payload looked like."""
+
+    connector: str
+    sender_id: str
+    text: str
+    external_id: str | None = None
+    sender_name: str = ""
+    language: str = ""
+    identity_details: Mapping[str, Any] = field(default_factory=dict)
+    attachments: Sequence[InboundAttachment] = ()
+    # The queue to open a new conversation in ("stylist" for a consultation); default general.
+    queue_slug: str | None = None
+    # Open a new conversation even if one is in progress (e.g. a consultation button).
+    new_conversation: bool = False
+
+
+@dataclass(frozen=True)
+class ReceivedMessage:
+    message: Message
+    conversation: Conversation
+    duplicate: bool
+    new_conversation: bool
+
+
+def check_inbound(inbound: InboundMessage) -> None:
+    if inbound.connector not in Connector.values:
+        raise InvalidInput(f"Unknown connector {inbound.connector!r}.")
+    if not inbound.sender_id:
+        raise InvalidInput("The sender is missing.")
+    check_text(inbound.text, allow_empty=bool(inbound.attachments))
+    if not inbound.text and not inbound.attachments:
+        raise InvalidInput("The message is empty.")
+
+
+def do_receive_inbound(inbound: InboundMessage) -> ReceivedMessage:
+    """Store a shopper's message in their open conversation (or a new, queued one) and announce it.
+
+    A repeat of an already stored external id returns the stored message and changes nothing, so
+    webhook retries, long-poll replays and widget resends are all absorbed here.
+    """
+    check_inbound(inbound)
+    if inbound.external_id:
+        existing = _existing(inbound)
+        if existing is not None:
+            return existing
+    try:
+        return _receive(inbound)
+    except IntegrityError:
+        # A concurrent delivery of the same external id won the race: return what it stored.
+        existing = _existing(inbound) if inbound.external_id else None
+        if existing is None:
+            raise
+        return existing
+
+
+def _existing(inbound: InboundMessage) -> ReceivedMessage | None:
+    message = (
+        Message.objects.select_related("conversation")
+        .filter(connector=inbound.connector, external_id=inbound.external_id)
+        .first()
+    )
+    if message is None:
+        return None
+    return ReceivedMessage(
+        message=message, conversation=message.conversation, duplicate=True, new_conversation=False
+    )
+
+
+def ensure_contact(
+    *, connector: str, sender_id: str, name: str = "", language: str = "", details: Mapping[str, Any] | None = None
+) -> Contact:
+    """The contact behind a connector identity, created on first contact (race-safe)."""
+    identity = Identity.objects.select_related("contact").filter(connector=connector, external_id=sender_id).first()
+    if identity is None:
+        try:
+            with transaction.atomic():
+                contact = Contact.objects.create(name=name, language=language)
+                identity = Identity.objects.create(
+                    contact=contact,
+                    connector=connector,
+                    external_id=sender_id,
+                    display_name=name,
+                    details=dict(details or {}),
+                )
+        except IntegrityError:
+            identity = Identity.objects.select_related("contact").get(connector=connector, external_id=sender_id)
+    contact = identity.contact
+    while contact.merged_into_id:
+        contact = Contact.objects.get(pk=contact.merged_into_id)
+    updates = {}
+    if name and not contact.name:
+        updates["name"] = name
+    if language and not contact.language:
+        updates["language"] = language
+    if updates:
+        Contact.objects.filter(pk=contact.pk).update(**updates)
+        for key, value in updates.items():
+            setattr(contact, key, value)
+    if details and identity.details != {**identity.details, **details}:
+        Identity.objects.filter(pk=identity.pk).update(details={**identity.details, **details})
+    return contact
+
+
+def _queue(slug: str | None) -> Queue:
+    try:
+        return Queue.objects.get(slug=slug or DEFAULT_QUEUE)
+    except Queue.DoesNotExist as exc:
+        raise NotFound(f"No queue {slug or DEFAULT_QUEUE!r}.") from exc
+
+
+def open_conversation(
+    *, contact: Contact, connector: str, queue_slug: str | None, language: str = "", force_new: bool = False
+) -> tuple[Conversation, bool]:
+    """The contact's open conversation on this connector, or a new queued one (locked either way).
+
+    A shopper who writes after a close starts a new conversation linked to the last one, so its
+    wait, rating and reason are counted on their own; the operator sees the earlier chat beside it.
+    """
+    Contact.objects.select_for_update().filter(pk=contact.pk).first()  # serialise per shopper
+    open_chats = Conversation.objects.select_for_update().filter(
+        contact=contact, connector=connector, state__in=[ConversationState.QUEUED, ConversationState.ACTIVE]
+    )
+    current = None if force_new else open_chats.order_by("-id").first()
+    if current is not None:
+        return current, False
+    queue = _queue(queue_slug)
+    previous = Conversation.objects.filter(contact=contact).order_by("-id").values_list("pk", flat=True).first()
+    at = now()
+    conversation = Conversation.objects.create(
+        connector=connector,
+        contact=contact,
+        queue=queue,
+        state=ConversationState.QUEUED,
+        language=language or contact.language,
+        created_at=at,
+        previous_id=previous,
+    )
+    ConversationStep.objects.create(conversation=conversation, kind=StepKind.CREATED, at=at, queue=queue)
+    enqueue(conversation)
+    return conversation, True
+
+
+@retry_on_conflict
+def _receive(inbound: InboundMessage) -> ReceivedMessage:
+    contact = ensure_contact(
+        connector=inbound.connector,
+        sender_id=inbound.sender_id,
+        name=inbound.sender_name,
+        language=inbound.language,
+        details=inbound.identity_details,
+    )
+    with transaction.atomic():
+        conversation, is_new = open_conversation(
+            contact=contact,
+            connector=inbound.connector,
+            queue_slug=inbound.queue_slug,
+            language=inbound.language,
+            force_new=inbound.new_conversation,
+        )
+        at = now()
+        message = Message.objects.create(
+            conversation=conversation,
+            connector=inbound.connector,
+            author_kind=AuthorKind.SHOPPER,
+            text=inbound.text,
+            external_id=inbound.external_id or None,
+            created_at=at,
+        )
+        for item in inbound.attachments:
+            Attachment.objects.create(
+                message=message,
+                file=ContentFile(item.content, name=item.name),
+                name=item.name[:200],
+                content_type=item.content_type,
+                size=len(item.content),
+            )
+        fields = ["last_shopper_message_at"]
+        conversation.last_shopper_message_at = at
+        if conversation.first_shopper_message_at is None:
+            conversation.first_shopper_message_at = at
+            fields.append("first_shopper_message_at")
+        if conversation.response_clock_at is None:
+            conversation.response_clock_at = at
+            fields.append("response_clock_at")
+        conversation.save(update_fields=fields)
+        if not inbound.attachments:
+            message._known_attachments = False  # type: ignore[attr-defined]
+        publish_stored_message(message, conversation)
+        return ReceivedMessage(message=message, conversation=conversation, duplicate=False, new_conversation=is_new)
+
+
+def do_open_conversation(
+    *, connector: str, sender_id: str, queue_slug: str | None = None, name: str = "", language: str = "",
+    force_new: bool = False, is_offline: bool = False,
+) -> Conversation:
+    """Open (or return the open) conversation before the shopper's first message: consultations,
+    offline forms and a widget that wants its queue position from the start."""
+    if connector not in Connector.values:
+        raise InvalidInput(f"Unknown connector {connector!r}.")
+    contact = ensure_contact(connector=connector, sender_id=sender_id, name=name, language=language)
+    with transaction.atomic():
+        conversation, is_new = open_conversation(
+            contact=contact, connector=connector, queue_slug=queue_slug, language=language, force_new=force_new
+        )
+        if is_new and is_offline:
+            conversation.is_offline = True
+            conversation.save(update_fields=["is_offline"])
+        if is_new:
+            events.emit_to_conversation(conversation.pk, "conversation.opened", {"conversation_id": conversation.pk})
+        return conversation

@@ -1,0 +1,87 @@
+"""Django admin for the lists a manager keeps: operators, queues, skills, reasons, canned replies."""
+
+from __future__ import annotations
+
+from django import forms
+from django.conf import settings
+from django.contrib import admin
+from django.utils.translation import gettext_lazy as _
+
+from chat.models import CannedReply, Contact, Conversation, Identity, Operator, Queue, Reason, Skill
+
+
+class OperatorForm(forms.ModelForm):
+    class Meta:
+        model = Operator
+        fields = ["user", "display_name", "cap", "skills", "is_manager", "language"]
+
+    def clean_cap(self) -> int:
+        cap = self.cleaned_data["cap"]
+        if cap > settings.SWITCHBOARD_MAX_CHATS:
+            raise forms.ValidationError(
+                _("At most %(max)d chats at once: a limit may be lowered, never raised.")
+                % {"max": settings.SWITCHBOARD_MAX_CHATS}
+            )
+        return cap
+
+
+@admin.register(Operator)
+class OperatorAdmin(admin.ModelAdmin):
+    form = OperatorForm
+    list_display = ["display_name", "status", "active_count", "cap", "is_manager"]
+    list_filter = ["status", "skills", "is_manager"]
+    readonly_fields = ["status", "active_count"]
+    filter_horizontal = ["skills"]
+
+
+@admin.register(Queue)
+class QueueAdmin(admin.ModelAdmin):
+    list_display = ["name", "slug", "skill"]
+
+
+@admin.register(Skill)
+class SkillAdmin(admin.ModelAdmin):
+    list_display = ["name", "slug"]
+
+
+@admin.register(Reason)
+class ReasonAdmin(admin.ModelAdmin):
+    list_display = ["name_en", "name_ru", "category", "is_active", "position"]
+    list_editable = ["is_active", "position"]
+    list_filter = ["category", "is_active"]
+
+
+@admin.register(CannedReply)
+class CannedReplyAdmin(admin.ModelAdmin):
+    list_display = ["shortcut", "language", "text"]
+    search_fields = ["shortcut", "text"]
+
+
+class IdentityInline(admin.TabularInline):
+    model = Identity
+    extra = 0
+    readonly_fields = ["connector", "external_id", "display_name"]
+
+
+@admin.register(Contact)
+class ContactAdmin(admin.ModelAdmin):
+    list_display = ["__str__", "email", "phone", "customer_id", "created_at"]
+    search_fields = ["name", "email", "phone", "customer_id"]
+    inlines = [IdentityInline]
+
+
+@admin.register(Conversation)
+class ConversationAdmin(admin.ModelAdmin):
+    """Read-only: conversations change only through the workspace and its actions."""
+
+    list_display = ["id", "connector", "state", "queue", "operator", "created_at", "closed_at"]
+    list_filter = ["state", "connector", "queue"]
+
+    def has_add_permission(self, request: object) -> bool:
+        return False
+
+    def has_change_permission(self, request: object, obj: object = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: object, obj: object = None) -> bool:
+        return False

@@ -1,0 +1,58 @@
+"""The one error type of the chat actions: a stable code for clients and a message for people."""
+
+from __future__ import annotations
+
+from django.utils.translation import gettext_lazy as _
+
+
+class ChatError(Exception):
+    """A refused action. Nothing was written when this is raised."""
+
+    code = "chat_error"
+    status = 400
+
+    def __init__(self, message: str | None = None) -> None:
+        self.message = str(message or self.default_message)
+        super().__init__(self.message)
+
+    default_message = _("The action was refused.")
+
+
+class NotFound(ChatError):
+    code = "not_found"
+    status = 404
+    default_message = _("Not found.")
+
+
+class InvalidInput(ChatError):
+    code = "invalid_input"
+    default_message = _("The input is not valid.")
+
+
+class ConversationClosed(ChatError):
+    code = "conversation_closed"
+    status = 409
+    default_message = _("The conversation is already closed.")
+
+
+class WrongState(ChatError):
+    code = "wrong_state"
+    status = 409
+    default_message = _("The conversation is not in a state that allows this.")
+
+
+class OperatorUnavailable(ChatError):
+    code = "operator_unavailable"
+    status = 409
+    default_message = _("The operator is offline, away or already at their chat limit.")
+
+
+class InvalidReason(ChatError):
+    code = "invalid_reason"
+    default_message = _("Choose a contact reason from the list.")
+
+
+class Forbidden(ChatError):
+    code = "forbidden"
+    status = 403
+    default_message = _("This is not your conversation.")

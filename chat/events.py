@@ -1,0 +1,59 @@
+"""Live events, published only after the transaction that caused them commits.
+
+Two streams: the widget follows ``conversation.<id>`` (messages are its record, so nothing is stored
+for it here); the workspace follows ``operator.<id>``, ``staff`` and ``managers``, whose events are
+stored in :class:`chat.models.Event` so a reconnecting client replays what it missed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from asgiref.sync import async_to_sync
+from channels.layers import get_channel_layer
+from django.db import transaction
+
+from chat.models import Event
+
+STAFF = "staff"
+MANAGERS = "managers"
+
+
+def conversation_group(conversation_id: int) -> str:
+    return f"conversation.{conversation_id}"
+
+
+def operator_group(operator_id: int) -> str:
+    return f"operator.{operator_id}"
+
+
+def _send(groups_and_messages: list[tuple[str, dict[str, Any]]]) -> None:
+    layer = get_channel_layer()
+    if layer is None:
+        return
+    send = async_to_sync(layer.group_send)
+    for group, message in groups_and_messages:
+        send(group, message)
+
+
+def emit(kind: str, payload: Mapping[str, Any], *, audiences: Iterable[str]) -> None:
+    """Store the event for each workspace audience and broadcast it after commit."""
+    rows = Event.objects.bulk_create(
+        [Event(audience=audience, kind=kind, payload=dict(payload)) for audience in dict.fromkeys(audiences)]
+    )
+    batch = [
+        (row.audience, {"type": "event", "id": row.pk, "kind": kind, "payload": row.payload}) for row in rows
+    ]
+    transaction.on_commit(lambda: _send(batch))
+
+
+def emit_ephemeral(kind: str, payload: Mapping[str, Any], *, groups: Iterable[str]) -> None:
+    """Broadcast something that needs no replay (typing, queue position) after commit."""
+    batch = [(group, {"type": "event", "id": None, "kind": kind, "payload": dict(payload)}) for group in groups]
+    transaction.on_commit(lambda: _send(batch))
+
+
+def emit_to_conversation(conversation_id: int, kind: str, payload: Mapping[str, Any]) -> None:
+    """Broadcast to the shopper's widget for this conversation after commit."""
+    emit_ephemeral(kind, payload, groups=[conversation_group(conversation_id)])

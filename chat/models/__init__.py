@@ -1,0 +1,39 @@
+"""Domain models, one module per area. Only ``chat.actions`` writes them."""
+
+from chat.models.contacts import Connector, Contact, Identity
+from chat.models.conversations import (
+    Attachment,
+    AuthorKind,
+    CannedReply,
+    Conversation,
+    ConversationState,
+    ConversationStep,
+    DeliveryState,
+    Message,
+    Reason,
+    StepKind,
+)
+from chat.models.events import Event
+from chat.models.operators import Operator, OperatorStatus, OperatorStatusChange, Queue, Skill
+
+__all__ = [
+    "Attachment",
+    "AuthorKind",
+    "CannedReply",
+    "Connector",
+    "Contact",
+    "Conversation",
+    "ConversationState",
+    "ConversationStep",
+    "DeliveryState",
+    "Event",
+    "Identity",
+    "Message",
+    "Operator",
+    "OperatorStatus",
+    "OperatorStatusChange",
+    "Queue",
+    "Reason",
+    "Skill",
+    "StepKind",
+]

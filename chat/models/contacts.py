@@ -1,0 +1,58 @@
+"""Shoppers and the identities they write from."""
+
+from __future__ import annotations
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class Connector(models.TextChoices):
+    """Where a shopper writes from. ("Channel" is kept for Django Channels.)"""
+
+    WIDGET = "widget", _("Site chat")
+    TELEGRAM = "telegram", _("Telegram")
+    VK = "vk", _("VK")
+
+
+class Contact(models.Model):
+    """A shopper, however many connectors they write from."""
+
+    name = models.CharField(_("name"), max_length=200, blank=True)
+    email = models.EmailField(_("email"), blank=True)
+    phone = models.CharField(_("phone"), max_length=40, blank=True)
+    language = models.CharField(_("language"), max_length=8, blank=True)
+    # The shop's own customer id, when the shop passed a signed one (widget) or merged contacts.
+    customer_id = models.CharField(_("shop customer id"), max_length=100, blank=True, db_index=True)
+    merged_into = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="merged_contacts"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("contact")
+        verbose_name_plural = _("contacts")
+
+    def __str__(self) -> str:
+        return self.name or self.email or self.phone or f"#{self.pk}"
+
+
+class Identity(models.Model):
+    """One way to reach a contact: a widget visitor id, a Telegram user id or a VK user id."""
+
+    contact = models.ForeignKey(Contact, on_delete=models.CASCADE, related_name="identities")
+    connector = models.CharField(max_length=16, choices=Connector.choices)
+    external_id = models.CharField(max_length=128)
+    display_name = models.CharField(max_length=200, blank=True)
+    # Per-connector details (Telegram chat id, VK peer id, username), as the connector sends them.
+    details = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("identity")
+        verbose_name_plural = _("identities")
+        constraints = [
+            models.UniqueConstraint(fields=["connector", "external_id"], name="identity_unique_per_connector")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.connector}:{self.external_id}"

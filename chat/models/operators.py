@@ -1,0 +1,92 @@
+"""Operators, their skills and status history, and the queues that need those skills."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+def default_cap() -> int:
+    return settings.SWITCHBOARD_MAX_CHATS
+
+
+class Skill(models.Model):
+    slug = models.SlugField(unique=True)
+    name = models.CharField(max_length=100)
+
+    class Meta:
+        verbose_name = _("skill")
+        verbose_name_plural = _("skills")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Queue(models.Model):
+    """Where conversations wait; served only by operators who have the queue's skill."""
+
+    slug = models.SlugField(unique=True)
+    name = models.CharField(_("name"), max_length=100)
+    skill = models.ForeignKey(Skill, on_delete=models.PROTECT, related_name="queues")
+
+    class Meta:
+        verbose_name = _("queue")
+        verbose_name_plural = _("queues")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class OperatorStatus(models.TextChoices):
+    ONLINE = "online", _("Online")
+    AWAY = "away", _("Away")
+    OFFLINE = "offline", _("Offline")
+
+
+class Operator(models.Model):
+    """A person who answers chats. ``active_count`` is kept by the assignment actions only.
+
+    The count lives on the row so that the cap can be enforced by one conditional UPDATE, which
+    holds under any concurrency across processes, instead of a count-then-write race.
+    """
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="operator")
+    display_name = models.CharField(_("display name"), max_length=100)
+    status = models.CharField(max_length=8, choices=OperatorStatus.choices, default=OperatorStatus.OFFLINE)
+    status_changed_at = models.DateTimeField(null=True, blank=True)
+    cap = models.PositiveSmallIntegerField(
+        _("chat limit"), default=default_cap, help_text=_("At most the site-wide limit; lower it, never raise it.")
+    )
+    skills = models.ManyToManyField(Skill, blank=True, related_name="operators")
+    is_manager = models.BooleanField(_("manager"), default=False)
+    language = models.CharField(max_length=8, default="en")
+    active_count = models.PositiveSmallIntegerField(default=0, editable=False)
+    # Tie-break for assignment: the operator idle longest goes first.
+    last_assigned_at = models.DateTimeField(null=True, blank=True, editable=False)
+    connections = models.PositiveIntegerField(default=0, editable=False)
+    disconnected_at = models.DateTimeField(null=True, blank=True, editable=False)
+
+    class Meta:
+        verbose_name = _("operator")
+        verbose_name_plural = _("operators")
+        indexes = [models.Index(fields=["status", "active_count"], name="operator_eligible_idx")]
+        constraints = [models.CheckConstraint(condition=models.Q(cap__gte=1), name="operator_cap_positive")]
+
+    def __str__(self) -> str:
+        return self.display_name
+
+    @property
+    def effective_cap(self) -> int:
+        return min(self.cap, settings.SWITCHBOARD_MAX_CHATS)
+
+
+class OperatorStatusChange(models.Model):
+    """Status history: occupancy and concurrency are computed from it."""
+
+    operator = models.ForeignKey(Operator, on_delete=models.CASCADE, related_name="status_changes")
+    status = models.CharField(max_length=8, choices=OperatorStatus.choices)
+    at = models.DateTimeField(db_index=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["operator", "at"], name="status_change_op_at_idx")]

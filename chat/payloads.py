@@ -1,0 +1,63 @@
+"""Plain-dict shapes of models as clients see them (widget, workspace, JSON API, events)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from chat.models import Conversation, Message
+
+
+def message_payload(message: Message, *, for_shopper: bool = False) -> dict[str, Any]:
+    """A message as JSON. Text is sent raw: clients render it as text, never as HTML."""
+    data: dict[str, Any] = {
+        "id": message.pk,
+        "conversation_id": message.conversation_id,
+        "author_kind": message.author_kind,
+        "author_name": message.author.display_name if message.author_id and message.author else "",
+        "text": message.text,
+        "created_at": message.created_at.isoformat(),
+        "edited": message.edited_at is not None,
+        "attachments": [
+            {"id": a.pk, "name": a.name, "content_type": a.content_type, "size": a.size, "url": a.file.url}
+            for a in message.attachments.all()
+        ]
+        if message.pk and _has_attachments(message)
+        else [],
+    }
+    if not for_shopper:
+        data.update(
+            is_note=message.is_note,
+            delivery_state=message.delivery_state,
+            delivery_error=message.delivery_error,
+        )
+    return data
+
+
+def _has_attachments(message: Message) -> bool:
+    cache = getattr(message, "_prefetched_objects_cache", {})
+    if "attachments" in cache:
+        return bool(cache["attachments"])
+    return getattr(message, "_known_attachments", True)
+
+
+def conversation_payload(conversation: Conversation) -> dict[str, Any]:
+    """A conversation's header as the workspace shows it."""
+    contact = conversation.contact
+    return {
+        "id": conversation.pk,
+        "connector": conversation.connector,
+        "state": conversation.state,
+        "queue": {"id": conversation.queue_id, "slug": conversation.queue.slug, "name": conversation.queue.name},
+        "operator": (
+            {"id": conversation.operator_id, "name": conversation.operator.display_name}
+            if conversation.operator_id and conversation.operator
+            else None
+        ),
+        "contact": {"id": contact.pk, "name": contact.name, "language": contact.language},
+        "is_offline": conversation.is_offline,
+        "created_at": conversation.created_at.isoformat(),
+        "queued_at": conversation.queued_at.isoformat() if conversation.queued_at else None,
+        "assigned_at": conversation.assigned_at.isoformat() if conversation.assigned_at else None,
+        "closed_at": conversation.closed_at.isoformat() if conversation.closed_at else None,
+        "reason_id": conversation.reason_id,
+    }

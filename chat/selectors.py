@@ -1,0 +1,115 @@
+"""Reads: queue positions, estimated waits, what an operator may see. No writes here."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.db.models import Avg, DurationField, ExpressionWrapper, F, Q, QuerySet, Sum, Value, Window
+from django.db.models.functions import Least, RowNumber
+
+from chat.errors import Forbidden, NotFound
+from chat.models import Conversation, ConversationState, Operator, OperatorStatus
+
+
+def operators_with_free_slots() -> QuerySet[Operator]:
+    """Online operators below their cap (the site-wide cap wins over a higher personal one)."""
+    return Operator.objects.filter(
+        status=OperatorStatus.ONLINE,
+        active_count__lt=Least(F("cap"), Value(settings.SWITCHBOARD_MAX_CHATS)),
+    )
+
+
+@dataclass(frozen=True)
+class QueuePlace:
+    conversation_id: int
+    queue_id: int
+    position: int
+    estimated_wait_seconds: int | None
+
+
+def average_handle_seconds(queue_id: int) -> float:
+    """Mean assigned -> closed time of the queue's most recent chats (the EWT's handle time)."""
+    recent = (
+        Conversation.objects.filter(queue_id=queue_id, state=ConversationState.CLOSED, assigned_at__isnull=False)
+        .order_by("-closed_at")
+        .values("pk")[: settings.SWITCHBOARD_EWT_SAMPLE]
+    )
+    handle = ExpressionWrapper(F("closed_at") - F("assigned_at"), output_field=DurationField())
+    mean = Conversation.objects.filter(pk__in=recent).aggregate(mean=Avg(handle))["mean"]
+    return mean.total_seconds() if mean else float(settings.SWITCHBOARD_DEFAULT_HANDLE_SECONDS)
+
+
+def online_capacity(queue_id: int) -> int:
+    """Chat slots of online operators who serve this queue: how many chats end per handle time."""
+    total = (
+        Operator.objects.filter(status=OperatorStatus.ONLINE, skills__queues__id=queue_id)
+        .annotate(slots=Least(F("cap"), Value(settings.SWITCHBOARD_MAX_CHATS)))
+        .aggregate(total=Sum("slots"))["total"]
+    )
+    return int(total or 0)
+
+
+def estimated_wait_seconds(*, position: int, capacity: int, handle_seconds: float) -> int | None:
+    """Comm100's EWT = (floor((N - 1) / X) + 1) x AHT, with X the online slots (None: nobody online)."""
+    if capacity <= 0:
+        return None
+    return int(((position - 1) // capacity + 1) * handle_seconds)
+
+
+def _place(pk: int, queue_id: int, position: int, cache: dict[int, tuple[int, float]]) -> QueuePlace:
+    if queue_id not in cache:
+        cache[queue_id] = (online_capacity(queue_id), average_handle_seconds(queue_id))
+    capacity, handle = cache[queue_id]
+    wait = estimated_wait_seconds(position=position, capacity=capacity, handle_seconds=handle)
+    return QueuePlace(conversation_id=pk, queue_id=queue_id, position=position, estimated_wait_seconds=wait)
+
+
+def queue_places(*, limit: int) -> list[QueuePlace]:
+    """The first ``limit`` queued conversations of every queue with position (1 = next) and wait."""
+    ranked = (
+        Conversation.objects.filter(state=ConversationState.QUEUED)
+        .annotate(position=Window(RowNumber(), partition_by=[F("queue_id")], order_by=[F("queued_at"), F("id")]))
+        .filter(position__lte=limit)
+        .values_list("pk", "queue_id", "position")
+    )
+    cache: dict[int, tuple[int, float]] = {}
+    return [_place(pk, queue_id, position, cache) for pk, queue_id, position in ranked]
+
+
+def queue_place(conversation_id: int) -> QueuePlace | None:
+    """One queued conversation's position and estimated wait; None once it left the queue."""
+    row = (
+        Conversation.objects.filter(pk=conversation_id, state=ConversationState.QUEUED)
+        .values("queue_id", "queued_at")
+        .first()
+    )
+    if row is None:
+        return None
+    ahead = (
+        Conversation.objects.filter(state=ConversationState.QUEUED, queue_id=row["queue_id"])
+        .filter(Q(queued_at__lt=row["queued_at"]) | Q(queued_at=row["queued_at"], pk__lt=conversation_id))
+        .count()
+    )
+    return _place(conversation_id, row["queue_id"], ahead + 1, {})
+
+
+def operator_for_user(user: object) -> Operator:
+    """The operator behind a logged-in user, or NotFound."""
+    try:
+        return Operator.objects.get(user=user)
+    except Operator.DoesNotExist as exc:
+        raise NotFound("This account is not an operator.") from exc
+
+
+def access_conversation_for_operator(*, conversation_id: int, operator: Operator) -> Conversation:
+    """Fetch a conversation an operator may act on: their own active chat, or any chat for a manager."""
+    try:
+        conversation = Conversation.objects.select_related("contact", "queue", "operator").get(pk=conversation_id)
+    except Conversation.DoesNotExist as exc:
+        raise NotFound("No such conversation.") from exc
+    if operator.is_manager or conversation.operator_id == operator.pk:
+        return conversation
+    if conversation.state == ConversationState.QUEUED:
+        return conversation
+    raise Forbidden()

@@ -1,0 +1,34 @@
+"""Periodic work, as thin wrappers over the chat actions."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from celery import shared_task
+from django.conf import settings
+from django.utils import timezone
+
+from chat.actions import do_assign_waiting, do_sweep_disconnected_operators, publish_queue_positions
+from chat.models import Event
+
+
+@shared_task
+def sweep_disconnected_operators() -> list[int]:
+    """Operators whose every workspace tab is gone past the grace period go offline."""
+    return do_sweep_disconnected_operators()
+
+
+@shared_task
+def assign_waiting() -> int:
+    """A safety net only: every trigger already assigns in its own request."""
+    assigned = do_assign_waiting()
+    publish_queue_positions()
+    return len(assigned)
+
+
+@shared_task
+def prune_events() -> int:
+    """Live events are for resuming clients; old ones are of no use to anybody."""
+    cutoff = timezone.now() - timedelta(hours=settings.SWITCHBOARD_EVENT_RETENTION_HOURS)
+    deleted, _ = Event.objects.filter(created_at__lt=cutoff).delete()
+    return deleted

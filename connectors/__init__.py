@@ -1,0 +1,1 @@
+"""Connectors: the site widget, Telegram and VK. Each maps its payloads to ``InboundMessage``."""

@@ -1,0 +1,48 @@
+"""Shared fixtures. Data is set up through the real chat actions, on the real database."""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Callable
+
+import pytest
+
+from chat.actions import InboundMessage, ReceivedMessage, do_receive_inbound
+from chat.actions.setup import do_create_operator, do_ensure_queue, do_ensure_reason
+from chat.models import Operator, Queue, Reason
+
+_counter = itertools.count(1)
+
+
+@pytest.fixture
+def queues(db: None) -> dict[str, Queue]:
+    return {
+        "general": do_ensure_queue(slug="general", name="General", skill_slug="general", skill_name="General"),
+        "stylist": do_ensure_queue(
+            slug="stylist", name="Stylist consultation", skill_slug="stylist", skill_name="Stylist"
+        ),
+    }
+
+
+@pytest.fixture
+def reason(db: None) -> Reason:
+    return do_ensure_reason(slug="order-where", category="Order", name_en="Order: where is it", name_ru="Заказ: где он")
+
+
+@pytest.fixture
+def make_operator(queues: dict[str, Queue]) -> Callable[..., Operator]:
+    def make(name: str | None = None, **kwargs: object) -> Operator:
+        n = next(_counter)
+        name = name or f"op{n}"
+        return do_create_operator(username=f"{name}-{n}", password="pw-123456", display_name=name, **kwargs)  # type: ignore[arg-type]
+
+    return make
+
+
+@pytest.fixture
+def shopper_writes(queues: dict[str, Queue]) -> Callable[..., ReceivedMessage]:
+    def write(sender: str, text: str = "hello", **kwargs: object) -> ReceivedMessage:
+        kwargs.setdefault("connector", "widget")
+        return do_receive_inbound(InboundMessage(sender_id=sender, text=text, **kwargs))  # type: ignore[arg-type]
+
+    return write

@@ -1,0 +1,1 @@
+"""The operator workspace, manager dashboards and the JSON API."""

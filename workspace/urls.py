@@ -1,0 +1,13 @@
+"""Workspace pages, the demo shop and the JSON API."""
+
+from django.contrib.auth import views as auth_views
+from django.urls import URLPattern, URLResolver, path
+
+from workspace import views
+
+urlpatterns: list[URLPattern | URLResolver] = [
+    path("", views.demo_shop, name="demo-shop"),
+    path("workspace/login/", auth_views.LoginView.as_view(template_name="workspace/login.html"), name="login"),
+    path("workspace/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("workspace/", views.workspace_home, name="workspace"),
+]
