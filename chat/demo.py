@@ -71,9 +71,22 @@ def _demo_conversations(operator_id: int) -> None:
 
     do_set_operator_status(operator_id=operator_id, status="online")
     chats = [
-        ("demo-visitor-1", "Olga", "ru", "Здравствуйте! Где мой заказ 10234?", "Добрый день! Он уже у курьера.", "order-where"),
-        ("demo-visitor-2", "James", "en", "Can I return a jacket that is too small?", "Of course: returns are free.",
-         "return-wrong-size"),
+        (
+            "demo-visitor-1",
+            "Olga",
+            "ru",
+            "Здравствуйте! Где мой заказ 10234?",
+            "Добрый день! Он уже у курьера.",
+            "order-where",
+        ),
+        (
+            "demo-visitor-2",
+            "James",
+            "en",
+            "Can I return a jacket that is too small?",
+            "Of course: returns are free.",
+            "return-wrong-size",
+        ),
     ]
     for sender, name, language, question, answer, reason in chats:
         received = do_receive_inbound(

@@ -42,9 +42,7 @@ def emit(kind: str, payload: Mapping[str, Any], *, audiences: Iterable[str]) -> 
     rows = Event.objects.bulk_create(
         [Event(audience=audience, kind=kind, payload=dict(payload)) for audience in dict.fromkeys(audiences)]
     )
-    batch = [
-        (row.audience, {"type": "event", "id": row.pk, "kind": kind, "payload": row.payload}) for row in rows
-    ]
+    batch = [(row.audience, {"type": "event", "id": row.pk, "kind": kind, "payload": row.payload}) for row in rows]
     transaction.on_commit(lambda: _send(batch))
 
 

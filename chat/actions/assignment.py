@@ -53,7 +53,7 @@ def release_slot(operator_id: int) -> None:
 
 
 @retry_on_conflict
-def _assign_next() -> Assignment | None | bool:
+def _assign_next() -> Assignment | bool | None:
     """Assign one conversation. None: nothing assignable; False: lost a race, try again."""
     with transaction.atomic():
         free = operators_with_free_slots()
@@ -80,9 +80,7 @@ def _assign_next() -> Assignment | None | bool:
             operator_id=candidate,
             assigned_at=F("assigned_at") if conversation.assigned_at else at,
         )
-        ConversationStep.objects.create(
-            conversation=conversation, kind=StepKind.ASSIGNED, at=at, operator_id=candidate
-        )
+        ConversationStep.objects.create(conversation=conversation, kind=StepKind.ASSIGNED, at=at, operator_id=candidate)
         _announce_assignment(conversation.pk)
         return Assignment(conversation_id=conversation.pk, operator_id=candidate)
 

@@ -147,7 +147,9 @@ def do_transfer(
             conversation = Conversation.objects.select_related("contact", "queue", "operator").get(pk=conversation.pk)
 
             events.emit(
-                "conversation.assigned", conversation_payload(conversation), audiences=[events.operator_group(target.pk)]
+                "conversation.assigned",
+                conversation_payload(conversation),
+                audiences=[events.operator_group(target.pk)],
             )
             events.emit_to_conversation(
                 conversation.pk, "conversation.assigned", {"operator_name": target.display_name}

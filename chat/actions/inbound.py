@@ -103,9 +103,7 @@ def _existing(inbound: InboundMessage) -> ReceivedMessage | None:
     )
     if message is None:
         return None
-    return ReceivedMessage(
-        message=message, conversation=message.conversation, duplicate=True, new_conversation=False
-    )
+    return ReceivedMessage(message=message, conversation=message.conversation, duplicate=True, new_conversation=False)
 
 
 def ensure_contact(
@@ -232,8 +230,14 @@ def _receive(inbound: InboundMessage) -> ReceivedMessage:
 
 
 def do_open_conversation(
-    *, connector: str, sender_id: str, queue_slug: str | None = None, name: str = "", language: str = "",
-    force_new: bool = False, is_offline: bool = False,
+    *,
+    connector: str,
+    sender_id: str,
+    queue_slug: str | None = None,
+    name: str = "",
+    language: str = "",
+    force_new: bool = False,
+    is_offline: bool = False,
 ) -> Conversation:
     """Open (or return the open) conversation before the shopper's first message: consultations,
     offline forms and a widget that wants its queue position from the start."""

@@ -49,8 +49,12 @@ def _set_status(operator_id: int, status: str) -> tuple[bool, list[int]]:
         OperatorStatusChange.objects.create(operator=operator, status=status, at=at)
         events.emit(
             "operator.status",
-            {"operator_id": operator.pk, "name": operator.display_name, "status": status,
-             "active_count": operator.active_count},
+            {
+                "operator_id": operator.pk,
+                "name": operator.display_name,
+                "status": status,
+                "active_count": operator.active_count,
+            },
             audiences=[events.STAFF, events.operator_group(operator.pk)],
         )
         return True, requeued

@@ -14,6 +14,7 @@ from chat.models.conversations import (
     StepKind,
 )
 from chat.models.events import Event
+from chat.models.feedback import Questionnaire, Rating
 from chat.models.operators import Operator, OperatorStatus, OperatorStatusChange, Queue, Skill
 
 __all__ = [
@@ -32,7 +33,9 @@ __all__ = [
     "Operator",
     "OperatorStatus",
     "OperatorStatusChange",
+    "Questionnaire",
     "Queue",
+    "Rating",
     "Reason",
     "Skill",
     "StepKind",

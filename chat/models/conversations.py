@@ -145,6 +145,9 @@ class ConversationStep(models.Model):
     class Meta:
         indexes = [models.Index(fields=["conversation", "at"], name="step_conversation_at_idx")]
 
+    def __str__(self) -> str:
+        return f"{self.kind} at {self.at:%Y-%m-%d %H:%M:%S}"
+
 
 class AuthorKind(models.TextChoices):
     SHOPPER = "shopper", _("Shopper")

@@ -19,3 +19,6 @@ class Event(models.Model):
 
     class Meta:
         indexes = [models.Index(fields=["audience", "id"], name="event_audience_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.kind} -> {self.audience}"

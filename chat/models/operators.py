@@ -90,3 +90,6 @@ class OperatorStatusChange(models.Model):
 
     class Meta:
         indexes = [models.Index(fields=["operator", "at"], name="status_change_op_at_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.status} at {self.at:%Y-%m-%d %H:%M:%S}"
