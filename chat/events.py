@@ -55,3 +55,24 @@ def emit_ephemeral(kind: str, payload: Mapping[str, Any], *, groups: Iterable[st
 def emit_to_conversation(conversation_id: int, kind: str, payload: Mapping[str, Any]) -> None:
     """Broadcast to the shopper's widget for this conversation after commit."""
     emit_ephemeral(kind, payload, groups=[conversation_group(conversation_id)])
+
+
+async def relay_typing(*, conversation_id: int, author_kind: str, operator_id: int | None, name: str = "") -> None:
+    """Pass a typing indicator on right away: nothing is stored, a lost one costs nothing.
+
+    A shopper's typing goes to the assigned operator's stream; an operator's to the shopper's widget.
+    """
+    layer = get_channel_layer()
+    if layer is None:
+        return
+    message = {
+        "type": "event",
+        "id": None,
+        "kind": "typing",
+        "payload": {"conversation_id": conversation_id, "author_kind": author_kind, "name": name},
+    }
+    if author_kind == "shopper":
+        if operator_id is not None:
+            await layer.group_send(operator_group(operator_id), message)
+    else:
+        await layer.group_send(conversation_group(conversation_id), message)
