@@ -1,4 +1,6 @@
 # Two commands matter: `make run` (the demo, embedded default) and `make test` (everything).
+SHELL := /bin/bash
+.SHELLFLAGS := -o pipefail -c
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
@@ -12,8 +14,8 @@ PORT ?= 8000
 
 $(STAMP): requirements.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install -q --upgrade pip
-	$(BIN)/python -m pip install -q -r requirements.txt
+	$(BIN)/python -m pip install -q --upgrade pip 2>&1 | { grep -v "is ignored: it is neither" || true; }
+	$(BIN)/python -m pip install -q -r requirements.txt 2>&1 | { grep -v "is ignored: it is neither" || true; }
 	rm -f $(VENV)/.installed-*
 	touch $(STAMP)
 
@@ -25,7 +27,7 @@ install: $(STAMP)
 	@echo "Wrote .env with a fresh SECRET_KEY"
 
 messages: install
-	$(BIN)/python manage.py compilemessages --ignore=.venv -v 0
+	if [ -d locale ]; then $(BIN)/python manage.py compilemessages --ignore=.venv -v 0; fi
 
 run: install .env messages
 	$(BIN)/python manage.py migrate --noinput -v 0

@@ -56,3 +56,21 @@ class Forbidden(ChatError):
     code = "forbidden"
     status = 403
     default_message = _("This is not your conversation.")
+
+
+class AlreadyRated(ChatError):
+    code = "already_rated"
+    status = 409
+    default_message = _("Thank you, this conversation is already rated.")
+
+
+class LinkNotValid(ChatError):
+    code = "link_not_valid"
+    status = 403
+    default_message = _("This link is not valid. Ask the chat for a new one.")
+
+
+class LinkExpired(ChatError):
+    code = "link_expired"
+    status = 410
+    default_message = _("This link has expired. Ask the chat for a new one.")

@@ -39,6 +39,8 @@ INSTALLED_APPS = [
     "chat",
     "connectors",
     "workspace",
+    # Serves the API docs' own Swagger files, so /api/docs needs no CDN.
+    "ninja",
 ]
 
 MIDDLEWARE = [
@@ -170,5 +172,28 @@ SWITCHBOARD_OFFLINE_GRACE_SECONDS: int = env.int("SWITCHBOARD_OFFLINE_GRACE_SECO
 SWITCHBOARD_EWT_SAMPLE: int = env.int("SWITCHBOARD_EWT_SAMPLE", default=50)
 SWITCHBOARD_DEFAULT_HANDLE_SECONDS: int = env.int("SWITCHBOARD_DEFAULT_HANDLE_SECONDS", default=300)
 SWITCHBOARD_MESSAGE_MAX_CHARS: int = env.int("SWITCHBOARD_MESSAGE_MAX_CHARS", default=4096)
+# Shared with the shop: it signs its logged-in customer (HMAC-SHA256) for the widget. Empty: off.
+WIDGET_CUSTOMER_SECRET: str = env.str("WIDGET_CUSTOMER_SECRET", default="")
+# How long a widget visitor token stays valid; the widget refreshes it on each chat opening.
+WIDGET_TOKEN_MAX_AGE_DAYS: int = env.int("WIDGET_TOKEN_MAX_AGE_DAYS", default=365)
 # Live events are kept this long for clients that resume after a disconnect.
 SWITCHBOARD_EVENT_RETENTION_HOURS: int = env.int("SWITCHBOARD_EVENT_RETENTION_HOURS", default=24)
+# A shopper may rate a closed chat for this long; 1-2 stars flag it for a manager.
+SWITCHBOARD_RATING_WINDOW_DAYS: int = env.int("SWITCHBOARD_RATING_WINDOW_DAYS", default=7)
+# After rating on Telegram or VK, the shopper's next message within this time is taken as the comment.
+SWITCHBOARD_RATING_COMMENT_MINUTES: int = env.int("SWITCHBOARD_RATING_COMMENT_MINUTES", default=15)
+# The signed stylist questionnaire link works for its conversation only, and only this long.
+SWITCHBOARD_QUESTIONNAIRE_LINK_HOURS: int = env.int("SWITCHBOARD_QUESTIONNAIRE_LINK_HOURS", default=72)
+SWITCHBOARD_QUESTIONNAIRE_PHOTO_MAX_BYTES: int = env.int("SWITCHBOARD_QUESTIONNAIRE_PHOTO_MAX_BYTES", default=5_000_000)
+
+# --- Connectors: Telegram and VK (a connector with no token is off) ------------------------------
+TELEGRAM_BOT_TOKEN: str = env.str("TELEGRAM_BOT_TOKEN", default="")
+# Telegram echoes this in X-Telegram-Bot-Api-Secret-Token on every webhook call.
+TELEGRAM_WEBHOOK_SECRET: str = env.str("TELEGRAM_WEBHOOK_SECRET", default="")
+TELEGRAM_API_URL: str = env.str("TELEGRAM_API_URL", default="https://api.telegram.org")
+VK_GROUP_ID: str = env.str("VK_GROUP_ID", default="")
+VK_GROUP_TOKEN: str = env.str("VK_GROUP_TOKEN", default="")
+VK_CALLBACK_SECRET: str = env.str("VK_CALLBACK_SECRET", default="")
+VK_CONFIRMATION_CODE: str = env.str("VK_CONFIRMATION_CODE", default="")
+VK_API_URL: str = env.str("VK_API_URL", default="https://api.vk.com")
+VK_API_VERSION: str = env.str("VK_API_VERSION", default="5.199")

@@ -4,10 +4,12 @@ from django.contrib.auth import views as auth_views
 from django.urls import URLPattern, URLResolver, path
 
 from workspace import views
+from workspace.api import api
 
 urlpatterns: list[URLPattern | URLResolver] = [
     path("", views.demo_shop, name="demo-shop"),
     path("workspace/login/", auth_views.LoginView.as_view(template_name="workspace/login.html"), name="login"),
     path("workspace/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("workspace/", views.workspace_home, name="workspace"),
+    path("api/", api.urls),
 ]

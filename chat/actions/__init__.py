@@ -20,6 +20,7 @@ from chat.actions.inbound import (
     ReceivedMessage,
     do_open_conversation,
     do_receive_inbound,
+    do_set_contact_details,
     ensure_contact,
 )
 from chat.actions.operators import (
@@ -43,6 +44,7 @@ __all__ = [
     "do_operator_reply",
     "do_receive_inbound",
     "do_retry_delivery",
+    "do_set_contact_details",
     "do_set_operator_status",
     "do_set_reason",
     "do_sweep_disconnected_operators",

@@ -269,7 +269,11 @@ def do_mark_delivery(
         raise InvalidInput("Unknown delivery state.")
     with transaction.atomic():
         try:
-            message = Message.objects.select_for_update().select_related("conversation", "author").get(pk=message_id)
+            message = (
+                Message.objects.select_for_update(of=("self",))
+                .select_related("conversation", "author")
+                .get(pk=message_id)
+            )
         except Message.DoesNotExist as exc:
             raise NotFound("No such message.") from exc
         message.delivery_state = state

@@ -6,7 +6,9 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
+from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
 
 from chat import events
@@ -141,6 +143,35 @@ def ensure_contact(
     return contact
 
 
+CONTACT_FIELD_LIMITS = {"name": 200, "email": 254, "phone": 40, "customer_id": 100}
+
+
+def do_set_contact_details(
+    *, connector: str, sender_id: str, name: str = "", email: str = "", phone: str = "", customer_id: str = ""
+) -> Contact:
+    """Keep what a shopper told us about themselves (offline form) or what their shop vouched for
+    (a signed customer) on their contact, so an operator can answer later on the given contact.
+
+    Empty values leave a field as it is; given ones replace it.
+    """
+    given = {"name": name, "email": email, "phone": phone, "customer_id": customer_id}
+    for key, value in given.items():
+        if not isinstance(value, str) or len(value) > CONTACT_FIELD_LIMITS[key]:
+            raise InvalidInput(f"The {key.replace('_', ' ')} is too long.")
+    if email:
+        try:
+            validate_email(email)
+        except ValidationError as exc:
+            raise InvalidInput("The email address is not valid.") from exc
+    contact = ensure_contact(connector=connector, sender_id=sender_id, name=name)
+    updates = {key: value for key, value in given.items() if value and getattr(contact, key) != value}
+    if updates:
+        Contact.objects.filter(pk=contact.pk).update(**updates)
+        for key, value in updates.items():
+            setattr(contact, key, value)
+    return contact
+
+
 def _queue(slug: str | None) -> Queue:
     try:
         return Queue.objects.get(slug=slug or DEFAULT_QUEUE)
@@ -182,14 +213,15 @@ def open_conversation(
 
 @retry_on_conflict
 def _receive(inbound: InboundMessage) -> ReceivedMessage:
-    contact = ensure_contact(
-        connector=inbound.connector,
-        sender_id=inbound.sender_id,
-        name=inbound.sender_name,
-        language=inbound.language,
-        details=inbound.identity_details,
-    )
+    # The contact is created in the same transaction, so a refused message leaves no stray shopper.
     with transaction.atomic():
+        contact = ensure_contact(
+            connector=inbound.connector,
+            sender_id=inbound.sender_id,
+            name=inbound.sender_name,
+            language=inbound.language,
+            details=inbound.identity_details,
+        )
         conversation, is_new = open_conversation(
             contact=contact,
             connector=inbound.connector,
@@ -243,8 +275,8 @@ def do_open_conversation(
     offline forms and a widget that wants its queue position from the start."""
     if connector not in Connector.values:
         raise InvalidInput(f"Unknown connector {connector!r}.")
-    contact = ensure_contact(connector=connector, sender_id=sender_id, name=name, language=language)
     with transaction.atomic():
+        contact = ensure_contact(connector=connector, sender_id=sender_id, name=name, language=language)
         conversation, is_new = open_conversation(
             contact=contact, connector=connector, queue_slug=queue_slug, language=language, force_new=force_new
         )
