@@ -74,3 +74,14 @@ class LinkExpired(ChatError):
     code = "link_expired"
     status = 410
     default_message = _("This link has expired. Ask the chat for a new one.")
+
+
+class InvalidForm(InvalidInput):
+    """A form with mistakes: ``errors`` maps each field to its messages, in the shopper's language."""
+
+    code = "invalid_form"
+    default_message = _("Please correct the marked fields.")
+
+    def __init__(self, errors: dict[str, list[str]], message: str | None = None) -> None:
+        self.errors = errors
+        super().__init__(message)

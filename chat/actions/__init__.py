@@ -14,6 +14,16 @@ from chat.actions.conversations import (
     do_set_reason,
     do_transfer,
 )
+from chat.actions.feedback import (
+    Consultation,
+    do_comment_rating,
+    do_rate_conversation,
+    do_request_rating,
+    do_review_rating,
+    do_start_consultation,
+    do_submit_questionnaire,
+    do_take_rating_comment,
+)
 from chat.actions.inbound import (
     InboundAttachment,
     InboundMessage,
@@ -31,23 +41,31 @@ from chat.actions.operators import (
 )
 
 __all__ = [
+    "Consultation",
     "InboundAttachment",
     "InboundMessage",
     "ReceivedMessage",
     "do_assign_waiting",
     "do_close",
+    "do_comment_rating",
     "do_edit_inbound",
     "do_mark_delivery",
     "do_open_conversation",
     "do_operator_connected",
     "do_operator_disconnected",
     "do_operator_reply",
+    "do_rate_conversation",
     "do_receive_inbound",
+    "do_request_rating",
     "do_retry_delivery",
+    "do_review_rating",
     "do_set_contact_details",
     "do_set_operator_status",
     "do_set_reason",
+    "do_start_consultation",
+    "do_submit_questionnaire",
     "do_sweep_disconnected_operators",
+    "do_take_rating_comment",
     "do_transfer",
     "ensure_contact",
     "publish_queue_positions",

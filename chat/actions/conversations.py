@@ -17,6 +17,7 @@ from chat.errors import (
     OperatorUnavailable,
     WrongState,
 )
+from chat.feedback import schedule_rating_request
 from chat.models import (
     AuthorKind,
     Connector,
@@ -244,6 +245,7 @@ def do_close(
         events.emit("conversation.closed", payload, audiences=audiences)
         events.emit_to_conversation(conversation.pk, "conversation.closed", {"by": by})
         transaction.on_commit(do_assign_waiting)
+        schedule_rating_request(conversation.pk)
         return conversation
 
 
