@@ -125,7 +125,14 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
     "sweep-disconnected-operators": {"task": "chat.tasks.sweep_disconnected_operators", "schedule": 15.0},
     "prune-events": {"task": "chat.tasks.prune_events", "schedule": 3600.0},
+    "check-service-targets": {"task": "workspace.tasks.check_service_targets", "schedule": 30.0},
+    "close-silent-queued": {"task": "workspace.tasks.close_silent_queued", "schedule": 30.0},
+    "publish-live-dashboard": {"task": "workspace.tasks.publish_live_dashboard", "schedule": 5.0},
 }
+# Service level counts chats answered within this many seconds (the T of the metric).
+SWITCHBOARD_SERVICE_LEVEL_SECONDS: int = env.int("SWITCHBOARD_SERVICE_LEVEL_SECONDS", default=20)
+# A queued shopper silent this long has left: the chat is closed as abandoned.
+SWITCHBOARD_ABANDON_AFTER_SECONDS: int = env.int("SWITCHBOARD_ABANDON_AFTER_SECONDS", default=600)
 
 # --- Auth, i18n, static --------------------------------------------------------------------------
 AUTH_PASSWORD_VALIDATORS = [
