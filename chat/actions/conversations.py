@@ -196,14 +196,20 @@ def do_close(
     operator_id: int | None = None,
     reason_id: int | None = None,
     by: str = "operator",
+    only_if_queued: bool = False,
 ) -> Conversation:
-    """Close a chat. An operator must give exactly one reason; a shopper or the system may not."""
+    """Close a chat. An operator must give exactly one reason; a shopper or the system may not.
+
+    ``only_if_queued`` closes it only while still queued (abandoning a silent shopper must not
+    close a chat an operator took a moment ago)."""
     if by not in ("operator", "shopper", "system"):
         raise InvalidInput("Closed by operator, shopper or system.")
     with transaction.atomic():
         conversation = _lock_conversation(conversation_id)
         if conversation.state == ConversationState.CLOSED:
             raise ConversationClosed()
+        if only_if_queued and conversation.state != ConversationState.QUEUED:
+            raise WrongState("The chat is no longer queued.")
         actor: Operator | None = None
         reason: Reason | None = None
         if by == "operator":
