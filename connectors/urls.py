@@ -1,5 +1,7 @@
 """Webhook and widget endpoints, one include per connector."""
 
-from django.urls import URLPattern, URLResolver
+from django.urls import URLPattern, URLResolver, include, path
 
-urlpatterns: list[URLPattern | URLResolver] = []
+urlpatterns: list[URLPattern | URLResolver] = [
+    path("widget/", include("connectors.widget.urls")),
+]

@@ -1,0 +1,289 @@
+"""The shopper's live connection (protocol: PROTOCOL.md beside this module).
+
+Thin on purpose: it authenticates the visitor token, checks that a conversation is the visitor's,
+joins that conversation's group *before* replaying from the database (so nothing falls between the
+two), turns frames into ``chat.actions`` calls and ``chat.events`` into frames. Every write goes
+through an action; every database read through ``database_sync_to_async``.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Awaitable, Callable
+from typing import Any
+from urllib.parse import parse_qs
+
+from channels.db import database_sync_to_async
+from channels.generic.websocket import AsyncWebsocketConsumer
+
+from chat import events
+from chat.actions import InboundMessage, do_close, do_open_conversation, do_receive_inbound
+from chat.errors import ChatError, InvalidInput
+from chat.models import Connector
+from chat.payloads import message_payload
+from connectors.widget import selectors
+from connectors.widget.signing import InvalidToken, read_token
+
+# A 4,096-character message JSON-escaped stays well below this; anything bigger is refused unread.
+MAX_FRAME_CHARS = 64 * 1024
+MAX_CLIENT_ID_CHARS = 64
+TYPING_MIN_INTERVAL_SECONDS = 1.0
+QUEUES = ("general", "stylist")
+# Close code for a forged or expired token given in the query string.
+CLOSE_INVALID_TOKEN = 4401
+
+Frame = dict[str, Any]
+
+
+class FrameError(Exception):
+    """A frame the consumer refuses: answered with an error frame, the connection kept."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+
+
+def _conversation_id(frame: Frame) -> int | None:
+    value = frame.get("conversation_id")
+    if value is None:
+        return None
+    if not isinstance(value, int) or isinstance(value, bool):
+        raise FrameError("malformed", "conversation_id must be an integer.")
+    return value
+
+
+def _last_id(frame: Frame) -> int:
+    value = frame.get("last_id", 0)
+    if value is None:
+        return 0
+    if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+        raise FrameError("malformed", "last_id must be a non-negative integer.")
+    return value
+
+
+def _queue(frame: Frame) -> str | None:
+    queue = frame.get("queue")
+    if queue is not None and queue not in QUEUES:
+        raise FrameError("unknown_queue", f"Unknown queue; use one of {', '.join(QUEUES)}.")
+    return queue
+
+
+class WidgetConsumer(AsyncWebsocketConsumer):
+    visitor_id: str | None = None
+    conversation_id: int | None = None
+    language: str = ""
+    last_typing_at: float = 0.0
+
+    # --- connection ------------------------------------------------------------------------------
+    async def connect(self) -> None:
+        await self.accept()
+        query = parse_qs(self.scope.get("query_string", b"").decode("latin-1"))
+        if "token" in query:
+            try:
+                frame: Frame = {"token": query["token"][0], "last_id": int(query.get("last_id", ["0"])[0])}
+                if "conversation_id" in query:
+                    frame["conversation_id"] = int(query["conversation_id"][0])
+            except ValueError:
+                frame = {"token": query["token"][0]}
+            try:
+                await self.on_hello(frame)
+            except (InvalidToken, FrameError, ChatError) as exc:
+                await self.send_error("invalid_token" if isinstance(exc, InvalidToken) else exc.code, str(exc))
+                await self.close(code=CLOSE_INVALID_TOKEN)
+
+    async def disconnect(self, code: int) -> None:
+        await self._leave_group()
+
+    async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
+        frame: Frame | None = None
+        try:
+            frame = self._parse(text_data, bytes_data)
+            kind = frame["type"]
+            handler = self.handlers.get(kind)
+            if handler is None:
+                raise FrameError("unknown_type", f"Unknown frame type {kind!r}.")
+            if kind != "hello" and self.visitor_id is None:
+                raise FrameError("hello_first", "Send hello with your token first.")
+            await handler(self, frame)
+        except InvalidToken:
+            await self.send_error("invalid_token", "The token is not valid; ask for a new one.", frame)
+        except (FrameError, ChatError) as exc:
+            await self.send_error(exc.code, exc.message, frame)
+
+    @staticmethod
+    def _parse(text_data: str | None, bytes_data: bytes | None) -> Frame:
+        if text_data is None:
+            raise FrameError("malformed", "Frames are JSON text.")
+        if len(text_data) > MAX_FRAME_CHARS:
+            raise FrameError("too_large", f"Frames are at most {MAX_FRAME_CHARS} characters.")
+        try:
+            frame = json.loads(text_data)
+        except ValueError as exc:
+            raise FrameError("malformed", "The frame is not valid JSON.") from exc
+        if not isinstance(frame, dict) or not isinstance(frame.get("type"), str):
+            raise FrameError("malformed", 'A frame is a JSON object with a string "type".')
+        return frame
+
+    async def send_json(self, frame: Frame) -> None:
+        await self.send(text_data=json.dumps(frame, ensure_ascii=False))
+
+    async def send_error(self, code: str, message: str, frame: Frame | None = None) -> None:
+        error: Frame = {"type": "error", "code": code, "message": message}
+        if isinstance(frame, dict):
+            error["ref"] = frame.get("type")
+            if isinstance(frame.get("client_id"), str):
+                error["client_id"] = frame["client_id"]
+        await self.send_json(error)
+
+    # --- following one conversation ------------------------------------------------------------
+    async def _leave_group(self) -> None:
+        if self.conversation_id is not None:
+            await self.channel_layer.group_discard(events.conversation_group(self.conversation_id), self.channel_name)
+
+    async def _follow(self, conversation_id: int | None, last_id: int) -> None:
+        """Join the conversation's group first, then replay from the database: nothing falls between."""
+        if conversation_id != self.conversation_id:
+            await self._leave_group()
+            self.conversation_id = conversation_id
+            if conversation_id is not None:
+                await self.channel_layer.group_add(events.conversation_group(conversation_id), self.channel_name)
+        state = await database_sync_to_async(selectors.widget_state)(conversation_id=conversation_id, last_id=last_id)
+        await self.send_json(state)
+
+    async def _check_mine(self, conversation_id: int) -> None:
+        assert self.visitor_id is not None
+        await database_sync_to_async(selectors.access_conversation_for_visitor)(
+            visitor_id=self.visitor_id, conversation_id=conversation_id
+        )
+
+    async def _open(self, queue: str) -> int:
+        """Open a conversation before the first message (a consultation always opens a new one)."""
+        assert self.visitor_id is not None
+        conversation = await database_sync_to_async(do_open_conversation)(
+            connector=Connector.WIDGET,
+            sender_id=self.visitor_id,
+            queue_slug=queue,
+            language=self.language,
+            force_new=queue != "general",
+        )
+        return conversation.pk
+
+    # --- client frames ------------------------------------------------------------------------
+    async def on_hello(self, frame: Frame) -> None:
+        visitor_id = read_token(frame.get("token"))
+        language = frame.get("language")
+        self.language = language[:8] if isinstance(language, str) else ""
+        last_id = _last_id(frame)
+        wanted = _conversation_id(frame)
+        queue = _queue(frame)
+        self.visitor_id = visitor_id
+        if queue is not None:
+            await self._follow(await self._open(queue), 0)
+            return
+        if wanted is not None:
+            await self._check_mine(wanted)
+        else:
+            wanted = await database_sync_to_async(selectors.current_conversation_id)(visitor_id)
+        await self._follow(wanted, last_id)
+
+    async def on_open(self, frame: Frame) -> None:
+        await self._follow(await self._open(_queue(frame) or "general"), 0)
+
+    async def on_message(self, frame: Frame) -> None:
+        assert self.visitor_id is not None
+        text = frame.get("text")
+        if not isinstance(text, str):
+            raise FrameError("malformed", "text must be a string.")
+        client_id = frame.get("client_id")
+        if not isinstance(client_id, str) or not 0 < len(client_id) <= MAX_CLIENT_ID_CHARS:
+            raise FrameError("malformed", f"client_id must be a string of 1-{MAX_CLIENT_ID_CHARS} characters.")
+        wanted = _conversation_id(frame)
+        if wanted is not None and wanted != self.conversation_id:
+            await self._check_mine(wanted)
+        received = await database_sync_to_async(do_receive_inbound)(
+            InboundMessage(
+                connector=Connector.WIDGET,
+                sender_id=self.visitor_id,
+                text=text,
+                external_id=f"{self.visitor_id}:{client_id}",
+                language=self.language,
+            )
+        )
+        if received.conversation.pk != self.conversation_id:
+            # A first message (or one after a close) opened a conversation: follow it from the start.
+            await self._follow(received.conversation.pk, 0)
+        payload = await database_sync_to_async(message_payload)(received.message, for_shopper=True)
+        await self.send_json(
+            {
+                "type": "message",
+                "conversation_id": received.conversation.pk,
+                "message": payload,
+                "client_id": client_id,
+                "duplicate": received.duplicate,
+            }
+        )
+
+    async def on_typing(self, frame: Frame) -> None:
+        now = time.monotonic()
+        if self.conversation_id is None or now - self.last_typing_at < TYPING_MIN_INTERVAL_SECONDS:
+            return
+        self.last_typing_at = now
+        operator_id = await database_sync_to_async(selectors.conversation_operator_id)(self.conversation_id)
+        await events.relay_typing(conversation_id=self.conversation_id, author_kind="shopper", operator_id=operator_id)
+
+    async def on_close(self, frame: Frame) -> None:
+        if self.conversation_id is None:
+            raise InvalidInput("There is no conversation to close.")
+        await database_sync_to_async(do_close)(conversation_id=self.conversation_id, by="shopper")
+
+    async def on_position(self, frame: Frame) -> None:
+        if self.conversation_id is None:
+            await self.send_json(
+                {"type": "queue.position", "conversation_id": None, "position": None, "estimated_wait_seconds": None}
+            )
+            return
+        await self.send_json(await database_sync_to_async(selectors.queue_position)(self.conversation_id))
+
+    handlers: dict[str, Callable[[WidgetConsumer, Frame], Awaitable[None]]] = {
+        "hello": on_hello,
+        "open": on_open,
+        "message": on_message,
+        "typing": on_typing,
+        "close": on_close,
+        "position": on_position,
+    }
+
+    # --- chat.events -> frames -----------------------------------------------------------------
+    async def event(self, message: dict[str, Any]) -> None:
+        """``{"type": "event", "id", "kind", "payload"}`` from ``conversation.<id>``, as a frame."""
+        kind, payload = message.get("kind"), message.get("payload") or {}
+        frame = self._frame_for_event(kind, payload)
+        if frame is not None:
+            await self.send_json(frame)
+
+    def _frame_for_event(self, kind: object, payload: dict[str, Any]) -> Frame | None:
+        conversation_id = self.conversation_id
+        if kind in ("message.new", "message.edited"):
+            if payload.get("conversation_id") != conversation_id:
+                return None
+            return {"type": "message", "conversation_id": conversation_id, "message": payload}
+        if kind == "conversation.assigned":
+            return {
+                "type": "assigned",
+                "conversation_id": conversation_id,
+                "operator_name": payload.get("operator_name", ""),
+            }
+        if kind == "queue.position":
+            return {
+                "type": "queue.position",
+                "conversation_id": conversation_id,
+                "position": payload.get("position"),
+                "estimated_wait_seconds": payload.get("estimated_wait_seconds"),
+            }
+        if kind == "conversation.closed":
+            return {"type": "closed", "conversation_id": conversation_id, "by": payload.get("by", "")}
+        if kind == "typing" and payload.get("author_kind") != "shopper":
+            return {"type": "typing", "conversation_id": conversation_id, "name": payload.get("name", "")}
+        return None

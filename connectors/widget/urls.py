@@ -1,0 +1,11 @@
+"""HTTP endpoints of the widget, under /connectors/widget/."""
+
+from django.urls import URLPattern, path
+
+from connectors.widget import views
+
+urlpatterns: list[URLPattern] = [
+    path("session/", views.session, name="widget-session"),
+    path("status/", views.status, name="widget-status"),
+    path("offline/", views.offline, name="widget-offline"),
+]

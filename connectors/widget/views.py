@@ -1,0 +1,155 @@
+"""The widget's HTTP endpoints: a visitor token, who is online, and the offline form.
+
+They carry no cookies (the visitor is the signed token in the body), so they are CSRF-exempt and
+answer any origin: the widget may be embedded on the shop's own domain.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Callable
+from typing import Any
+
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.views.decorators.csrf import csrf_exempt
+
+from chat.actions import InboundMessage, do_open_conversation, do_receive_inbound, do_set_contact_details
+from chat.actions._common import check_text
+from chat.errors import ChatError
+from chat.models import Connector
+from connectors.widget.selectors import anyone_online
+from connectors.widget.signing import (
+    InvalidToken,
+    check_signed_customer,
+    issue_token,
+    new_visitor_id,
+    read_token,
+)
+
+MAX_BODY_BYTES = 16 * 1024
+View = Callable[[HttpRequest], HttpResponse]
+
+
+def _cors(response: HttpResponse) -> HttpResponse:
+    response["Access-Control-Allow-Origin"] = "*"
+    response["Access-Control-Allow-Methods"] = "GET, POST, OPTIONS"
+    response["Access-Control-Allow-Headers"] = "Content-Type"
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+def _error(code: str, message: str, status: int = 400) -> HttpResponse:
+    return _cors(JsonResponse({"error": {"code": code, "message": message}}, status=status))
+
+
+def _json_body(request: HttpRequest) -> dict[str, Any]:
+    if len(request.body) > MAX_BODY_BYTES:
+        raise ValueError("The request is too large.")
+    data = json.loads(request.body or b"{}")
+    if not isinstance(data, dict):
+        raise ValueError("The body must be a JSON object.")
+    return data
+
+
+def widget_endpoint(*methods: str) -> Callable[[View], View]:
+    """CORS, the allowed methods, and one error shape for every widget endpoint."""
+
+    def wrap(view: View) -> View:
+        @csrf_exempt
+        def handler(request: HttpRequest) -> HttpResponse:
+            if request.method == "OPTIONS":
+                return _cors(HttpResponse(status=204))
+            if request.method not in methods:
+                return _error("method_not_allowed", "Method not allowed.", 405)
+            try:
+                return _cors(view(request))
+            except (ValueError, UnicodeDecodeError) as exc:
+                return _error("malformed", str(exc) if isinstance(exc, ValueError) else "Not UTF-8.")
+            except InvalidToken as exc:
+                return _error("invalid_token", str(exc), 403)
+            except ChatError as exc:
+                return _error(exc.code, exc.message, exc.status)
+
+        handler.__name__ = view.__name__
+        handler.__doc__ = view.__doc__
+        return handler
+
+    return wrap
+
+
+@widget_endpoint("POST")
+def session(request: HttpRequest) -> HttpResponse:
+    """``{"token"?, "customer"?}`` -> ``{"token", "visitor_id"}``: keep a valid visitor, else a new one.
+
+    A signed customer (``{"id","name","email","signature"}``) becomes the visitor ``customer:<id>``,
+    and their id, name and email are kept on the contact.
+    """
+    data = _json_body(request)
+    if data.get("customer") is not None:
+        customer = check_signed_customer(data["customer"])
+        visitor_id = customer.visitor_id
+        do_set_contact_details(
+            connector=Connector.WIDGET,
+            sender_id=visitor_id,
+            name=customer.name,
+            email=customer.email,
+            customer_id=customer.customer_id,
+        )
+    else:
+        try:
+            visitor_id = read_token(data.get("token"))
+        except InvalidToken:
+            visitor_id = new_visitor_id()
+    return JsonResponse({"token": issue_token(visitor_id), "visitor_id": visitor_id})
+
+
+@widget_endpoint("GET")
+def status(request: HttpRequest) -> HttpResponse:
+    """``{"online": bool, "queue": slug}``: whether anyone serves the queue (``?queue=``, default general)."""
+    queue = request.GET.get("queue", "general")[:50]
+    return JsonResponse({"online": anyone_online(queue), "queue": queue})
+
+
+def _text_field(data: dict[str, Any], key: str) -> str:
+    value = data.get(key, "")
+    if not isinstance(value, str):
+        raise ValueError(f"{key} must be a string.")
+    return value.strip() if key != "text" else value
+
+
+@widget_endpoint("POST")
+def offline(request: HttpRequest) -> HttpResponse:
+    """The offline form: ``{"token","name","email"|"phone","text","client_id"?, "language"?}``.
+
+    It becomes a queued conversation marked offline, answered later on the given email or phone.
+    A repeat with the same ``client_id`` stores nothing new.
+    """
+    data = _json_body(request)
+    visitor_id = read_token(data.get("token"))
+    name, email, phone, text = (_text_field(data, key) for key in ("name", "email", "phone", "text"))
+    language = _text_field(data, "language")[:8]
+    if not email and not phone:
+        return _error("invalid_input", "Leave an email or a phone number so we can answer.")
+    client_id = _text_field(data, "client_id") or uuid.uuid4().hex
+    if len(client_id) > 64:
+        raise ValueError("client_id is too long.")
+    check_text(text)  # before anything is stored
+    do_set_contact_details(connector=Connector.WIDGET, sender_id=visitor_id, name=name, email=email, phone=phone)
+    conversation = do_open_conversation(
+        connector=Connector.WIDGET, sender_id=visitor_id, name=name, language=language, is_offline=True
+    )
+    received = do_receive_inbound(
+        InboundMessage(
+            connector=Connector.WIDGET,
+            sender_id=visitor_id,
+            text=text,
+            sender_name=name,
+            language=language,
+            external_id=f"{visitor_id}:{client_id}",
+        )
+    )
+    return JsonResponse(
+        {"conversation_id": received.conversation.pk or conversation.pk, "message_id": received.message.pk},
+        status=201 if not received.duplicate else 200,
+    )
