@@ -1,0 +1,9 @@
+"""One signed page per consultation: ``/connectors/questionnaire/<token>/``."""
+
+from django.urls import URLPattern, path
+
+from connectors.questionnaire import views
+
+urlpatterns: list[URLPattern] = [
+    path("<str:token>/", views.questionnaire_form, name="questionnaire-form"),
+]

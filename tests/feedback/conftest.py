@@ -1,0 +1,63 @@
+"""A chat that was answered and closed, ready to be rated; prompts recorded instead of sent."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+
+import pytest
+
+from chat import feedback
+from chat.actions import ReceivedMessage, do_close, do_operator_reply, do_set_operator_status
+from chat.models import Conversation, Operator, Reason
+
+
+@dataclass
+class ClosedChat:
+    conversation: Conversation
+    operator: Operator
+    sender_id: str
+    connector: str
+
+
+def online(operator: Operator) -> Operator:
+    do_set_operator_status(operator_id=operator.pk, status="online")
+    operator.refresh_from_db()
+    return operator
+
+
+@pytest.fixture
+def answered_and_closed(
+    make_operator: Callable[..., Operator],
+    shopper_writes: Callable[..., ReceivedMessage],
+    reason: Reason,
+) -> Callable[..., ClosedChat]:
+    """``answered_and_closed("visitor-1")``: the shopper writes, an operator answers and closes."""
+
+    def make(sender_id: str, *, language: str = "en", connector: str = "widget") -> ClosedChat:
+        operator = online(make_operator())
+        received = shopper_writes(sender_id, "Where is my order?", connector=connector, language=language)
+        conversation_id = received.conversation.pk
+        assert Conversation.objects.get(pk=conversation_id).operator_id == operator.pk
+        do_operator_reply(conversation_id=conversation_id, operator_id=operator.pk, text="It ships today.")
+        do_close(conversation_id=conversation_id, operator_id=operator.pk, reason_id=reason.pk)
+        return ClosedChat(
+            conversation=Conversation.objects.get(pk=conversation_id),
+            operator=operator,
+            sender_id=sender_id,
+            connector=connector,
+        )
+
+    return make
+
+
+@pytest.fixture
+def recorded_prompts() -> Iterator[list[tuple[str, int]]]:
+    """Rating prompts as a connector would receive them; the real registry is restored after."""
+    saved = dict(feedback._prompts)
+    calls: list[tuple[str, int]] = []
+    for connector in ("widget", "telegram", "vk"):
+        feedback.register_rating_prompt(connector, lambda pk, c=connector: calls.append((c, pk)))
+    yield calls
+    feedback._prompts.clear()
+    feedback._prompts.update(saved)
