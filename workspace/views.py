@@ -3,6 +3,7 @@
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.views.decorators.csrf import ensure_csrf_cookie
 
 
 def demo_shop(request: HttpRequest) -> HttpResponse:
@@ -11,5 +12,6 @@ def demo_shop(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
+@ensure_csrf_cookie
 def workspace_home(request: HttpRequest) -> HttpResponse:
     return render(request, "workspace/home.html")

@@ -1,0 +1,465 @@
+"""The workspace's JSON API: every action the operator screen performs, scriptable by a shop too.
+
+Served at ``/api/`` with its OpenAPI schema at ``/api/openapi.json`` and docs at ``/api/docs``.
+Browsers authenticate with the Django session (CSRF checked on writes). Reads go through
+selectors, writes through ``chat.actions``; every refusal has one shape:
+``{"error": {"code": ..., "message": ...}}`` with the matching HTTP status.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Literal
+
+from django.http import Http404, HttpRequest, HttpResponse
+from django.utils.translation import gettext as _
+from ninja import NinjaAPI, Schema, Status
+from ninja.errors import AuthenticationError, HttpError, ValidationError
+from ninja.security import SessionAuth
+
+from chat import actions
+from chat.errors import ChatError
+from chat.models import Conversation, Message, Operator, Queue
+from chat.payloads import conversation_payload, message_payload
+from workspace import selectors
+
+
+class OperatorSessionAuth(SessionAuth):
+    """The Django session of a user who is an operator (CSRF is checked on unsafe methods)."""
+
+    def authenticate(self, request: HttpRequest, key: str | None) -> Operator | None:
+        user = super().authenticate(request, key)
+        if user is None:
+            return None
+        return Operator.objects.filter(user=user).first()
+
+
+api = NinjaAPI(
+    title="Switchboard workspace API",
+    version="1.0.0",
+    description=(
+        "Everything the operator workspace does. Log in with a Django session (send the CSRF token in "
+        'X-CSRFToken on writes). Errors: {"error": {"code", "message"}} with the HTTP status.'
+    ),
+    auth=OperatorSessionAuth(),
+    urls_namespace="workspace-api",
+)
+
+
+def _error(request: HttpRequest, code: str, message: str, status: int) -> HttpResponse:
+    return api.create_response(request, {"error": {"code": code, "message": message}}, status=status)
+
+
+@api.exception_handler(ChatError)
+def chat_error(request: HttpRequest, exc: ChatError) -> HttpResponse:
+    return _error(request, exc.code, exc.message, exc.status)
+
+
+@api.exception_handler(ValidationError)
+def validation_error(request: HttpRequest, exc: ValidationError) -> HttpResponse:
+    details = "; ".join(
+        f"{'.'.join(str(part) for part in error.get('loc', ()))}: {error.get('msg', '')}" for error in exc.errors
+    )
+    return _error(request, "invalid_input", details or _("The input is not valid."), 422)
+
+
+@api.exception_handler(AuthenticationError)
+def authentication_error(request: HttpRequest, exc: AuthenticationError) -> HttpResponse:
+    return _error(request, "unauthorized", _("Sign in as an operator first."), 401)
+
+
+@api.exception_handler(HttpError)
+def http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
+    code = "csrf_failed" if exc.status_code == 403 else "http_error"
+    return _error(request, code, str(exc), exc.status_code)
+
+
+@api.exception_handler(Http404)
+def not_found(request: HttpRequest, exc: Http404) -> HttpResponse:
+    return _error(request, "not_found", _("Not found."), 404)
+
+
+def me(request: HttpRequest) -> Operator:
+    operator = request.auth  # type: ignore[attr-defined]
+    assert isinstance(operator, Operator)
+    return operator
+
+
+# --- Schemas ---------------------------------------------------------------------------------------
+
+
+class ErrorBody(Schema):
+    code: str
+    message: str
+
+
+class ErrorOut(Schema):
+    error: ErrorBody
+
+
+ERRORS: dict[int, type[Schema]] = {400: ErrorOut, 401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut}
+
+
+class MeOut(Schema):
+    id: int
+    name: str
+    username: str
+    status: Literal["online", "away", "offline"]
+    is_manager: bool
+    language: str
+    cap: int
+    active_count: int
+
+
+class StatusIn(Schema):
+    status: Literal["online", "away", "offline"]
+
+
+class StatusOut(MeOut):
+    requeued_conversation_ids: list[int]
+
+
+class QueueRef(Schema):
+    id: int
+    slug: str
+    name: str
+
+
+class OperatorRef(Schema):
+    id: int
+    name: str
+
+
+class ContactRef(Schema):
+    id: int
+    name: str
+    language: str
+
+
+class ConversationOut(Schema):
+    id: int
+    connector: str
+    state: str
+    queue: QueueRef
+    operator: OperatorRef | None
+    contact: ContactRef
+    is_offline: bool
+    created_at: datetime
+    queued_at: datetime | None
+    assigned_at: datetime | None
+    closed_at: datetime | None
+    reason_id: int | None
+
+
+class AttachmentOut(Schema):
+    id: int
+    name: str
+    content_type: str
+    size: int
+    url: str
+
+
+class MessageOut(Schema):
+    id: int
+    conversation_id: int
+    author_kind: str
+    author_name: str
+    text: str
+    created_at: datetime
+    edited: bool
+    attachments: list[AttachmentOut]
+    is_note: bool
+    delivery_state: str
+    delivery_error: str
+
+
+class ConversationDetailOut(Schema):
+    conversation: ConversationOut
+    messages: list[MessageOut]
+    has_more: bool
+
+
+class QueueItemOut(Schema):
+    conversation: ConversationOut
+    position: int
+    estimated_wait_seconds: int | None
+    waiting_seconds: int
+
+
+class ReplyIn(Schema):
+    text: str
+    is_note: bool = False
+
+
+class TransferIn(Schema):
+    operator_id: int | None = None
+    queue_id: int | None = None
+
+
+class CloseIn(Schema):
+    reason_id: int
+
+
+class ReasonOut(Schema):
+    id: int
+    slug: str
+    category: str
+    name: str
+
+
+class CannedReplyOut(Schema):
+    id: int
+    shortcut: str
+    language: str
+    text: str
+
+
+class OperatorOut(Schema):
+    id: int
+    name: str
+    status: str
+    active_count: int
+    cap: int
+    skills: list[str]
+
+
+class QueueOut(Schema):
+    id: int
+    slug: str
+    name: str
+    skill: str
+
+
+class IdentityOut(Schema):
+    connector: str
+    external_id: str
+    display_name: str
+
+
+class EarlierConversationOut(Schema):
+    id: int
+    connector: str
+    state: str
+    created_at: datetime
+    closed_at: datetime | None
+    operator_name: str
+    reason: str
+    last_message: str
+
+
+class ContactOut(Schema):
+    id: int
+    name: str
+    email: str
+    phone: str
+    language: str
+    customer_id: str
+    identities: list[IdentityOut]
+    conversations: list[EarlierConversationOut]
+
+
+# --- Helpers ---------------------------------------------------------------------------------------
+
+
+def _me_payload(operator: Operator) -> dict[str, Any]:
+    return {
+        "id": operator.pk,
+        "name": operator.display_name,
+        "username": operator.user.get_username(),
+        "status": operator.status,
+        "is_manager": operator.is_manager,
+        "language": operator.language,
+        "cap": operator.effective_cap,
+        "active_count": operator.active_count,
+    }
+
+
+def _conversation(conversation_id: int) -> dict[str, Any]:
+    return conversation_payload(
+        Conversation.objects.select_related("contact", "queue", "operator").get(pk=conversation_id)
+    )
+
+
+def _message(message_id: int) -> dict[str, Any]:
+    message = Message.objects.select_related("author").prefetch_related("attachments").get(pk=message_id)
+    return message_payload(message)
+
+
+# --- Endpoints -------------------------------------------------------------------------------------
+
+
+@api.get("/me", response={200: MeOut, **ERRORS}, summary="The signed-in operator")
+def get_me(request: HttpRequest) -> dict[str, Any]:
+    return _me_payload(me(request))
+
+
+@api.post("/me/status", response={200: StatusOut, **ERRORS}, summary="Go online, away or offline")
+def set_status(request: HttpRequest, body: StatusIn) -> dict[str, Any]:
+    """Offline returns your open chats to the head of the queue; online takes waiting chats."""
+    operator = me(request)
+    requeued = actions.do_set_operator_status(operator_id=operator.pk, status=body.status)
+    operator.refresh_from_db()
+    return {**_me_payload(operator), "requeued_conversation_ids": requeued}
+
+
+@api.get("/conversations", response={200: list[ConversationOut], **ERRORS}, summary="Active chats")
+def list_conversations(request: HttpRequest, everyone: bool = False) -> list[dict[str, Any]]:
+    """Your active chats; a manager may pass ``everyone=true`` to see every operator's."""
+    return [conversation_payload(c) for c in selectors.active_conversations(operator=me(request), everyone=everyone)]
+
+
+@api.get("/queue", response={200: list[QueueItemOut], **ERRORS}, summary="Waiting conversations")
+def list_queue(request: HttpRequest) -> list[dict[str, Any]]:
+    me(request)
+    return [
+        {
+            "conversation": conversation_payload(item.conversation),
+            "position": item.position,
+            "estimated_wait_seconds": item.estimated_wait_seconds,
+            "waiting_seconds": item.waiting_seconds,
+        }
+        for item in selectors.queued_conversations()
+    ]
+
+
+@api.get(
+    "/conversations/{conversation_id}",
+    response={200: ConversationDetailOut, **ERRORS},
+    summary="A conversation with a page of its messages",
+)
+def get_conversation(
+    request: HttpRequest,
+    conversation_id: int,
+    before_id: int | None = None,
+    after_id: int | None = None,
+    limit: int = 50,
+) -> dict[str, Any]:
+    """Messages in id order: the newest ``limit`` (before ``before_id`` to page back), or after ``after_id``."""
+    conversation = selectors.access_conversation(conversation_id=conversation_id, operator=me(request))
+    page = selectors.conversation_messages(
+        conversation=conversation, before_id=before_id, after_id=after_id, limit=limit
+    )
+    return {
+        "conversation": conversation_payload(conversation),
+        "messages": [message_payload(m) for m in page.messages],
+        "has_more": page.has_more,
+    }
+
+
+@api.post(
+    "/conversations/{conversation_id}/messages",
+    response={201: MessageOut, **ERRORS},
+    summary="Reply to the shopper, or leave a private note",
+)
+def post_message(request: HttpRequest, conversation_id: int, body: ReplyIn) -> Status:
+    """A note (``is_note``) is seen by operators only; a reply goes to the shopper's connector."""
+    message = actions.do_operator_reply(
+        conversation_id=conversation_id, operator_id=me(request).pk, text=body.text, is_note=body.is_note
+    )
+    return Status(201, _message(message.pk))
+
+
+@api.post(
+    "/conversations/{conversation_id}/transfer",
+    response={200: ConversationOut, **ERRORS},
+    summary="Hand the chat to another operator or a queue",
+)
+def transfer(request: HttpRequest, conversation_id: int, body: TransferIn) -> dict[str, Any]:
+    actions.do_transfer(
+        conversation_id=conversation_id,
+        actor_operator_id=me(request).pk,
+        to_operator_id=body.operator_id,
+        to_queue_id=body.queue_id,
+    )
+    return _conversation(conversation_id)
+
+
+@api.post(
+    "/conversations/{conversation_id}/close",
+    response={200: ConversationOut, **ERRORS},
+    summary="Close the chat with exactly one contact reason",
+)
+def close(request: HttpRequest, conversation_id: int, body: CloseIn) -> dict[str, Any]:
+    actions.do_close(conversation_id=conversation_id, operator_id=me(request).pk, reason_id=body.reason_id)
+    return _conversation(conversation_id)
+
+
+@api.post("/messages/{message_id}/retry", response={200: MessageOut, **ERRORS}, summary="Send a failed message again")
+def retry_message(request: HttpRequest, message_id: int) -> dict[str, Any]:
+    message = actions.do_retry_delivery(message_id=message_id, operator_id=me(request).pk)
+    return _message(message.pk)
+
+
+@api.get("/reasons", response={200: list[ReasonOut], **ERRORS}, summary="Contact reasons, in your language")
+def list_reasons(request: HttpRequest) -> list[dict[str, Any]]:
+    me(request)
+    return [
+        {"id": r.pk, "slug": r.slug, "category": r.category, "name": r.localized_name()}
+        for r in selectors.active_reasons()
+    ]
+
+
+@api.get("/canned-replies", response={200: list[CannedReplyOut], **ERRORS}, summary="Canned replies by shortcut")
+def list_canned_replies(request: HttpRequest, q: str = "", language: str | None = None) -> list[dict[str, Any]]:
+    """Replies whose shortcut starts with ``q`` (or whose text contains it), in your language by default."""
+    operator = me(request)
+    replies = selectors.canned_replies(language=language or operator.language, query=q)
+    return [{"id": r.pk, "shortcut": r.shortcut, "language": r.language, "text": r.text} for r in replies]
+
+
+@api.get("/operators", response={200: list[OperatorOut], **ERRORS}, summary="Colleagues to transfer to")
+def list_operators(request: HttpRequest) -> list[dict[str, Any]]:
+    return [
+        {
+            "id": o.pk,
+            "name": o.display_name,
+            "status": o.status,
+            "active_count": o.active_count,
+            "cap": o.effective_cap,
+            "skills": [s.slug for s in o.skills.all()],
+        }
+        for o in selectors.transfer_targets(operator=me(request))
+    ]
+
+
+@api.get("/queues", response={200: list[QueueOut], **ERRORS}, summary="Queues to transfer to")
+def list_queues(request: HttpRequest) -> list[dict[str, Any]]:
+    me(request)
+    return [
+        {"id": q.pk, "slug": q.slug, "name": q.name, "skill": q.skill.slug}
+        for q in Queue.objects.select_related("skill").order_by("name")
+    ]
+
+
+@api.get("/contacts/{contact_id}", response={200: ContactOut, **ERRORS}, summary="The customer card")
+def get_contact(request: HttpRequest, contact_id: int) -> dict[str, Any]:
+    """Name, every identity, and every conversation on any connector, newest first."""
+    contact = selectors.access_contact(contact_id=contact_id, operator=me(request))
+    conversations = []
+    for c in selectors.contact_conversations(contact=contact)[:50]:
+        last = Message.objects.filter(conversation=c, is_note=False).order_by("-id").values_list("text", flat=True)
+        conversations.append(
+            {
+                "id": c.pk,
+                "connector": c.connector,
+                "state": c.state,
+                "created_at": c.created_at,
+                "closed_at": c.closed_at,
+                "operator_name": c.operator.display_name if c.operator else "",
+                "reason": c.reason.localized_name() if c.reason else "",
+                "last_message": (last.first() or "")[:200],
+            }
+        )
+    return {
+        "id": contact.pk,
+        "name": contact.name,
+        "email": contact.email,
+        "phone": contact.phone,
+        "language": contact.language,
+        "customer_id": contact.customer_id,
+        "identities": [
+            {"connector": i.connector, "external_id": i.external_id, "display_name": i.display_name}
+            for i in contact.identities.order_by("id")
+        ],
+        "conversations": conversations,
+    }

@@ -1,0 +1,134 @@
+"""Reads for the workspace: what an operator may see, a conversation's messages, a customer's history.
+
+Access rule: an operator sees their own chats (active or closed), the queue, and the history of a
+customer whose chat they hold now; a manager sees everything. No writes here.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.db.models import Q, QuerySet
+from django.utils import timezone
+
+from chat.errors import Forbidden, NotFound
+from chat.models import CannedReply, Contact, Conversation, ConversationState, Message, Operator, Reason
+from chat.selectors import queue_places
+
+MESSAGE_PAGE_MAX = 200
+
+
+def _holds_contact(operator: Operator, contact_id: int) -> bool:
+    """The operator has an active or queued chat with this customer, so their history is context."""
+    return Conversation.objects.filter(
+        Q(operator=operator, state=ConversationState.ACTIVE) | Q(state=ConversationState.QUEUED),
+        contact_id=contact_id,
+    ).exists()
+
+
+def access_conversation(*, conversation_id: int, operator: Operator) -> Conversation:
+    """Fetch a conversation the operator may read, or raise NotFound / Forbidden."""
+    try:
+        conversation = Conversation.objects.select_related("contact", "queue", "operator").get(pk=conversation_id)
+    except Conversation.DoesNotExist as exc:
+        raise NotFound("No such conversation.") from exc
+    if operator.is_manager or conversation.operator_id == operator.pk:
+        return conversation
+    if conversation.state == ConversationState.QUEUED:
+        return conversation
+    if _holds_contact(operator, conversation.contact_id):
+        return conversation
+    raise Forbidden()
+
+
+def access_contact(*, contact_id: int, operator: Operator) -> Contact:
+    """Fetch a customer the operator may look at: one whose chat they hold or see queued."""
+    contact = Contact.objects.filter(pk=contact_id).first()
+    if contact is None:
+        raise NotFound("No such contact.")
+    if operator.is_manager or _holds_contact(operator, contact_id):
+        return contact
+    if Conversation.objects.filter(contact_id=contact_id, operator=operator).exists():
+        return contact
+    raise Forbidden("This customer is not in any of your chats.")
+
+
+def active_conversations(*, operator: Operator, everyone: bool = False) -> QuerySet[Conversation]:
+    """The operator's active chats, oldest assignment first (a manager may ask for everyone's)."""
+    chats = Conversation.objects.filter(state=ConversationState.ACTIVE).select_related("contact", "queue", "operator")
+    if not (everyone and operator.is_manager):
+        chats = chats.filter(operator=operator)
+    return chats.order_by("assigned_at", "id")
+
+
+@dataclass(frozen=True)
+class QueuedConversation:
+    conversation: Conversation
+    position: int
+    estimated_wait_seconds: int | None
+    waiting_seconds: int
+
+
+def queued_conversations(*, limit: int = 100) -> list[QueuedConversation]:
+    """The head of every queue, oldest first, with position and how long each has waited so far."""
+    places = {place.conversation_id: place for place in queue_places(limit=limit)}
+    chats = Conversation.objects.filter(pk__in=places).select_related("contact", "queue").order_by("queued_at", "id")
+    at = timezone.now()
+    return [
+        QueuedConversation(
+            conversation=chat,
+            position=places[chat.pk].position,
+            estimated_wait_seconds=places[chat.pk].estimated_wait_seconds,
+            waiting_seconds=int((at - (chat.queued_at or chat.created_at)).total_seconds()),
+        )
+        for chat in chats
+    ]
+
+
+@dataclass(frozen=True)
+class MessagePage:
+    messages: list[Message]
+    has_more: bool
+
+
+def conversation_messages(
+    *, conversation: Conversation, before_id: int | None = None, after_id: int | None = None, limit: int = 50
+) -> MessagePage:
+    """A page of messages in id order: the newest ``limit`` before ``before_id``, or those after ``after_id``."""
+    limit = max(1, min(limit, MESSAGE_PAGE_MAX))
+    rows = Message.objects.filter(conversation=conversation).select_related("author").prefetch_related("attachments")
+    if after_id is not None:
+        page = list(rows.filter(pk__gt=after_id).order_by("id")[: limit + 1])
+        return MessagePage(messages=page[:limit], has_more=len(page) > limit)
+    if before_id is not None:
+        rows = rows.filter(pk__lt=before_id)
+    page = list(rows.order_by("-id")[: limit + 1])
+    return MessagePage(messages=list(reversed(page[:limit])), has_more=len(page) > limit)
+
+
+def contact_conversations(*, contact: Contact) -> QuerySet[Conversation]:
+    """Every conversation of a customer on any connector, newest first (merged contacts included)."""
+    ids = [contact.pk, *Contact.objects.filter(merged_into=contact).values_list("pk", flat=True)]
+    return (
+        Conversation.objects.filter(contact_id__in=ids)
+        .select_related("contact", "queue", "operator", "reason")
+        .order_by("-created_at", "-id")
+    )
+
+
+def active_reasons() -> QuerySet[Reason]:
+    return Reason.objects.filter(is_active=True).order_by("position", "id")
+
+
+def canned_replies(*, language: str, query: str = "") -> QuerySet[CannedReply]:
+    """Canned replies in one language whose shortcut (or text) matches what follows the ``/``."""
+    replies = CannedReply.objects.filter(language=language)
+    query = query.strip().lstrip("/")
+    if query:
+        replies = replies.filter(Q(shortcut__istartswith=query) | Q(text__icontains=query))
+    return replies.order_by("shortcut")
+
+
+def transfer_targets(*, operator: Operator) -> QuerySet[Operator]:
+    """Other operators, with their skills, for the transfer list (the action checks availability)."""
+    return Operator.objects.exclude(pk=operator.pk).prefetch_related("skills").order_by("display_name")
