@@ -1,6 +1,23 @@
+"""Connectors: the site widget, Telegram and VK. Each maps its payloads to ``InboundMessage``."""
+
 from django.apps import AppConfig
 
 
 class ConnectorsConfig(AppConfig):
     name = "connectors"
     verbose_name = "Connectors"
+
+    def ready(self) -> None:
+        # Telegram and VK replies go out through Celery; registering them is what makes
+        # do_operator_reply mark those messages "pending" until the platform accepts them.
+        from chat.models import Connector
+        from chat.outbound import register_sender
+        from connectors import delivery
+        from connectors.inbox import register_processor
+        from connectors.telegram.inbound import process_update
+        from connectors.vk.inbound import process_event
+
+        register_sender(Connector.TELEGRAM, delivery.enqueue)
+        register_sender(Connector.VK, delivery.enqueue)
+        register_processor(Connector.TELEGRAM, process_update)
+        register_processor(Connector.VK, process_event)

@@ -1,0 +1,155 @@
+"""Operator replies to Telegram and VK: one Celery task per message, retried, never doubled.
+
+- 429 / VK error 6 and 5xx / network errors: retried with exponential backoff; a ``retry_after``
+  from Telegram is honoured as the delay. The operator sees "retrying in N s" meanwhile.
+- 403 (the shopper blocked the bot) and other 4xx: failed at once with the reason, no retries;
+  the workspace offers a retry button (``do_retry_delivery``).
+- A cache lock per message keeps two workers from sending the same message at once, and a message
+  no longer ``pending`` is never sent again. VK's ``random_id`` is derived from our message id, so
+  even a send whose answer was lost does not double on VK's side.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from datetime import timedelta
+
+import requests
+from celery import shared_task
+from celery.app.task import Task
+from django.core.cache import cache
+from telegram import error as tg_error
+from vk_api.exceptions import ApiError, ApiHttpError, VkApiError
+
+from chat.actions import do_mark_delivery
+from chat.models import Connector, DeliveryState, Identity, Message
+from connectors import ratelimit
+from connectors.telegram import client as telegram
+from connectors.vk import client as vk
+
+logger = logging.getLogger(__name__)
+
+MAX_RETRIES = 6
+MAX_BACKOFF_SECONDS = 300.0
+LOCK_SECONDS = 120
+
+
+class Retryable(Exception):
+    def __init__(self, reason: str, retry_after: float | None = None) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.retry_after = retry_after
+
+
+class Permanent(Exception):
+    pass
+
+
+def backoff_seconds(retries: int, retry_after: float | None) -> float:
+    """The platform's ``retry_after`` when given, else 2, 4, 8 ... seconds (capped)."""
+    if retry_after is not None and retry_after > 0:
+        return float(retry_after)
+    return min(2.0 ** (retries + 1), MAX_BACKOFF_SECONDS)
+
+
+def _identity(message: Message) -> Identity:
+    identity = (
+        Identity.objects.filter(contact_id=message.conversation.contact_id, connector=message.connector)
+        .order_by("-id")
+        .first()
+    )
+    if identity is None:
+        raise Permanent(f"The shopper has no {message.connector} identity to send to.")
+    return identity
+
+
+def send_telegram(message: Message) -> str:
+    identity = _identity(message)
+    chat_id = identity.details.get("chat_id") or identity.external_id
+    try:
+        ratelimit.acquire(ratelimit.telegram_windows(chat_id))
+    except ratelimit.SlotTimeout as exc:
+        raise Retryable("Sending limit reached", exc.wait) from exc
+    try:
+        sent_id = telegram.send_text(chat_id, message.text)
+    except tg_error.RetryAfter as exc:
+        wait = exc.retry_after
+        seconds = wait.total_seconds() if isinstance(wait, timedelta) else float(wait)
+        raise Retryable("Telegram asked to slow down", seconds) from exc
+    except tg_error.Forbidden as exc:
+        raise Permanent(f"Telegram refused: {exc.message} (the shopper may have blocked the bot)") from exc
+    except (tg_error.BadRequest, tg_error.InvalidToken) as exc:
+        raise Permanent(f"Telegram refused: {exc.message}") from exc
+    except tg_error.NetworkError as exc:
+        raise Retryable(f"Telegram unavailable: {exc.message}") from exc
+    return f"{chat_id}:{sent_id}"
+
+
+# VK errors worth another try: too many requests, internal server error, flood of the same call.
+VK_RETRYABLE_CODES = {1, 6, 10}
+
+
+def send_vk(message: Message) -> str:
+    identity = _identity(message)
+    peer_id = identity.details.get("peer_id") or identity.external_id
+    try:
+        sent_id = vk.send_text(peer_id, message.text, random_id=vk.random_id_for(message.pk))
+    except ratelimit.SlotTimeout as exc:
+        raise Retryable("Sending limit reached", exc.wait) from exc
+    except ApiError as exc:
+        text = f"VK error {exc.code}: {exc.error.get('error_msg', '')}"
+        if exc.code in VK_RETRYABLE_CODES:
+            raise Retryable(text) from exc
+        raise Permanent(text) from exc
+    except ApiHttpError as exc:
+        status = exc.response.status_code
+        if status >= 500 or status == 429:
+            raise Retryable(f"VK unavailable: HTTP {status}") from exc
+        raise Permanent(f"VK refused: HTTP {status}") from exc
+    except (requests.RequestException, ValueError, VkApiError) as exc:
+        raise Retryable(f"VK unavailable: {exc}") from exc
+    return f"{peer_id}:{sent_id}"
+
+
+SENDERS: dict[str, Callable[[Message], str]] = {Connector.TELEGRAM: send_telegram, Connector.VK: send_vk}
+
+
+@shared_task(bind=True, max_retries=MAX_RETRIES, acks_late=True)
+def deliver_message(self: Task, message_id: int) -> str:
+    """Send one operator message to the shopper's connector and record the outcome."""
+    lock = f"connectors:delivering:{message_id}"
+    if not cache.add(lock, 1, timeout=LOCK_SECONDS):
+        return "busy"
+    try:
+        message = Message.objects.select_related("conversation").filter(pk=message_id).first()
+        if message is None or message.delivery_state != DeliveryState.PENDING:
+            return "skipped"
+        sender = SENDERS.get(message.connector)
+        if sender is None:
+            return "no sender"
+        try:
+            external_id = sender(message)
+        except Permanent as exc:
+            do_mark_delivery(message_id=message_id, state=DeliveryState.FAILED, error=str(exc), attempt=True)
+            return "failed"
+        except Retryable as exc:
+            attempts = self.request.retries + 1
+            if self.request.retries >= MAX_RETRIES:
+                error = f"{exc.reason}; gave up after {attempts} attempts"
+                do_mark_delivery(message_id=message_id, state=DeliveryState.FAILED, error=error, attempt=True)
+                return "failed"
+            delay = backoff_seconds(self.request.retries, exc.retry_after)
+            error = f"{exc.reason}; retrying in {delay:.0f} s"
+            logger.info("Message %s: %s", message_id, error)
+            do_mark_delivery(message_id=message_id, state=DeliveryState.PENDING, error=error, attempt=True)
+            raise self.retry(countdown=delay, exc=exc) from exc
+        do_mark_delivery(message_id=message_id, state=DeliveryState.SENT, external_id=external_id, attempt=True)
+        return "sent"
+    finally:
+        cache.delete(lock)
+
+
+def enqueue(message_id: int) -> None:
+    """The sender ``chat.outbound`` calls after the reply commits."""
+    deliver_message.delay(message_id)

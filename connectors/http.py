@@ -1,0 +1,43 @@
+"""Reading webhook bodies safely: a size cap (413) before JSON parsing (400)."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from django.core.exceptions import RequestDataTooBig
+from django.http import HttpRequest, JsonResponse
+
+MAX_BODY_BYTES = 1024 * 1024
+
+
+class BadBody(Exception):
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+        self.message = message
+
+    def response(self) -> JsonResponse:
+        return JsonResponse({"error": self.message}, status=self.status)
+
+
+def read_json_object(request: HttpRequest) -> dict[str, Any]:
+    try:
+        declared = int(request.META.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        declared = 0
+    if declared > MAX_BODY_BYTES:
+        raise BadBody(413, "The body is over 1 MB.")
+    try:
+        body = request.body
+    except RequestDataTooBig as exc:
+        raise BadBody(413, "The body is over 1 MB.") from exc
+    if len(body) > MAX_BODY_BYTES:
+        raise BadBody(413, "The body is over 1 MB.")
+    try:
+        data = json.loads(body)
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise BadBody(400, "The body is not valid JSON.") from exc
+    if not isinstance(data, dict):
+        raise BadBody(400, "The body is not a JSON object.")
+    return data

@@ -1,0 +1,85 @@
+"""Store a raw update durably, then process it once: the shared half of every webhook and poller.
+
+Webhooks answer only after :func:`store_update` commits, so anything Telegram or VK saw
+acknowledged is in the database; processing runs after commit (a Celery task) and its outcome is
+written back on the row for the admin to read.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+
+from chat.errors import ChatError
+from connectors.models import RawUpdate, RawUpdateState
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Outcome:
+    state: str
+    note: str = ""
+
+
+def processed(note: str = "") -> Outcome:
+    return Outcome(RawUpdateState.PROCESSED, note)
+
+
+def ignored(note: str) -> Outcome:
+    return Outcome(RawUpdateState.IGNORED, note)
+
+
+Processor = Callable[[dict[str, Any]], Outcome]
+_processors: dict[str, Processor] = {}
+
+
+def register_processor(connector: str, processor: Processor) -> None:
+    _processors[connector] = processor
+
+
+def store_update(*, connector: str, update_id: str, kind: str, payload: dict[str, Any]) -> bool:
+    """Keep the update (once per id) and queue its processing after commit; False for a repeat."""
+    from connectors.tasks import process_raw_update
+
+    with transaction.atomic():
+        raw, created = RawUpdate.objects.get_or_create(
+            connector=connector, update_id=update_id, defaults={"kind": kind[:64], "payload": payload}
+        )
+        if created:
+            transaction.on_commit(lambda: process_raw_update.delay(raw.pk))
+    if not created:
+        logger.info("Repeated %s update %s ignored", connector, update_id)
+    return created
+
+
+def process_stored(raw_id: int) -> Outcome | None:
+    """Process a stored update unless that already happened; never raises for bad content."""
+    raw = RawUpdate.objects.filter(pk=raw_id, state=RawUpdateState.RECEIVED).first()
+    if raw is None:
+        return None
+    return process_row(raw)
+
+
+def process_row(raw: RawUpdate) -> Outcome:
+    processor = _processors.get(raw.connector)
+    if processor is None:
+        outcome = ignored(f"No processor for {raw.connector}.")
+    else:
+        try:
+            outcome = processor(raw.payload)
+        except ChatError as exc:
+            outcome = Outcome(RawUpdateState.FAILED, f"Refused: {exc.message}")
+        except (KeyError, TypeError, ValueError, AttributeError) as exc:
+            outcome = Outcome(RawUpdateState.FAILED, f"Malformed {raw.kind or 'update'}: {exc!r}")
+    if outcome.state != RawUpdateState.PROCESSED:
+        logger.warning("%s update %s (%s): %s %s", raw.connector, raw.update_id, raw.kind, outcome.state, outcome.note)
+    RawUpdate.objects.filter(pk=raw.pk).update(
+        state=outcome.state, note=outcome.note[:500], processed_at=timezone.now()
+    )
+    return outcome

@@ -1,0 +1,1 @@
+"""Telegram: webhook or long polling in, python-telegram-bot's ``Bot`` out."""
