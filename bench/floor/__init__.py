@@ -1,0 +1,1 @@
+"""The floor: a bare Channels app whose consumer only relays a frame to a group (no database)."""
