@@ -211,9 +211,6 @@ class WidgetConsumer(AsyncWebsocketConsumer):
                 language=self.language,
             )
         )
-        if received.conversation.pk != self.conversation_id:
-            # A first message (or one after a close) opened a conversation: follow it from the start.
-            await self._follow(received.conversation.pk, 0)
         payload = await database_sync_to_async(message_payload)(received.message, for_shopper=True)
         await self.send_json(
             {
@@ -224,6 +221,10 @@ class WidgetConsumer(AsyncWebsocketConsumer):
                 "duplicate": received.duplicate,
             }
         )
+        if received.conversation.pk != self.conversation_id:
+            # A first message (or one after a close) opened a conversation: follow it from the start.
+            # The acknowledgement goes first, so the client drops its pending copy before the replay.
+            await self._follow(received.conversation.pk, 0)
 
     async def on_typing(self, frame: Frame) -> None:
         now = time.monotonic()

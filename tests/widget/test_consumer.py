@@ -79,11 +79,12 @@ async def test_sending_stores_the_text_exactly_and_acknowledges_with_the_client_
 
     await client.send({"type": "message", "text": text, "client_id": "c-1"})
 
-    state = await client.expect("state")  # the first message opened a conversation: it is followed
-    assert [m["text"] for m in state["messages"]] == [text]
     ack = await client.expect("message")
     assert ack["client_id"] == "c-1"
     assert ack["message"]["text"] == text
+    state = await client.expect("state")  # the first message opened a conversation: it is followed
+    assert state["conversation_id"] == ack["conversation_id"]
+    assert [m["text"] for m in state["messages"]] == [text]
     assert await texts(state["conversation_id"]) == [text]
 
 
@@ -167,8 +168,9 @@ async def test_writing_after_a_close_opens_and_follows_a_new_conversation(
 
     await client.send({"type": "message", "text": "new question", "client_id": "c-2"})
 
+    ack = await client.expect("message")
     new_state = await client.expect("state")
-    assert new_state["conversation_id"] != old.conversation.pk
+    assert new_state["conversation_id"] == ack["conversation_id"] != old.conversation.pk
     assert [m["text"] for m in new_state["messages"]] == ["new question"]
 
 

@@ -1,0 +1,469 @@
+/* Switchboard site chat widget. One tag embeds it:
+ *   <script src="https://chat.example/static/widget/widget.js" defer
+ *           data-lang="ru" data-color="#0b6bcb" data-stylist="on"
+ *           data-customer-id="42" data-customer-name="Anna" data-customer-email="a@example.com"
+ *           data-customer-signature="<hex HMAC-SHA256 of id\nname\nemail with WIDGET_CUSTOMER_SECRET>"></script>
+ * A page view loads this file only: the WebSocket opens when the shopper opens the chat or has a
+ * conversation in progress. Every text from the network is rendered with textContent, never as HTML.
+ * Protocol: connectors/widget/PROTOCOL.md. Public hooks: window.SwitchboardWidget (see the end).
+ */
+(function () {
+  "use strict";
+  var script = document.currentScript;
+  if (!script || window.SwitchboardWidget) return;
+  var cfg = script.dataset;
+  var origin = new URL(script.src, location.href).origin;
+  var API = origin + "/connectors/widget/";
+  var WS_URL = origin.replace(/^http/, "ws") + "/ws/widget/";
+  var MAX_CHARS = 4096;
+
+  var STRINGS = {
+    en: {
+      open: "Open chat", unread: " ({n} unread)", title: "Chat with us", minimize: "Minimize chat",
+      end: "End chat", send: "Send", input: "Your message", placeholder: "Write a message…",
+      messages: "Messages", you: "You", waiting: "Waiting for an operator…",
+      position: "You are number {n} in the queue", wait: " · about {m} min",
+      operator: "{name} is here to help", typing: "{name} is typing…", someone: "The operator",
+      closed: "The chat has ended. Write to start a new one.", sending: "Sending…", failed: "Not sent: {e}",
+      reconnecting: "Connection lost, reconnecting…", stylist: "Stylist consultation",
+      offlineIntro: "No one is online right now. Leave a message and we will answer by email or phone.",
+      name: "Name", email: "Email", phone: "Phone", message: "Message", leave: "Send message",
+      needContact: "Leave an email or a phone number.", thanks: "Thank you! We will answer soon.",
+      tooLong: "The message is longer than {n} characters."
+    },
+    ru: {
+      open: "Открыть чат", unread: " (непрочитанных: {n})", title: "Напишите нам", minimize: "Свернуть чат",
+      end: "Завершить чат", send: "Отправить", input: "Ваше сообщение", placeholder: "Напишите сообщение…",
+      messages: "Сообщения", you: "Вы", waiting: "Ждём оператора…",
+      position: "Вы {n}-й в очереди", wait: " · примерно {m} мин",
+      operator: "Вам отвечает {name}", typing: "{name} печатает…", someone: "Оператор",
+      closed: "Чат завершён. Напишите, чтобы начать новый.", sending: "Отправляется…", failed: "Не отправлено: {e}",
+      reconnecting: "Связь потеряна, переподключаемся…", stylist: "Консультация стилиста",
+      offlineIntro: "Сейчас никого нет на связи. Оставьте сообщение, и мы ответим по почте или телефону.",
+      name: "Имя", email: "Эл. почта", phone: "Телефон", message: "Сообщение", leave: "Отправить сообщение",
+      needContact: "Укажите почту или телефон.", thanks: "Спасибо! Мы скоро ответим.",
+      tooLong: "Сообщение длиннее {n} символов."
+    }
+  };
+  var lang = (cfg.lang || document.documentElement.lang || navigator.language || "en").toLowerCase();
+  lang = lang.indexOf("ru") === 0 ? "ru" : "en";
+  function t(key, vars) {
+    return STRINGS[lang][key].replace(/\{(\w+)\}/g, function (_, k) { return vars && k in vars ? vars[k] : ""; });
+  }
+
+  // --- storage: survives reloads and page changes; a disabled localStorage only costs that ------
+  function load(key, fallback) {
+    try { var v = localStorage.getItem("sbw." + key); return v === null ? fallback : JSON.parse(v); }
+    catch (e) { return fallback; }
+  }
+  function save(key, value) {
+    try { localStorage.setItem("sbw." + key, JSON.stringify(value)); } catch (e) { /* private mode */ }
+  }
+
+  // --- styles: injected once, scoped under .sbw -------------------------------------------------
+  var css =
+    ".sbw,.sbw *{box-sizing:border-box;font:14px/1.4 system-ui,-apple-system,'Segoe UI',Roboto,sans-serif}" +
+    ".sbw [hidden]{display:none!important}" +
+    ".sbw-btn{position:fixed;right:20px;bottom:20px;z-index:2147483000;width:56px;height:56px;border:0;" +
+    "border-radius:50%;background:var(--sbw-accent);color:#fff;cursor:pointer;box-shadow:0 4px 14px rgba(0,0,0,.25);" +
+    "display:flex;align-items:center;justify-content:center}" +
+    ".sbw-btn:focus-visible,.sbw button:focus-visible,.sbw textarea:focus-visible,.sbw input:focus-visible" +
+    "{outline:3px solid #ffbf47;outline-offset:2px}" +
+    ".sbw-badge{position:absolute;top:-4px;right:-4px;min-width:22px;height:22px;padding:0 6px;border-radius:11px;" +
+    "background:#d42a2a;color:#fff;font-size:12px;font-weight:700;line-height:22px;text-align:center}" +
+    ".sbw-panel{position:fixed;right:20px;bottom:88px;z-index:2147483001;width:370px;height:560px;" +
+    "max-height:calc(100vh - 108px);display:flex;flex-direction:column;background:#fff;color:#1b1b1b;" +
+    "border-radius:14px;box-shadow:0 8px 30px rgba(0,0,0,.3);overflow:hidden}" +
+    ".sbw-head{display:flex;align-items:flex-start;gap:8px;padding:12px 14px;background:var(--sbw-accent);color:#fff}" +
+    ".sbw-head h2{margin:0;font-size:16px;font-weight:700;color:inherit}" +
+    ".sbw-status{margin:2px 0 0;font-size:12px;opacity:.92;color:inherit}" +
+    ".sbw-headtext{flex:1;min-width:0}" +
+    ".sbw-icon{border:0;background:transparent;color:inherit;cursor:pointer;font-size:20px;line-height:1;padding:4px 6px;" +
+    "border-radius:6px}.sbw-icon:hover{background:rgba(255,255,255,.18)}" +
+    ".sbw-end{font-size:12px;border:1px solid rgba(255,255,255,.6);background:transparent;color:#fff;border-radius:6px;" +
+    "padding:3px 8px;cursor:pointer}" +
+    ".sbw-actions{padding:8px 14px 0}.sbw-actions button{border:1px solid var(--sbw-accent);color:var(--sbw-accent);" +
+    "background:#fff;border-radius:16px;padding:4px 12px;cursor:pointer}" +
+    ".sbw-log{flex:1;overflow-y:auto;padding:12px 14px;display:flex;flex-direction:column;gap:8px;background:#f6f7f9}" +
+    ".sbw-msg{max-width:85%;padding:8px 11px;border-radius:12px;white-space:pre-wrap;overflow-wrap:anywhere;" +
+    "word-break:break-word}" +
+    ".sbw-shopper{align-self:flex-end;background:var(--sbw-accent);color:#fff;border-bottom-right-radius:4px}" +
+    ".sbw-operator,.sbw-system{align-self:flex-start;background:#fff;border:1px solid #e2e4e8;border-bottom-left-radius:4px}" +
+    ".sbw-who{display:block;font-size:11px;font-weight:700;opacity:.75;margin-bottom:2px}" +
+    ".sbw-pending{opacity:.65}.sbw-failed{background:#fde8e8;color:#8a1c1c}" +
+    ".sbw-typing,.sbw-notice{min-height:18px;padding:2px 14px;font-size:12px;color:#555}" +
+    ".sbw-notice{color:#a01c1c}" +
+    ".sbw-compose{display:flex;gap:8px;padding:10px 12px;border-top:1px solid #e2e4e8;background:#fff}" +
+    ".sbw-compose textarea{flex:1;resize:none;height:42px;max-height:120px;padding:10px;border:1px solid #c8ccd2;" +
+    "border-radius:10px;color:#1b1b1b;background:#fff}" +
+    ".sbw-send,.sbw-offline button{border:0;border-radius:10px;padding:0 14px;background:var(--sbw-accent);" +
+    "color:#fff;font-weight:600;cursor:pointer;min-height:42px}" +
+    ".sbw-offline{flex:1;overflow-y:auto;padding:14px;display:flex;flex-direction:column;gap:8px}" +
+    ".sbw-offline p{margin:0 0 4px}.sbw-offline label{display:flex;flex-direction:column;gap:3px;font-size:12px;color:#444}" +
+    ".sbw-offline input,.sbw-offline textarea{padding:8px;border:1px solid #c8ccd2;border-radius:8px;color:#1b1b1b;" +
+    "background:#fff}.sbw-offline textarea{min-height:90px;resize:vertical}" +
+    "@media (max-width:480px){.sbw-panel{inset:0;width:100%;height:100%;max-height:none;border-radius:0}" +
+    ".sbw-open .sbw-btn{display:none}}";
+
+  // --- DOM helpers: text only ever goes in through textContent ---------------------------------
+  function el(tag, attrs, children) {
+    var node = document.createElement(tag);
+    for (var k in attrs || {}) {
+      if (k === "text") node.textContent = attrs[k];
+      else if (k === "class") node.className = attrs[k];
+      else if (k.indexOf("on") === 0) node.addEventListener(k.slice(2), attrs[k]);
+      else node.setAttribute(k, attrs[k]);
+    }
+    (children || []).forEach(function (c) { node.appendChild(c); });
+    return node;
+  }
+  function icon() {
+    var ns = "http://www.w3.org/2000/svg";
+    var svg = document.createElementNS(ns, "svg");
+    svg.setAttribute("viewBox", "0 0 24 24"); svg.setAttribute("width", "28"); svg.setAttribute("height", "28");
+    svg.setAttribute("aria-hidden", "true"); svg.setAttribute("focusable", "false");
+    var path = document.createElementNS(ns, "path");
+    path.setAttribute("fill", "currentColor");
+    path.setAttribute("d", "M4 3h16a2 2 0 0 1 2 2v11a2 2 0 0 1-2 2H8l-5 4V5a2 2 0 0 1 1-2zm3 6v2h10V9H7zm0-3v2h10V6H7zm0 6v2h7v-2H7z");
+    svg.appendChild(path);
+    return svg;
+  }
+  function uuid() {
+    if (window.crypto && crypto.randomUUID) return crypto.randomUUID();
+    return "x" + Date.now().toString(16) + Math.random().toString(16).slice(2);
+  }
+
+  // --- build ------------------------------------------------------------------------------------
+  var style = el("style", { text: css });
+  var root = el("div", { class: "sbw", "data-switchboard": "widget" });
+  root.style.setProperty("--sbw-accent", /^#[0-9a-f]{3,8}$/i.test(cfg.color || "") ? cfg.color : "#0b6bcb");
+  var badge = el("span", { class: "sbw-badge", "aria-hidden": "true", hidden: "" });
+  var button = el("button", { type: "button", class: "sbw-btn", "aria-expanded": "false", onclick: toggle }, [icon(), badge]);
+  var status = el("p", { class: "sbw-status", "aria-live": "polite" });
+  var endButton = el("button", { type: "button", class: "sbw-end", text: t("end"), "aria-label": t("end"), hidden: "", onclick: endChat });
+  var minimize = el("button", { type: "button", class: "sbw-icon", text: "\u2212", "aria-label": t("minimize"), onclick: closePanel });
+  var actions = el("div", { class: "sbw-actions", hidden: "" });
+  var log = el("div", { class: "sbw-log", role: "log", "aria-live": "polite", "aria-label": t("messages"), tabindex: "0" });
+  var typing = el("div", { class: "sbw-typing", "aria-live": "polite" });
+  var notice = el("div", { class: "sbw-notice", role: "status" });
+  var input = el("textarea", { "aria-label": t("input"), placeholder: t("placeholder"), maxlength: String(MAX_CHARS), rows: "1" });
+  var sendButton = el("button", { type: "submit", class: "sbw-send", text: t("send"), "aria-label": t("send") });
+  var compose = el("form", { class: "sbw-compose", onsubmit: onSubmit }, [input, sendButton]);
+  var offline = buildOfflineForm();
+  var chatView = el("div", { style: "display:contents" }, [actions, log, typing, compose]);
+  var panel = el("div", { class: "sbw-panel", role: "dialog", "aria-label": t("title"), hidden: "" }, [
+    el("div", { class: "sbw-head" }, [
+      el("div", { class: "sbw-headtext" }, [el("h2", { text: t("title") }), status]), endButton, minimize
+    ]),
+    chatView, offline.form, notice
+  ]);
+  root.appendChild(panel);
+  root.appendChild(button);
+
+  function buildOfflineForm() {
+    function field(key, tag, type) {
+      var control = el(tag, tag === "input" ? { type: type, name: key } : { name: key, maxlength: String(MAX_CHARS) });
+      return { label: el("label", {}, [document.createTextNode(t(key)), control]), control: control };
+    }
+    var name = field("name", "input", "text"), email = field("email", "input", "email"),
+      phone = field("phone", "input", "tel"), message = field("message", "textarea");
+    var thanks = el("p", { role: "status", hidden: "" });
+    var form = el("form", { class: "sbw-offline", hidden: "", onsubmit: onOfflineSubmit }, [
+      el("p", { text: t("offlineIntro") }), name.label, email.label, phone.label, message.label,
+      el("button", { type: "submit", text: t("leave") }), thanks
+    ]);
+    return { form: form, name: name.control, email: email.control, phone: phone.control, message: message.control, thanks: thanks };
+  }
+
+  // --- state --------------------------------------------------------------------------------------
+  var socket = null, ready = false, retries = 0, retryTimer = null, typingTimer = null, lastTypingSent = 0;
+  var byId = {}, maxId = 0, pending = {};
+  var conversationId = load("conversation", null), conversationState = null, operatorName = "";
+  var queueText = "", outbox = load("outbox", []), unread = load("unread", 0), panelOpen = false;
+
+  function inProgress() { return load("active", false) || outbox.length > 0; }
+  function setInProgress(value) { save("active", !!value); }
+
+  // --- token --------------------------------------------------------------------------------------
+  function customer() {
+    if (!cfg.customerId || !cfg.customerSignature) return null;
+    return { id: cfg.customerId, name: cfg.customerName || "", email: cfg.customerEmail || "", signature: cfg.customerSignature };
+  }
+  function postJSON(path, body) {
+    return fetch(API + path, { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(body) })
+      .then(function (r) { return r.json().then(function (data) { if (!r.ok) throw data.error || {}; return data; }); });
+  }
+  function ensureToken() {
+    var who = customer();
+    var token = load("token", null);
+    if (token && load("customer", null) === (who ? who.signature : null)) return Promise.resolve(token);
+    return postJSON("session/", { token: token, customer: who }).then(function (data) {
+      if (data.visitor_id !== load("visitor", null)) forgetConversation();
+      save("token", data.token); save("visitor", data.visitor_id); save("customer", who ? who.signature : null);
+      return data.token;
+    });
+  }
+  function forgetConversation() {
+    conversationId = null; save("conversation", null); setInProgress(false);
+    outbox = []; save("outbox", outbox); clearLog();
+  }
+
+  // --- connection: reconnect with exponential backoff and jitter, resume after the last id -------
+  function wanted() { return panelOpen || inProgress(); }
+  function connect() {
+    if (socket || !wanted()) return;
+    clearTimeout(retryTimer);
+    ensureToken().then(function (token) {
+      if (socket) return;
+      var ws = socket = new WebSocket(WS_URL);
+      ws.onopen = function () {
+        var hello = { type: "hello", token: token, last_id: maxId, language: lang };
+        if (conversationId) hello.conversation_id = conversationId;
+        ws.send(JSON.stringify(hello));
+      };
+      ws.onmessage = function (event) {
+        var frame;
+        try { frame = JSON.parse(event.data); } catch (e) { return; }
+        handle(frame);
+      };
+      ws.onclose = function () {
+        if (socket !== ws) return;
+        socket = null; ready = false;
+        scheduleReconnect();
+      };
+    }, function () { socket = null; scheduleReconnect(); });
+  }
+  function scheduleReconnect() {
+    if (!wanted()) return;
+    if (retries > 0) showNotice(t("reconnecting"));
+    var delay = Math.min(15000, 500 * Math.pow(2, retries)) * (0.5 + Math.random() / 2);
+    retries += 1;
+    clearTimeout(retryTimer);
+    retryTimer = setTimeout(connect, delay);
+  }
+  function send(frame) {
+    if (socket && ready) socket.send(JSON.stringify(frame));
+  }
+  window.addEventListener("online", function () { retries = 0; if (!socket) connect(); });
+
+  // --- frames -------------------------------------------------------------------------------------
+  function handle(frame) {
+    switch (frame.type) {
+      case "state": return onState(frame);
+      case "message": return onMessage(frame);
+      case "assigned":
+        conversationState = "active"; operatorName = frame.operator_name || ""; return renderStatus();
+      case "queue.position":
+        queueText = positionText(frame.position, frame.estimated_wait_seconds); return renderStatus();
+      case "typing": return showTyping(frame.name);
+      case "closed":
+        conversationState = "closed"; setInProgress(outbox.length > 0); return renderStatus();
+      case "error": return onError(frame);
+    }
+  }
+  function onState(frame) {
+    ready = true; retries = 0; showNotice("");
+    if (frame.conversation_id !== conversationId) {
+      clearLog();
+      conversationId = frame.conversation_id; save("conversation", conversationId);
+    }
+    conversationState = frame.state; operatorName = frame.operator_name || "";
+    queueText = frame.state === "queued" ? positionText(frame.queue_position, frame.estimated_wait_seconds) : "";
+    setInProgress(frame.state === "queued" || frame.state === "active");
+    (frame.messages || []).forEach(function (m) { addMessage(m, false); });
+    renderStatus();
+    outbox.forEach(function (item) {
+      send({ type: "message", text: item.text, client_id: item.client_id });
+    });
+  }
+  function onMessage(frame) {
+    if (frame.client_id) dropFromOutbox(frame.client_id);
+    if (frame.conversation_id !== conversationId) return;
+    var isNew = addMessage(frame.message, true);
+    if (frame.message.author_kind !== "shopper") showTyping(null);
+    if (conversationState === "closed" || conversationState === null) conversationState = "queued";
+    setInProgress(true);
+    if (isNew && frame.message.author_kind !== "shopper" && !panelOpen) {
+      unread += 1; save("unread", unread); renderBadge();
+    }
+  }
+  function onError(frame) {
+    if (frame.code === "invalid_token") {
+      save("token", null);
+      if (socket) socket.close();
+      return;
+    }
+    if (frame.client_id && pending[frame.client_id]) {
+      var node = pending[frame.client_id];
+      node.classList.remove("sbw-pending"); node.classList.add("sbw-failed");
+      node.querySelector(".sbw-who").textContent = t("failed", { e: frame.message });
+      delete pending[frame.client_id];
+      dropFromOutbox(frame.client_id, true);
+      return;
+    }
+    showNotice(frame.message || "");
+  }
+
+  // --- rendering ------------------------------------------------------------------------------------
+  function clearLog() {
+    byId = {}; maxId = 0;
+    while (log.firstChild) log.removeChild(log.firstChild);
+    outbox.forEach(renderPending);
+  }
+  function bubble(kind, who, text) {
+    return el("div", { class: "sbw-msg sbw-" + kind }, [el("span", { class: "sbw-who", text: who }), el("span", { class: "sbw-text", text: text })]);
+  }
+  function addMessage(m, live) {
+    var existing = byId[m.id];
+    if (existing) { existing.querySelector(".sbw-text").textContent = m.text; return false; }
+    var who = m.author_kind === "shopper" ? t("you") : m.author_name || t("someone");
+    var node = bubble(m.author_kind === "shopper" ? "shopper" : m.author_kind === "system" ? "system" : "operator", who, m.text);
+    node.setAttribute("data-id", m.id);
+    byId[m.id] = node;
+    // Keep id order even if a replay and a live frame cross; pending bubbles stay last.
+    var before = null;
+    for (var child = log.firstChild; child; child = child.nextSibling) {
+      var id = Number(child.getAttribute("data-id"));
+      if (!child.hasAttribute("data-id") || id > m.id) { before = child; break; }
+    }
+    log.insertBefore(node, before);
+    maxId = Math.max(maxId, m.id);
+    if (live || !before) log.scrollTop = log.scrollHeight;
+    return true;
+  }
+  function renderPending(item) {
+    var node = bubble("shopper sbw-pending", t("sending"), item.text);
+    pending[item.client_id] = node;
+    log.appendChild(node);
+    log.scrollTop = log.scrollHeight;
+  }
+  function dropFromOutbox(clientId, keepNode) {
+    outbox = outbox.filter(function (item) { return item.client_id !== clientId; });
+    save("outbox", outbox);
+    if (pending[clientId] && !keepNode) { log.removeChild(pending[clientId]); delete pending[clientId]; }
+  }
+  function positionText(position, waitSeconds) {
+    if (!position) return "";
+    var text = t("position", { n: position });
+    if (waitSeconds) text += t("wait", { m: Math.max(1, Math.round(waitSeconds / 60)) });
+    return text;
+  }
+  function renderStatus() {
+    var text = "";
+    if (conversationState === "active") text = t("operator", { name: operatorName || t("someone") });
+    else if (conversationState === "queued") text = queueText || t("waiting");
+    else if (conversationState === "closed") text = t("closed");
+    status.textContent = text;
+    endButton.hidden = !(conversationState === "active" || conversationState === "queued");
+  }
+  function renderBadge() {
+    badge.hidden = !unread;
+    badge.textContent = unread > 99 ? "99+" : String(unread);
+    button.setAttribute("aria-label", t("open") + (unread ? t("unread", { n: unread }) : ""));
+  }
+  function showTyping(name) {
+    clearTimeout(typingTimer);
+    typing.textContent = name === null ? "" : t("typing", { name: name || t("someone") });
+    if (name !== null) typingTimer = setTimeout(function () { typing.textContent = ""; }, 4000);
+  }
+  function showNotice(text) { notice.textContent = text; }
+
+  // --- shopper actions ------------------------------------------------------------------------------
+  function openPanel() {
+    panelOpen = true; save("open", true);
+    panel.hidden = false; root.classList.add("sbw-open");
+    button.setAttribute("aria-expanded", "true");
+    unread = 0; save("unread", 0); renderBadge();
+    if (inProgress() || conversationId) { showChat(); connect(); }
+    else {
+      fetch(API + "status/").then(function (r) { return r.json(); }).then(function (data) {
+        if (data.online) { showChat(); connect(); } else showOffline();
+      }, function () { showChat(); connect(); });
+    }
+  }
+  function closePanel() {
+    panelOpen = false; save("open", false);
+    panel.hidden = true; root.classList.remove("sbw-open");
+    button.setAttribute("aria-expanded", "false");
+    button.focus();
+    if (socket && !inProgress()) { var ws = socket; socket = null; ready = false; ws.close(); }
+  }
+  function toggle() { if (panelOpen) closePanel(); else openPanel(); }
+  function showChat() { offline.form.hidden = true; chatView.hidden = false; input.focus(); }
+  function showOffline() { chatView.hidden = true; offline.form.hidden = false; offline.name.focus(); }
+  function onSubmit(event) {
+    event.preventDefault();
+    var text = input.value;
+    if (!text.trim()) return;
+    if (text.length > MAX_CHARS) return showNotice(t("tooLong", { n: MAX_CHARS }));
+    var item = { client_id: uuid(), text: text };
+    outbox.push(item); save("outbox", outbox);
+    renderPending(item);
+    input.value = "";
+    send({ type: "message", text: item.text, client_id: item.client_id });
+    if (!socket) connect();
+  }
+  input.addEventListener("keydown", function (event) {
+    if (event.key === "Enter" && !event.shiftKey && !event.isComposing) { event.preventDefault(); compose.requestSubmit ? compose.requestSubmit() : onSubmit(event); }
+  });
+  input.addEventListener("input", function () {
+    var now = Date.now();
+    if (conversationId && now - lastTypingSent > 2000) { lastTypingSent = now; send({ type: "typing" }); }
+  });
+  panel.addEventListener("keydown", function (event) { if (event.key === "Escape") closePanel(); });
+  function endChat() { send({ type: "close" }); }
+  function onOfflineSubmit(event) {
+    event.preventDefault();
+    var f = offline;
+    if (!f.email.value.trim() && !f.phone.value.trim()) return showNotice(t("needContact"));
+    if (!f.message.value.trim()) return f.message.focus();
+    var clientId = f.form.getAttribute("data-client-id") || uuid();
+    f.form.setAttribute("data-client-id", clientId);
+    ensureToken().then(function (token) {
+      return postJSON("offline/", {
+        token: token, name: f.name.value, email: f.email.value, phone: f.phone.value,
+        text: f.message.value, client_id: clientId, language: lang
+      });
+    }).then(function (data) {
+      conversationId = data.conversation_id; save("conversation", conversationId); setInProgress(true);
+      f.thanks.textContent = t("thanks"); f.thanks.hidden = false; showNotice("");
+      setTimeout(function () { showChat(); connect(); }, 1200);
+    }, function (error) { showNotice((error && error.message) || "Error"); });
+  }
+
+  // Hook for a second entry point: a consultation opens its own conversation in another queue.
+  // Listeners of "switchboard:consultation" may call event.preventDefault() and run their own flow
+  // (a questionnaire), then call SwitchboardWidget.openConversation("stylist") themselves.
+  function startConsultation(queue) {
+    var event = new CustomEvent("switchboard:consultation", { cancelable: true, detail: { queue: queue || "stylist" } });
+    if (window.dispatchEvent(event)) openConversation(queue || "stylist");
+  }
+  function openConversation(queue) {
+    if (!panelOpen) openPanel();
+    showChat(); setInProgress(true);
+    if (ready) send({ type: "open", queue: queue });
+    else {
+      var once = function () { if (ready) send({ type: "open", queue: queue }); else setTimeout(once, 100); };
+      connect(); once();
+    }
+  }
+  if (cfg.stylist === "on") {
+    actions.appendChild(el("button", { type: "button", text: t("stylist"), "aria-label": t("stylist"), onclick: function () { startConsultation("stylist"); } }));
+    actions.hidden = false;
+  }
+
+  window.SwitchboardWidget = {
+    open: openPanel, close: closePanel, startConsultation: startConsultation, openConversation: openConversation,
+    language: lang
+  };
+
+  function mount() {
+    document.head.appendChild(style);
+    document.body.appendChild(root);
+    renderBadge(); renderStatus();
+    outbox.forEach(renderPending);
+    if (load("open", false)) openPanel();
+    else if (inProgress()) connect();
+  }
+  if (document.body) mount(); else document.addEventListener("DOMContentLoaded", mount);
+})();
