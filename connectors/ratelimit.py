@@ -73,6 +73,10 @@ class LocalLimiter:
                 self._hits[window.key].append(now)
             return 0.0
 
+    def clear(self) -> None:
+        with self._lock:
+            self._hits.clear()
+
 
 class RedisLimiter:
     def __init__(self, url: str, prefix: str) -> None:
@@ -89,6 +93,10 @@ class RedisLimiter:
             args += [window.limit, window.seconds]
         args.append(uuid.uuid4().hex)
         return float(self._script(keys=keys, args=args))
+
+    def clear(self) -> None:
+        for key in self._client.scan_iter(match=f"{self._prefix}:ratelimit:*"):
+            self._client.delete(key)
 
 
 @cache

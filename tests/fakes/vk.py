@@ -1,0 +1,79 @@
+"""A VK API server: ``{"response": ...}`` / ``{"error": {...}}``, plus Bots Long Poll and photo files."""
+
+from __future__ import annotations
+
+import itertools
+from typing import Any
+
+from tests.fakes.server import FakeServer, Reply
+
+USERS = {"1234567": {"id": 1234567, "first_name": "Ivan", "last_name": "Petrov"}}
+
+
+def api_error(code: int, message: str) -> Reply:
+    return Reply.json({"error": {"error_code": code, "error_msg": message, "request_params": []}})
+
+
+TOO_MANY_REQUESTS = api_error(6, "Too many requests per second")
+INTERNAL_ERROR = api_error(10, "Internal server error")
+PRIVACY = api_error(901, "Can't send messages for users without permission")
+HTTP_SERVER_ERROR = Reply(502, b"<html>Bad Gateway</html>", "text/html")
+
+
+class FakeVk(FakeServer):
+    def __init__(self) -> None:
+        super().__init__()
+        self._ids = itertools.count(500)
+        self._ts = itertools.count(2)
+        self.events: list[dict[str, Any]] = []
+        self.files: dict[str, bytes] = {}
+        self._sent_random_ids: dict[int, int] = {}
+
+    def reset(self) -> None:
+        super().reset()
+        self.events.clear()
+        self.files.clear()
+        self._sent_random_ids.clear()
+
+    def method_of(self, path: str) -> str:
+        if path.startswith("/method/"):
+            return path[len("/method/") :]
+        if path.startswith("/lp"):
+            return "longpoll"
+        return "file"
+
+    def sent(self) -> list[dict[str, Any]]:
+        """``messages.send`` calls VK accepted (a repeated ``random_id`` is not delivered twice)."""
+        return [r.params for r in self.calls("messages.send")]
+
+    def route(self, method: str, path: str, params: dict[str, Any]) -> Reply:
+        if method == "file":
+            content = self.files.get(path)
+            return Reply(200, content, "image/jpeg") if content is not None else Reply(404, b"", "text/plain")
+        if method == "longpoll":
+            events, self.events = self.events, []
+            return Reply.json({"ts": str(next(self._ts)), "updates": events})
+        if params.get("access_token") in (None, ""):
+            return api_error(5, "User authorization failed: no access_token passed.")
+        if method == "messages.send":
+            random_id = int(params["random_id"])
+            if random_id and random_id in self._sent_random_ids:
+                # VK answers a repeated random_id with the id of the message it already sent.
+                return Reply.json({"response": self._sent_random_ids[random_id]})
+            message_id = next(self._ids)
+            if random_id:
+                self._sent_random_ids[random_id] = message_id
+            return Reply.json({"response": message_id})
+        if method == "users.get":
+            ids = str(params.get("user_ids", "")).split(",")
+            found = [USERS.get(i, {"id": int(i), "first_name": "", "last_name": ""}) for i in ids]
+            return Reply.json({"response": found})
+        if method == "messages.sendMessageEventAnswer":
+            return Reply.json({"response": 1})
+        if method == "groups.getLongPollServer":
+            return Reply.json({"response": {"key": "lpkey", "server": f"{self.url}/lp", "ts": "1"}})
+        return api_error(3, "Unknown method passed.")
+
+    def deliveries(self) -> int:
+        """How many distinct messages VK actually delivered."""
+        return len(self._sent_random_ids) + sum(1 for p in self.sent() if int(p["random_id"]) == 0)
