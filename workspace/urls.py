@@ -1,7 +1,7 @@
 """Workspace pages, the demo shop and the JSON API."""
 
 from django.contrib.auth import views as auth_views
-from django.urls import URLPattern, URLResolver, path
+from django.urls import URLPattern, URLResolver, include, path
 
 from workspace import views
 from workspace.api import api
@@ -11,5 +11,6 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("workspace/login/", auth_views.LoginView.as_view(template_name="workspace/login.html"), name="login"),
     path("workspace/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("workspace/", views.workspace_home, name="workspace"),
+    path("workspace/dashboards/", include("workspace.dashboard_urls")),
     path("api/", api.urls),
 ]

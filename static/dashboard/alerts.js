@@ -1,0 +1,65 @@
+// Service-target alerts: a banner for every open breach, raised and cleared live.
+// Opens the workspace socket (/ws/workspace/) and re-broadcasts each event on window as
+// "switchboard:event" so other dashboard scripts share it; polls alerts.json as a fallback.
+(function () {
+  "use strict";
+  const box = document.getElementById("target-alerts");
+  if (!box) return;
+  const open = new Map();
+
+  function render() {
+    box.replaceChildren();
+    for (const alert of open.values()) {
+      const line = document.createElement("p");
+      line.className = "target-alert";
+      line.dataset.breach = String(alert.breach_id);
+      line.textContent = `Target missed: ${alert.label}: ${alert.value} (target ${alert.threshold}), since ${new Date(alert.started_at).toLocaleTimeString()}`;
+      box.appendChild(line);
+    }
+    box.hidden = open.size === 0;
+  }
+
+  function replaceAll(alerts) {
+    open.clear();
+    for (const alert of alerts) open.set(alert.breach_id, alert);
+    render();
+  }
+
+  function onEvent(frame) {
+    if (frame.kind === "alert.raised") open.set(frame.payload.breach_id, frame.payload);
+    else if (frame.kind === "alert.cleared") open.delete(frame.payload.breach_id);
+    else return;
+    render();
+  }
+
+  async function poll() {
+    try {
+      const response = await fetch(box.dataset.alertsUrl, { credentials: "same-origin" });
+      if (response.ok) replaceAll((await response.json()).alerts);
+    } catch (error) {
+      /* offline for a moment: the next poll or socket event catches up */
+    }
+  }
+
+  let retry = 1000;
+  function connect() {
+    const scheme = location.protocol === "https:" ? "wss" : "ws";
+    const socket = new WebSocket(`${scheme}://${location.host}/ws/workspace/`);
+    socket.addEventListener("open", () => { retry = 1000; poll(); });
+    socket.addEventListener("message", (message) => {
+      let frame;
+      try { frame = JSON.parse(message.data); } catch (error) { return; }
+      if (frame.type !== "event") return;
+      onEvent(frame);
+      window.dispatchEvent(new CustomEvent("switchboard:event", { detail: frame }));
+    });
+    socket.addEventListener("close", () => {
+      setTimeout(connect, retry);
+      retry = Math.min(retry * 2, 30000);
+    });
+  }
+
+  poll();
+  setInterval(poll, 30000);
+  if (document.body.dataset.manager === "1") connect();
+})();
