@@ -74,8 +74,9 @@ def send_telegram(message: Message) -> str:
     try:
         sent_id = telegram.send_text(chat_id, message.text)
     except tg_error.RetryAfter as exc:
-        wait = exc.retry_after
-        seconds = wait.total_seconds() if isinstance(wait, timedelta) else float(wait)
+        # PTB 22 keeps a timedelta; its public int form is deprecated and warns on every read.
+        wait = getattr(exc, "_retry_after", None)
+        seconds = wait.total_seconds() if isinstance(wait, timedelta) else float(exc.retry_after)  # type: ignore[arg-type]
         raise Retryable("Telegram asked to slow down", seconds) from exc
     except tg_error.Forbidden as exc:
         raise Permanent(f"Telegram refused: {exc.message} (the shopper may have blocked the bot)") from exc

@@ -38,11 +38,14 @@ class FakeTelegram(FakeServer):
         self.files: dict[str, tuple[str, bytes]] = {}
         self.updates: list[dict[str, Any]] = []
         self.webhook: dict[str, Any] = {"url": "", "has_custom_certificate": False, "pending_update_count": 0}
+        # Messages the fake actually accepted (scripted failures never reach it).
+        self.delivered: list[dict[str, Any]] = []
 
     def reset(self) -> None:
         super().reset()
         self.files.clear()
         self.updates.clear()
+        self.delivered.clear()
 
     def add_file(self, file_id: str, content: bytes, path: str) -> None:
         self.files[file_id] = (path, content)
@@ -85,6 +88,7 @@ class FakeTelegram(FakeServer):
         if params.get("reply_markup"):
             markup = params["reply_markup"]
             message["reply_markup"] = json.loads(markup) if isinstance(markup, str) else markup
+        self.delivered.append(message)
         return message
 
     def do_getFile(self, params: dict[str, Any]) -> Any:

@@ -28,12 +28,18 @@ class FakeVk(FakeServer):
         self.events: list[dict[str, Any]] = []
         self.files: dict[str, bytes] = {}
         self._sent_random_ids: dict[int, int] = {}
+        self._lose_answers = 0
 
     def reset(self) -> None:
         super().reset()
         self.events.clear()
         self.files.clear()
         self._sent_random_ids.clear()
+        self._lose_answers = 0
+
+    def lose_next_answer(self) -> None:
+        """The next ``messages.send`` is delivered, but its answer is lost (a gateway error)."""
+        self._lose_answers += 1
 
     def method_of(self, path: str) -> str:
         if path.startswith("/method/"):
@@ -63,6 +69,9 @@ class FakeVk(FakeServer):
             message_id = next(self._ids)
             if random_id:
                 self._sent_random_ids[random_id] = message_id
+            if self._lose_answers:
+                self._lose_answers -= 1
+                return HTTP_SERVER_ERROR
             return Reply.json({"response": message_id})
         if method == "users.get":
             ids = str(params.get("user_ids", "")).split(",")
