@@ -113,6 +113,13 @@ def messages_seen(options: dict[str, Any]) -> dict[str, Any]:
     return {"stored": {ext: at.timestamp() for ext, at in rows.values_list("external_id", "created_at")}}
 
 
+def widget_tokens(options: dict[str, Any]) -> dict[str, Any]:
+    """Signed visitor tokens, as ``POST /connectors/widget/session/`` issues them, without the HTTP."""
+    from connectors.widget.signing import issue_token, new_visitor_id
+
+    return {"tokens": [issue_token(new_visitor_id()) for _ in range(options["count"])]}
+
+
 # --- Assignment burst -----------------------------------------------------------------------------
 
 
@@ -260,6 +267,7 @@ COMMANDS: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {
     "operators": operators,
     "reset": reset,
     "messages_seen": messages_seen,
+    "widget_tokens": widget_tokens,
     "burst": burst,
 }
 

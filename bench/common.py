@@ -41,7 +41,10 @@ class Sizes:
     burst_operators: int
     close_count: int
     connections: int
+    chat_rate: int
+    chat_seconds: float
     webhook_updates: int
+    page_loads: int
     layers: Sequence[str] = ("core", "pubsub")
 
 
@@ -54,7 +57,10 @@ FULL = Sizes(
     burst_operators=500,
     close_count=300,
     connections=5000,
+    chat_rate=50,
+    chat_seconds=10.0,
     webhook_updates=3000,
+    page_loads=7,
 )
 SMOKE = Sizes(
     pairs=(2,),
@@ -65,7 +71,10 @@ SMOKE = Sizes(
     burst_operators=5,
     close_count=5,
     connections=20,
+    chat_rate=10,
+    chat_seconds=1.0,
     webhook_updates=20,
+    page_loads=1,
     layers=("pubsub",),
 )
 
@@ -314,7 +323,9 @@ def append_results(title: str, body: str, env_info: Mapping[str, Any], path: Pat
     header = (
         f"\n## {title} ({env_info['date']})\n\n"
         f"- Command: `{env_info['command']}`\n"
-        f"- Machine: {env_info['cores']} cores (load average {env_info['load_average']:.1f} at start); Python {env_info['python']}; {versions}\n\n"
+        f"- Machine: {env_info['cores']} cores, load average {env_info['load_average']:.1f} at start "
+        "(shared with other work)\n"
+        f"- Python {env_info['python']}; {versions}\n\n"
     )
     path.parent.mkdir(parents=True, exist_ok=True)
     if not path.exists():

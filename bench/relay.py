@@ -234,7 +234,7 @@ async def close_all(sockets: Sequence[ClientConnection], readers: Sequence[async
 # --- Switchboard ----------------------------------------------------------------------------------
 
 
-async def _send_widget_message(socket: ClientConnection, text: str) -> None:
+async def send_widget_message(socket: ClientConnection, text: str) -> None:
     await socket.send(json.dumps({"type": "message", "text": text, "client_id": key_in(text) or text[:60]}))
 
 
@@ -280,14 +280,22 @@ class SwitchboardTarget:
         self.sockets: list[ClientConnection] = []
         self.readers: list[asyncio.Task[None]] = []
 
-    async def connect(self, pairs: int, recorder: Recorder) -> list[Shopper]:
-        import httpx
+    @staticmethod
+    def operator_frame_reader(recorder: Recorder) -> Callable[[dict[str, Any]], None]:
+        """Notes the arrival of every bench message an operator's workspace socket streams."""
 
         def on_operator_frame(frame: dict[str, Any]) -> None:
             if frame.get("type") == "event" and frame.get("kind") == "message.new":
                 key = key_in(str((frame.get("payload") or {}).get("text", "")))
                 if key:
                     recorder.note(key)
+
+        return on_operator_frame
+
+    async def connect(self, pairs: int, recorder: Recorder) -> list[Shopper]:
+        import httpx
+
+        on_operator_frame = self.operator_frame_reader(recorder)
 
         ws_operator = self.operator_http.replace("http://", "ws://")
         ws_shopper = self.shopper_http.replace("http://", "ws://")
@@ -299,7 +307,7 @@ class SwitchboardTarget:
         # Shoppers' own echoes are read and dropped so the server never waits on a full buffer.
         self.readers = [asyncio.create_task(read_forever(ws, on_operator_frame)) for ws in operators]
         self.readers += [asyncio.create_task(read_forever(ws, lambda frame: None)) for ws in shoppers]
-        return [Shopper(socket=ws, send_message=_send_widget_message) for ws in shoppers]
+        return [Shopper(socket=ws, send_message=send_widget_message) for ws in shoppers]
 
     async def close(self) -> None:
         await close_all(self.sockets, self.readers)
