@@ -75,6 +75,11 @@ class LinkExpired(ChatError):
     status = 410
     default_message = _("This link has expired. Ask the chat for a new one.")
 
+    def __init__(self, message: str | None = None, *, conversation_id: int | None = None) -> None:
+        # The signature was genuine, only old: the page may still speak the shopper's language.
+        self.conversation_id = conversation_id
+        super().__init__(message)
+
 
 class InvalidForm(InvalidInput):
     """A form with mistakes: ``errors`` maps each field to its messages, in the shopper's language."""

@@ -161,7 +161,8 @@ def conversation_id_from_token(token: str) -> int:
     try:
         data = signing.TimestampSigner(salt=LINK_SALT).unsign_object(token, max_age=max_age)
     except signing.SignatureExpired as exc:
-        raise LinkExpired() from exc
+        data = signing.TimestampSigner(salt=LINK_SALT).unsign_object(token)
+        raise LinkExpired(conversation_id=data.get("c") if isinstance(data, dict) else None) from exc
     except signing.BadSignature as exc:
         raise LinkNotValid() from exc
     if not isinstance(data, dict) or not isinstance(data.get("c"), int):

@@ -224,7 +224,7 @@ class QuestionnaireForm(forms.Form):
             return None
         limit = settings.SWITCHBOARD_QUESTIONNAIRE_PHOTO_MAX_BYTES
         if photo.size is not None and photo.size > limit:
-            raise forms.ValidationError(message("photo_size", self.language, mb=round(limit / 1_000_000, 1)))
+            raise forms.ValidationError(message("photo_size", self.language, mb=f"{limit / 1_000_000:g}"))
         if sniff_image(photo) is None:
             raise forms.ValidationError(message("photo_type", self.language))
         return photo

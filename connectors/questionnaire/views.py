@@ -54,8 +54,9 @@ def _refused(request: HttpRequest, key: str, status: int, conversation: Conversa
 def questionnaire_form(request: HttpRequest, token: str) -> HttpResponse:
     try:
         conversation_id = conversation_id_from_token(token)
-    except LinkExpired:
-        return _refused(request, "link_expired", 410)
+    except LinkExpired as expired:
+        old = Conversation.objects.filter(pk=expired.conversation_id).first() if expired.conversation_id else None
+        return _refused(request, "link_expired", 410, old)
     except LinkNotValid:
         return _refused(request, "link_not_valid", 403)
     conversation = Conversation.objects.select_related("queue").filter(pk=conversation_id).first()
