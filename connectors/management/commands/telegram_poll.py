@@ -11,6 +11,7 @@ from typing import Any
 
 from asgiref.sync import sync_to_async
 from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.db import connections
 from telegram import Bot
 from telegram.error import Conflict, NetworkError, TelegramError
 
@@ -42,6 +43,13 @@ class Command(BaseCommand):
         self.stdout.write(f"Stored {stored} new updates.")
 
     async def poll(self, bot: Bot, *, poll_seconds: int, limit: int) -> int:
+        try:
+            return await self._poll(bot, poll_seconds=poll_seconds, limit=limit)
+        finally:
+            # The ORM ran on sync_to_async's worker thread: close its connection there.
+            await sync_to_async(connections.close_all)()
+
+    async def _poll(self, bot: Bot, *, poll_seconds: int, limit: int) -> int:
         offset: int | None = None
         stored = 0
         iteration = 0
