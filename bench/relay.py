@@ -22,7 +22,8 @@ from websockets.asyncio.client import ClientConnection
 from bench import common
 from bench.common import latency_summary
 
-BENCH_DATABASE = "sb_bench"
+# The bench's own database (never the test or demo one); the smoke test points it elsewhere.
+BENCH_DATABASE = os.environ.get("BENCH_DATABASE", "sb_bench")
 P99_LIMIT_MS = 50.0
 # A step counts as kept only if the client managed to send at this share of the asked rate.
 SEND_RATE_TOLERANCE = 0.9
@@ -149,7 +150,9 @@ def rate_steps(fixed: Sequence[int], max_rate: int) -> list[int]:
     return steps
 
 
-async def measure(target: Target, *, pairs: int, rates: Sequence[int], max_rate: int, seconds: float) -> dict:
+async def measure(
+    target: Target, *, pairs: int, rates: Sequence[int], max_rate: int, seconds: float, probes: Sequence[int] = ()
+) -> dict:
     """All rate steps for one target and pair count; stops stepping past saturation."""
     recorder = Recorder()
     shoppers = await target.connect(pairs, recorder)
@@ -159,6 +162,11 @@ async def measure(target: Target, *, pairs: int, rates: Sequence[int], max_rate:
         warm = await run_step(
             shoppers, recorder, rate=WARMUP_RATE, seconds=0, total=pairs, step="warm", drain_seconds=60
         )
+        for rate in probes:
+            result = await run_step(shoppers, recorder, rate=rate, seconds=seconds, step=f"r{rate}")
+            steps.append(result)
+            if not step_ok(result):
+                break  # saturated already: go on to the issue's fixed rates for the comparison
         for rate in rate_steps(rates, max_rate):
             result = await run_step(shoppers, recorder, rate=rate, seconds=seconds, step=f"r{rate}")
             steps.append(result)
@@ -344,7 +352,14 @@ def _measure_floor(deployment: common.Deployment, pairs: int, sizes: common.Size
     with common.servers(specs) as started:
         target = FloorTarget("floor", started[0].ws, started[-1].ws)
         return asyncio.run(
-            measure(target, pairs=pairs, rates=sizes.rates, max_rate=sizes.max_rate, seconds=sizes.step_seconds)
+            measure(
+                target,
+                pairs=pairs,
+                rates=sizes.rates,
+                max_rate=sizes.max_rate,
+                seconds=sizes.step_seconds,
+                probes=sizes.probe_rates,
+            )
         )
 
 
@@ -357,7 +372,14 @@ def _measure_switchboard(deployment: common.Deployment, pairs: int, sizes: commo
     with common.servers(specs) as started:
         target = SwitchboardTarget("switchboard", started[0].http, started[-1].http, sessions)
         result = asyncio.run(
-            measure(target, pairs=pairs, rates=sizes.rates, max_rate=sizes.max_rate, seconds=sizes.step_seconds)
+            measure(
+                target,
+                pairs=pairs,
+                rates=sizes.rates,
+                max_rate=sizes.max_rate,
+                seconds=sizes.step_seconds,
+                probes=sizes.probe_rates,
+            )
         )
     result["operators"] = operator_count
     common.admin(env, "reset")
@@ -374,7 +396,7 @@ def _p99_at(result: dict, rate: int) -> float | None:
 
 def run(sizes: common.Sizes) -> dict:
     database_url = common.ensure_postgres_database(BENCH_DATABASE)
-    sqlite = common.sqlite_url("embedded.sqlite3")
+    sqlite = common.sqlite_url(f"{BENCH_DATABASE}.sqlite3")
     rows = []
     for deployment in deployments(sizes.layers, database_url, sqlite):
         common.admin(common.bench_env(deployment.database_url, deployment.layer, "benchprep"), "prepare")

@@ -13,6 +13,7 @@ import os
 import statistics
 
 from bench import common
+from bench.relay import BENCH_DATABASE
 
 WIDGET_DIR = common.REPO / "static" / "widget"
 CHROMIUM_ARGS = [
@@ -93,7 +94,7 @@ def _page_loads(url: str, loads: int) -> list[dict]:
 
 
 def run(sizes: common.Sizes) -> dict:
-    sqlite = common.sqlite_url("embedded.sqlite3")
+    sqlite = common.sqlite_url(f"{BENCH_DATABASE}.sqlite3")
     env = common.bench_env(sqlite, "memory", f"benchwidget{os.getpid()}")
     common.admin(env, "prepare")
     with common.servers([("config.asgi:application", env, "widget")]) as (server,):
