@@ -1,0 +1,87 @@
+"""The benchmark, tiny: every scenario runs end to end and reports well-formed figures.
+
+No thresholds here (speed is judged by ``make bench`` on a quiet machine); this only keeps the
+benchmark from rotting as the message path changes under it.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def run_bench(scenario: str, tmp_path: Path) -> dict[str, Any]:
+    out = tmp_path / f"{scenario}.json"
+    env = {**os.environ, "BENCH_DATABASE": "sb_bench_smoke"}
+    completed = subprocess.run(
+        [sys.executable, "-m", "bench", scenario, "--smoke", "--no-docs", "--json", str(out)],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=280,
+        check=False,
+    )
+    assert completed.returncode == 0, completed.stdout[-3000:] + completed.stderr[-3000:]
+    return json.loads(out.read_text())
+
+
+@pytest.fixture(scope="module")
+def tmp_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("bench")
+
+
+def test_relay_reports_every_deployment_for_floor_and_switchboard(tmp_dir: Path) -> None:
+    data = run_bench("relay", tmp_dir)
+    rows = data["relay"]["rows"]
+    assert {(row["layer"], row["processes"]) for row in rows} == {("memory", 1), ("pubsub", 1), ("pubsub", 2)}
+    for row in rows:
+        for side in ("floor", "switchboard"):
+            step = row[side]["steps"][0]
+            assert step["sent"] > 0
+            assert step["delivered_pct"] > 0, (row["deployment"], side)
+            assert step["p50"] <= step["p99"]
+        assert "knee_ratio" in row["switchboard_over_floor"]
+    assert data["environment"]["versions"]["channels"]
+
+
+def test_burst_fills_slots_queues_the_rest_and_keeps_caps(tmp_dir: Path) -> None:
+    burst = run_bench("burst", tmp_dir)["burst"]
+    assert burst["active_after_burst"] == burst["slots"]
+    assert burst["queued_after_burst"] == burst["conversations"] - burst["slots"]
+    assert burst["positions_checked"] > 0
+    assert burst["positions_wrong"] == 0
+    assert burst["cap_violations_after_burst"] == burst["cap_violations_after_closes"] == 0
+    assert burst["next_assignments"] > 0
+    assert burst["close_to_next"]["p50"] is not None
+
+
+def test_connections_hold_and_chatting_shoppers_reach_operators(tmp_dir: Path) -> None:
+    connections = run_bench("connections", tmp_dir)["connections"]
+    assert connections["connected"] == connections["asked"]
+    assert connections["rss_per_connection_kb"] > 0
+    assert connections["chat"]["delivered_pct"] > 0
+
+
+def test_webhook_updates_are_acknowledged_and_reach_operators(tmp_dir: Path) -> None:
+    webhooks = run_bench("webhooks", tmp_dir)["webhooks"]
+    for connector in ("telegram", "vk"):
+        assert webhooks[connector]["non_200"] == 0
+        assert webhooks[connector]["acked_per_s"] > 0
+        assert webhooks[connector]["reached_operator"] > 0
+
+
+@pytest.mark.browser
+def test_widget_weight_and_page_view_opens_no_socket(tmp_dir: Path) -> None:
+    widget = run_bench("widget", tmp_dir)["widget"]
+    assert widget["total_gzip_bytes"] > 0
+    assert widget["interactive_median_ms"] > 0
+    assert widget["websockets_on_page_view"] == 0
