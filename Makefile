@@ -53,5 +53,6 @@ test: install .env services messages lint
 	env -u DATABASE_URL -u REDIS_URL DJANGO_ALLOW_ASYNC_UNSAFE=true $(BIN)/pytest -m embedded \
 	  -o addopts="" -p no:cacheprovider -q
 
+# Benchmarks on their own databases (sb_bench, var/bench/): `make bench BENCH_ARGS="relay --smoke"`.
 bench: install services messages
-	DATABASE_URL=$(PG_URL) REDIS_URL=$(REDIS) $(BIN)/python -m bench
+	REDIS_URL=$(REDIS) $(BIN)/python -m bench $(BENCH_ARGS)
