@@ -22,6 +22,7 @@ from chat.errors import ChatError
 from chat.models import Conversation, Message, Operator, Queue
 from chat.payloads import conversation_payload, message_payload
 from workspace import selectors
+from workspace.views import activate_operator_language
 
 
 class OperatorSessionAuth(SessionAuth):
@@ -31,7 +32,9 @@ class OperatorSessionAuth(SessionAuth):
         user = super().authenticate(request, key)
         if user is None:
             return None
-        return Operator.objects.filter(user=user).first()
+        operator = Operator.objects.filter(user=user).first()
+        activate_operator_language(request, operator)
+        return operator
 
 
 api = NinjaAPI(

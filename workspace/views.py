@@ -1,9 +1,14 @@
 """Workspace pages. Thin: they read through selectors and write through ``chat.actions``."""
 
+from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.utils import translation
+from django.utils.translation import gettext as _
 from django.views.decorators.csrf import ensure_csrf_cookie
+
+from chat.models import Operator
 
 
 def demo_shop(request: HttpRequest) -> HttpResponse:
@@ -11,7 +16,76 @@ def demo_shop(request: HttpRequest) -> HttpResponse:
     return render(request, "workspace/demo_shop.html")
 
 
+def activate_operator_language(request: HttpRequest, operator: Operator | None) -> None:
+    """The operator's own language wins over the browser's, until they pick one with the switch."""
+    if operator is not None and settings.LANGUAGE_COOKIE_NAME not in request.COOKIES:
+        translation.activate(operator.language)
+        request.LANGUAGE_CODE = translation.get_language()
+
+
+def client_strings() -> dict[str, str]:
+    """Every text the workspace script shows, translated here so one catalogue serves both."""
+    return {
+        "queue_empty": _("Nobody is waiting."),
+        "no_chats": _("No active chats. New chats arrive here when you are online."),
+        "typing": _("Customer is typing…"),
+        "sending": _("Sending…"),
+        "sent": _("Sent"),
+        "failed": _("Not delivered"),
+        "retry": _("Send again"),
+        "note": _("Private note"),
+        "note_hint": _("Only operators see notes."),
+        "reply_label": _("Reply to the customer"),
+        "note_label": _("Write a private note"),
+        "send": _("Send"),
+        "transfer": _("Transfer"),
+        "close": _("Close chat"),
+        "customer": _("Customer"),
+        "name": _("Name"),
+        "connector": _("Connector"),
+        "identities": _("Identities"),
+        "earlier": _("Earlier conversations"),
+        "no_earlier": _("No earlier conversations."),
+        "show_transcript": _("Show messages"),
+        "hide_transcript": _("Hide messages"),
+        "more_soon": _("Questionnaire, orders and rating appear here."),
+        "unread": _("unread"),
+        "new_message": _("New message"),
+        "waiting": _("waiting"),
+        "position": _("Position"),
+        "you": _("You"),
+        "shopper": _("Customer"),
+        "system": _("System"),
+        "closed": _("Closed"),
+        "active": _("Active"),
+        "queued": _("Queued"),
+        "reconnecting": _("Connection lost, reconnecting…"),
+        "connected": _("Live"),
+        "chat_with": _("Chat with"),
+        "canned_label": _("Canned replies"),
+        "error": _("Something went wrong"),
+        "transferred": _("The chat was transferred."),
+        "chat_closed": _("The chat was closed."),
+        "older": _("Load earlier messages"),
+        "edited": _("edited"),
+        "widget": _("Site chat"),
+        "telegram": _("Telegram"),
+        "vk": _("VK"),
+        "anonymous": _("Visitor"),
+    }
+
+
 @login_required
 @ensure_csrf_cookie
 def workspace_home(request: HttpRequest) -> HttpResponse:
-    return render(request, "workspace/home.html")
+    operator = Operator.objects.filter(user=request.user).first()
+    activate_operator_language(request, operator)
+    return render(
+        request,
+        "workspace/home.html",
+        {
+            "operator": operator,
+            "strings": client_strings(),
+            "message_max_chars": settings.SWITCHBOARD_MESSAGE_MAX_CHARS,
+        },
+    )
