@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from django.test import Client
 
-from connectors import ratelimit
+from connectors import callbacks, ratelimit
 from tests.fakes.telegram import FakeTelegram
 from tests.fakes.vk import FakeVk
 
@@ -44,6 +44,14 @@ def _isolated(settings: Any, tmp_path: Path) -> Iterator[None]:
     ratelimit.limiter().clear()
     yield
     ratelimit.limiter().clear()
+
+
+@pytest.fixture(autouse=True)
+def _no_button_owners(monkeypatch: pytest.MonkeyPatch) -> None:
+    """These tests are about the connectors alone: no app's button or command handlers (ratings,
+    consultations) are registered unless a test registers its own."""
+    monkeypatch.setattr(callbacks, "_callback_handlers", {})
+    monkeypatch.setattr(callbacks, "_command_handlers", {})
 
 
 @pytest.fixture

@@ -142,13 +142,10 @@ def test_claimed_command_goes_to_its_handler_unclaimed_is_text(post_update, fake
         return "A stylist will write to you."
 
     callbacks.register_command_handler("stylist", stylist)
-    try:
-        update = fixture("telegram", "message__stylist")
-        update["update_id"] += 1000
-        update["message"]["message_id"] += 1000
-        post_update(update)
-    finally:
-        callbacks._command_handlers.pop("stylist", None)
+    update = fixture("telegram", "message__stylist")
+    update["update_id"] += 1000
+    update["message"]["message_id"] += 1000
+    post_update(update)
     assert len(shopper_messages()) == 1
     assert [(c.name, c.sender_id, c.chat_id) for c in seen] == [("stylist", "111222333", "111222333")]
     assert fake_telegram.sent_texts() == ["A stylist will write to you."]
@@ -162,10 +159,7 @@ def test_callback_query_reaches_its_handler_and_is_answered(post_update, fake_te
         return "Thank you!"
 
     callbacks.register_callback_handler("rate", rate)
-    try:
-        assert post_update(fixture("telegram", "callback_query")).status_code == 200
-    finally:
-        callbacks._callback_handlers.pop("rate", None)
+    assert post_update(fixture("telegram", "callback_query")).status_code == 200
     [press] = presses
     assert (press.prefix, press.rest, press.sender_id) == ("rate", "42:5", "111222333")
     assert press.message_external_id == "111222333:1000"

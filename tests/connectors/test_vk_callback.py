@@ -105,10 +105,7 @@ def test_callback_button_reaches_its_handler_and_is_answered(post_event, fake_vk
         return "Спасибо за оценку!"
 
     callbacks.register_callback_handler("rate", rate)
-    try:
-        assert post_event(fixture("vk", "message_event")).content == b"ok"
-    finally:
-        callbacks._callback_handlers.pop("rate", None)
+    assert post_event(fixture("vk", "message_event")).content == b"ok"
     [press] = presses
     assert (press.connector, press.prefix, press.rest, press.sender_id) == ("vk", "rate", "42:5", "1234567")
     [answer] = fake_vk.calls("messages.sendMessageEventAnswer")
