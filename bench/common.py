@@ -242,11 +242,12 @@ def _listening_socket() -> socket.socket:
     return sock
 
 
-def start_daphne(app: str, env: Mapping[str, str], *, name: str) -> Server:
+def launch_daphne(app: str, env: Mapping[str, str], *, name: str) -> Server:
+    """Start daphne on a free port without waiting for it (see :func:`_wait_ready`)."""
     VAR.mkdir(parents=True, exist_ok=True)
     sock = _listening_socket()
     port = sock.getsockname()[1]
-    log = VAR / f"{name}.log"
+    log = VAR / f"{name}-{os.getpid()}.log"
     with log.open("wb") as out:
         process = subprocess.Popen(
             [DAPHNE, "--fd", str(sock.fileno()), "--proxy-headers", "-v", "0", app],
@@ -257,7 +258,11 @@ def start_daphne(app: str, env: Mapping[str, str], *, name: str) -> Server:
             pass_fds=(sock.fileno(),),
         )
     sock.close()
-    server = Server(process=process, port=port, log=log)
+    return Server(process=process, port=port, log=log)
+
+
+def start_daphne(app: str, env: Mapping[str, str], *, name: str) -> Server:
+    server = launch_daphne(app, env, name=name)
     _wait_ready(server)
     return server
 
@@ -303,8 +308,11 @@ def servers(specs: Sequence[tuple[str, Mapping[str, str], str]]) -> Iterator[lis
     """Start daphne processes (app, env, name) and stop them whatever happens."""
     started: list[Server] = []
     try:
+        # Launched together, then waited for: two processes boot in the time of one.
         for app, env, name in specs:
-            started.append(start_daphne(app, env, name=name))
+            started.append(launch_daphne(app, env, name=name))
+        for server in started:
+            _wait_ready(server)
         yield started
     finally:
         for server in started:

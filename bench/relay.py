@@ -130,6 +130,10 @@ async def run_step(
     }
 
 
+def _progress(target: Target, pairs: int, result: dict) -> None:
+    print(f"  {target.name} pairs={pairs} {json.dumps(result)}", flush=True)
+
+
 def step_ok(result: dict) -> bool:
     p99 = result["p99"]
     return (
@@ -165,11 +169,13 @@ async def measure(
         for rate in probes:
             result = await run_step(shoppers, recorder, rate=rate, seconds=seconds, step=f"r{rate}")
             steps.append(result)
+            _progress(target, pairs, result)
             if not step_ok(result):
                 break  # saturated already: go on to the fixed rates for the comparison
         for rate in rate_steps(rates, max_rate):
             result = await run_step(shoppers, recorder, rate=rate, seconds=seconds, step=f"r{rate}")
             steps.append(result)
+            _progress(target, pairs, result)
             fixed = rate in rates
             if not step_ok(result) and not fixed:
                 break
@@ -382,8 +388,7 @@ def _measure_switchboard(deployment: common.Deployment, pairs: int, sizes: commo
             )
         )
     result["operators"] = operator_count
-    common.admin(env, "reset")
-    return result
+    return result  # the next run's ``operators`` command closes what this one left open
 
 
 def _ratio(a: float | None, b: float | None) -> float | None:
@@ -398,8 +403,11 @@ def run(sizes: common.Sizes) -> dict:
     database_url = common.ensure_postgres_database(BENCH_DATABASE)
     sqlite = common.sqlite_url(f"{BENCH_DATABASE}.sqlite3")
     rows = []
+    prepared: set[str | None] = set()
     for deployment in deployments(sizes.layers, database_url, sqlite):
-        common.admin(common.bench_env(deployment.database_url, deployment.layer, "benchprep"), "prepare")
+        if deployment.database_url not in prepared:
+            common.admin(common.bench_env(deployment.database_url, deployment.layer, "benchprep"), "prepare")
+            prepared.add(deployment.database_url)
         for pairs in sizes.pairs:
             floor = _measure_floor(deployment, pairs, sizes)
             switchboard = _measure_switchboard(deployment, pairs, sizes)

@@ -16,6 +16,8 @@ from typing import Any
 import pytest
 
 REPO = Path(__file__).resolve().parents[2]
+# Each scenario boots several daphne and Django processes; on a busy machine that takes minutes.
+pytestmark = pytest.mark.timeout(900)
 
 
 def run_bench(scenario: str, tmp_path: Path) -> dict[str, Any]:
@@ -27,7 +29,7 @@ def run_bench(scenario: str, tmp_path: Path) -> dict[str, Any]:
         env=env,
         capture_output=True,
         text=True,
-        timeout=280,
+        timeout=600,
         check=False,
     )
     assert completed.returncode == 0, completed.stdout[-3000:] + completed.stderr[-3000:]
