@@ -193,19 +193,26 @@
     return fetch(API + path, { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(body) })
       .then(function (r) { return r.json().then(function (data) { if (!r.ok) throw data.error || {}; return data; }); });
   }
+  var tokenRequest = null;
   function ensureToken() {
     var who = customer();
     var token = load("token", null);
     if (token && load("customer", null) === (who ? who.signature : null)) return Promise.resolve(token);
-    return postJSON("session/", { token: token, customer: who }).then(function (data) {
-      if (data.visitor_id !== load("visitor", null)) forgetConversation();
-      save("token", data.token); save("visitor", data.visitor_id); save("customer", who ? who.signature : null);
-      return data.token;
-    });
+    // One request at a time: two would mint two visitors, and the second would orphan the first.
+    if (!tokenRequest) {
+      tokenRequest = postJSON("session/", { token: token, customer: who }).then(function (data) {
+        tokenRequest = null;
+        var previous = load("visitor", null);
+        if (previous && data.visitor_id !== previous) forgetConversation();
+        save("token", data.token); save("visitor", data.visitor_id); save("customer", who ? who.signature : null);
+        return data.token;
+      }, function (error) { tokenRequest = null; throw error; });
+    }
+    return tokenRequest;
   }
+  // Another visitor now (the shop's customer logged in or out): their unsent words still go out.
   function forgetConversation() {
-    conversationId = null; save("conversation", null); setInProgress(false);
-    outbox = []; save("outbox", outbox); clearLog();
+    conversationId = null; save("conversation", null); setInProgress(false); clearLog();
   }
 
   // --- connection: reconnect with exponential backoff and jitter, resume after the last id -------
@@ -277,8 +284,8 @@
     });
   }
   function onMessage(frame) {
-    if (frame.client_id) dropFromOutbox(frame.client_id);
-    if (frame.conversation_id !== conversationId) return;
+    if (frame.client_id) { dropFromOutbox(frame.client_id); setInProgress(true); }
+    if (frame.conversation_id !== conversationId) return; // a new conversation: its state frame follows
     var isNew = addMessage(frame.message, true);
     if (frame.message.author_kind !== "shopper") showTyping(null);
     if (conversationState === "closed" || conversationState === null) conversationState = "queued";
