@@ -128,6 +128,8 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
     "check-service-targets": {"task": "workspace.tasks.check_service_targets", "schedule": 30.0},
     "close-silent-queued": {"task": "workspace.tasks.close_silent_queued", "schedule": 30.0},
     "publish-live-dashboard": {"task": "workspace.tasks.publish_live_dashboard", "schedule": 5.0},
+    # Telegram/VK updates stored while the broker was unreachable: processed within a minute or two.
+    "process-leftover-updates": {"task": "connectors.tasks.process_leftover_updates", "schedule": 60.0},
 }
 # Service level counts chats answered within this many seconds (the T of the metric).
 SWITCHBOARD_SERVICE_LEVEL_SECONDS: int = env.int("SWITCHBOARD_SERVICE_LEVEL_SECONDS", default=20)
