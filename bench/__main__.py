@@ -10,6 +10,7 @@ import argparse
 import importlib
 import json
 import os
+import signal
 import sys
 import time
 from pathlib import Path
@@ -56,5 +57,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
+    # A terminated run still stops the servers it started (their ``finally`` blocks run).
+    signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(143))
     os.chdir(common.REPO)
     sys.exit(main())

@@ -242,6 +242,15 @@ def _listening_socket() -> socket.socket:
     return sock
 
 
+def _die_with_parent() -> None:
+    """Linux: a server gets SIGTERM when the bench process dies, however it dies."""
+    import ctypes
+    import signal
+
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+
+
 def launch_daphne(app: str, env: Mapping[str, str], *, name: str) -> Server:
     """Start daphne on a free port without waiting for it (see :func:`_wait_ready`)."""
     VAR.mkdir(parents=True, exist_ok=True)
@@ -256,6 +265,7 @@ def launch_daphne(app: str, env: Mapping[str, str], *, name: str) -> Server:
             stdout=out,
             stderr=subprocess.STDOUT,
             pass_fds=(sock.fileno(),),
+            preexec_fn=_die_with_parent,  # noqa: PLW1509 - no threads yet in this process
         )
     sock.close()
     return Server(process=process, port=port, log=log)

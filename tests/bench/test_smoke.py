@@ -23,16 +23,21 @@ pytestmark = pytest.mark.timeout(900)
 def run_bench(scenario: str, tmp_path: Path) -> dict[str, Any]:
     out = tmp_path / f"{scenario}.json"
     env = {**os.environ, "BENCH_DATABASE": "sb_bench_smoke"}
-    completed = subprocess.run(
+    process = subprocess.Popen(
         [sys.executable, "-m", "bench", scenario, "--smoke", "--no-docs", "--json", str(out)],
         cwd=REPO,
         env=env,
-        capture_output=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
         text=True,
-        timeout=600,
-        check=False,
     )
-    assert completed.returncode == 0, completed.stdout[-3000:] + completed.stderr[-3000:]
+    try:
+        stdout, stderr = process.communicate(timeout=600)
+    except subprocess.TimeoutExpired:
+        process.terminate()  # SIGTERM: the bench stops the servers it started
+        stdout, stderr = process.communicate(timeout=60)
+        pytest.fail(f"bench {scenario} --smoke took over 600 s:\n{stdout[-3000:]}{stderr[-3000:]}")
+    assert process.returncode == 0, stdout[-3000:] + stderr[-3000:]
     return json.loads(out.read_text())
 
 
