@@ -265,7 +265,7 @@ def launch_daphne(app: str, env: Mapping[str, str], *, name: str) -> Server:
             stdout=out,
             stderr=subprocess.STDOUT,
             pass_fds=(sock.fileno(),),
-            preexec_fn=_die_with_parent,  # noqa: PLW1509 - no threads yet in this process
+            preexec_fn=_die_with_parent,
         )
     sock.close()
     return Server(process=process, port=port, log=log)
