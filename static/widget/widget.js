@@ -264,7 +264,7 @@
         queueText = positionText(frame.position, frame.estimated_wait_seconds); return renderStatus();
       case "typing": return showTyping(frame.name);
       case "closed":
-        conversationState = "closed"; setInProgress(outbox.length > 0); return renderStatus();
+        conversationState = "closed"; setInProgress(outbox.length > 0); renderStatus(); return releaseIfIdle();
       case "error": return onError(frame);
     }
   }
@@ -282,6 +282,11 @@
     outbox.forEach(function (item) {
       send({ type: "message", text: item.text, client_id: item.client_id });
     });
+    releaseIfIdle();
+  }
+  // No conversation in progress and the panel closed: the page needs no connection.
+  function releaseIfIdle() {
+    if (socket && !wanted()) { var ws = socket; socket = null; ready = false; ws.close(); }
   }
   function onMessage(frame) {
     if (frame.client_id) { dropFromOutbox(frame.client_id); setInProgress(true); }
@@ -393,7 +398,7 @@
     panel.hidden = true; root.classList.remove("sbw-open");
     button.setAttribute("aria-expanded", "false");
     button.focus();
-    if (socket && !inProgress()) { var ws = socket; socket = null; ready = false; ws.close(); }
+    releaseIfIdle();
   }
   function toggle() { if (panelOpen) closePanel(); else openPanel(); }
   function showChat() { offline.form.hidden = true; chatView.hidden = false; input.focus(); }

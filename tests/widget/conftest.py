@@ -6,7 +6,9 @@ import json
 from typing import Any
 
 import pytest
+from channels.db import database_sync_to_async
 from channels.testing import WebsocketCommunicator
+from django.db import connections
 
 from config.asgi import application
 
@@ -47,6 +49,14 @@ class WidgetClient:
 
     async def close(self) -> None:
         await self.communicator.disconnect()
+
+
+@pytest.fixture(autouse=True)
+async def _close_consumer_connections() -> Any:
+    """Consumers reach the database from asgiref's worker thread; close its connection after each
+    test so the test database can be flushed and dropped."""
+    yield
+    await database_sync_to_async(connections.close_all)()
 
 
 @pytest.fixture
