@@ -591,7 +591,11 @@
       return;
     }
     const identities = el("ul", { className: "identities" }, card.identities.map((i) =>
-      el("li", {}, [el("span", { className: "pill", text: connectorName(i.connector) }), el("span", { text: " " + (i.display_name || i.external_id) }), el("code", { text: " " + i.external_id })])
+      el("li", {}, [
+        el("span", { className: "pill", text: connectorName(i.connector) }),
+        i.display_name && i.display_name !== i.external_id ? el("span", { text: " " + i.display_name }) : null,
+        el("code", { text: " " + i.external_id }),
+      ])
     ));
     const earlier = card.conversations.filter((c) => c.id !== chat.conversation.id);
     const history = earlier.length
