@@ -82,14 +82,15 @@ def answer_callback_query(callback_query_id: str, text: str | None = None) -> No
 
 
 def edit_message_reply_markup(
-    chat_id: int | str, message_id: int, reply_markup: ReplyMarkup | Mapping[str, Any] | None = None
+    chat_id: int | str, message_id: int, reply_markup: InlineKeyboardMarkup | Mapping[str, Any] | None = None
 ) -> None:
-    """Replace (or, with ``None``, remove) the keyboard under a message we sent, e.g. after a rating."""
+    """Replace (or, with ``None``, remove) the inline keyboard under a message we sent (after a rating)."""
 
     async def work(bot: Bot) -> None:
-        await bot.edit_message_reply_markup(
-            chat_id=chat_id, message_id=message_id, reply_markup=as_reply_markup(reply_markup, bot)
-        )
+        markup = as_reply_markup(reply_markup, bot)
+        if markup is not None and not isinstance(markup, InlineKeyboardMarkup):
+            raise ValueError("Only an inline keyboard can be edited under a sent message.")
+        await bot.edit_message_reply_markup(chat_id=chat_id, message_id=message_id, reply_markup=markup)
 
     run(work)
 
