@@ -21,3 +21,7 @@ class ConnectorsConfig(AppConfig):
         register_sender(Connector.VK, delivery.enqueue)
         register_processor(Connector.TELEGRAM, process_update)
         register_processor(Connector.VK, process_event)
+        # Rating buttons, /stylist and the rating prompt after close (chat.feedback's registry).
+        from connectors import feedback
+
+        feedback.register()

@@ -14,7 +14,7 @@ from telegram.error import TelegramError
 
 from chat.actions import InboundAttachment, InboundMessage, do_edit_inbound, do_receive_inbound
 from chat.models import Connector
-from connectors import callbacks, ratelimit
+from connectors import callbacks, feedback, ratelimit
 from connectors.greetings import greeting
 from connectors.inbox import Outcome, ignored, processed
 from connectors.telegram import client
@@ -77,6 +77,9 @@ def _message(message: dict[str, Any]) -> Outcome:
     limit = settings.SWITCHBOARD_MESSAGE_MAX_CHARS
     if len(text) > limit:
         return ignored(f"Text of {len(text)} characters is over the {limit} limit; not stored as a message.")
+    if not attachments and (thanks := feedback.take_comment(CONNECTOR, str(sender["id"]), text)):
+        reply_now(chat_id, thanks)
+        return processed("rating comment")
     received = do_receive_inbound(
         InboundMessage(
             connector=CONNECTOR,

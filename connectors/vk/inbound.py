@@ -16,7 +16,7 @@ from vk_api.exceptions import VkApiError
 
 from chat.actions import InboundAttachment, InboundMessage, do_edit_inbound, do_receive_inbound
 from chat.models import Connector, Identity
-from connectors import callbacks, ratelimit
+from connectors import callbacks, feedback, ratelimit
 from connectors.greetings import greeting
 from connectors.inbox import Outcome, ignored, processed
 from connectors.vk import client
@@ -65,6 +65,9 @@ def _message_new(obj: dict[str, Any]) -> Outcome:
     limit = settings.SWITCHBOARD_MESSAGE_MAX_CHARS
     if len(text) > limit:
         return ignored(f"Text of {len(text)} characters is over the {limit} limit; not stored as a message.")
+    if not attachments and (thanks := feedback.take_comment(CONNECTOR, str(from_id), text)):
+        reply_now(peer_id, thanks)
+        return processed("rating comment")
     name = _name_if_new(from_id)
     received = do_receive_inbound(
         InboundMessage(

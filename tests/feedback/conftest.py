@@ -69,3 +69,15 @@ def recorded_prompts() -> Iterator[list[tuple[str, int]]]:
     yield calls
     feedback._prompts.clear()
     feedback._prompts.update(saved)
+
+
+# The local Telegram and VK API servers and the webhook posters of the connector tests.
+from tests.connectors.conftest import (  # noqa: E402
+    _isolated,  # noqa: F401
+    fake_telegram,  # noqa: F401
+    fake_vk,  # noqa: F401
+    post_event,  # noqa: F401
+    post_update,  # noqa: F401
+    telegram_server,  # noqa: F401
+    vk_server,  # noqa: F401
+)
