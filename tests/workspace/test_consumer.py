@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import Callable
 from typing import Any
@@ -178,3 +179,35 @@ async def test_bad_frames_get_an_error_and_the_connection_stays(
     await shopper_says("v-9", "still listening?")
     await frames_until(ws, is_message("still listening?"))
     await ws.disconnect()
+
+
+async def test_a_closed_tab_sets_the_operator_offline_after_the_grace_period(
+    online_operator: Operator, settings: Any
+) -> None:
+    settings.SWITCHBOARD_OFFLINE_GRACE_SECONDS = 0
+    conversation = await shopper_says("v-1", "hello")
+    assert (await Conversation.objects.aget(pk=conversation.pk)).operator_id == online_operator.pk
+    session = await database_sync_to_async(session_cookie)(online_operator)
+    ws, _ = await connect(session)
+    await ws.disconnect()
+    for _ in range(50):
+        operator = await Operator.objects.aget(pk=online_operator.pk)
+        if operator.status == "offline":
+            break
+        await asyncio.sleep(0.1)
+    assert operator.status == "offline"
+    # Their chat went back to the head of the queue.
+    assert (await Conversation.objects.aget(pk=conversation.pk)).state == "queued"
+
+
+async def test_a_reload_within_the_grace_period_keeps_the_operator_online(
+    online_operator: Operator, settings: Any
+) -> None:
+    settings.SWITCHBOARD_OFFLINE_GRACE_SECONDS = 0
+    session = await database_sync_to_async(session_cookie)(online_operator)
+    first, _ = await connect(session)
+    second, _ = await connect(session)  # a second tab, or the reloaded page
+    await first.disconnect()
+    await asyncio.sleep(1.5)
+    assert (await Operator.objects.aget(pk=online_operator.pk)).status == "online"
+    await second.disconnect()
