@@ -73,6 +73,13 @@ def test_shopper_writes_operator_replies_shopper_sees_it(
     expect(chat.locator(".message.shopper .text")).to_have_text(["Hello, where is order 1042?"])
     expect(shopper.locator(".sbw-status")).to_have_text("Anna is here to help")
 
+    # Typing shows both ways.
+    shopper.get_by_role("textbox", name="Your message").press_sequentially("and")
+    expect(desk.get_by_text("Customer is typing…")).to_be_visible()
+    desk.get_by_role("textbox", name="Reply to the customer").press_sequentially("One")
+    expect(shopper.get_by_text("Anna is typing…")).to_be_visible()
+    desk.get_by_role("textbox", name="Reply to the customer").fill("")
+
     operator_replies(desk, "Chat with Visitor", "It left the warehouse today.")
     expect(widget_texts(shopper)).to_have_text(["Hello, where is order 1042?", "It left the warehouse today."])
     expect(chat.locator(".message.operator .delivery")).to_have_text(["Sent"])

@@ -160,3 +160,26 @@ def test_russian_workspace_names_every_control(
             .map(e => e.outerHTML)"""
     )
     assert unnamed == []
+
+
+def test_transfer_to_a_colleague_moves_the_chat_between_workspaces(
+    transactional_db: None, make_operator: Callable[..., Operator], new_page: Callable[..., Page]
+) -> None:
+    anna = online(make_operator, "Anna")
+    anna_page = new_page()
+    operator_logs_in(anna_page, anna)
+    conversation = shopper_writes("v-1", "I need a bigger size", name="Olga")
+    expect(anna_page.get_by_role("tab", name="Chat with Olga")).to_be_visible()
+    boris = online(make_operator, "Boris")
+    boris_page = new_page()
+    operator_logs_in(boris_page, boris)
+
+    anna_page.get_by_role("button", name="Transfer").click()
+    dialog = anna_page.get_by_role("dialog", name="Transfer the chat")
+    dialog.get_by_label("To").select_option(f"operator:{boris.pk}")
+    dialog.get_by_role("button", name="Transfer").click()
+
+    expect(anna_page.get_by_role("tab", name="Chat with Olga")).to_have_count(0)
+    expect(boris_page.get_by_role("tab", name="Chat with Olga")).to_be_visible()
+    expect(boris_page.get_by_role("log", name="Chat with Olga")).to_contain_text("I need a bigger size")
+    assert Conversation.objects.get(pk=conversation.pk).operator_id == boris.pk
