@@ -119,12 +119,16 @@ def do_assign_waiting(*, limit: int | None = None) -> list[Assignment]:
 def publish_queue_positions() -> None:
     """Tell the shoppers at the head of each queue their new position and estimated wait."""
     with transaction.atomic():
-        for place in queue_places(limit=POSITION_PUSH_LIMIT):
-            events.emit_to_conversation(
-                place.conversation_id,
-                "queue.position",
-                {"position": place.position, "estimated_wait_seconds": place.estimated_wait_seconds},
-            )
+        events.emit_to_conversations(
+            "queue.position",
+            {
+                place.conversation_id: {
+                    "position": place.position,
+                    "estimated_wait_seconds": place.estimated_wait_seconds,
+                }
+                for place in queue_places(limit=POSITION_PUSH_LIMIT)
+            },
+        )
 
 
 def enqueue(conversation: Conversation, *, queued_at_kept: bool = False) -> None:
