@@ -51,17 +51,13 @@ class WidgetClient:
         await self.communicator.disconnect()
 
 
-@pytest.fixture(autouse=True)
-async def _close_consumer_connections() -> Any:
-    """Consumers reach the database from asgiref's worker thread; close its connection after each
-    test so the test database can be flushed and dropped."""
-    yield
-    await database_sync_to_async(connections.close_all)()
-
-
 @pytest.fixture
 async def widget_client() -> Any:
-    """``await widget_client()`` connects a fresh shopper socket; all are closed after the test."""
+    """``await widget_client()`` connects a fresh shopper socket; all are closed after the test.
+
+    Consumers reach the database from asgiref's worker thread; its connection is closed afterwards
+    too, so the test database can be flushed and dropped.
+    """
     clients: list[WidgetClient] = []
 
     async def make(path: str = "/ws/widget/") -> WidgetClient:
@@ -72,3 +68,4 @@ async def widget_client() -> Any:
     yield make
     for client in clients:
         await client.close()
+    await database_sync_to_async(connections.close_all)()
