@@ -29,7 +29,10 @@
       offlineIntro: "No one is online right now. Leave a message and we will answer by email or phone.",
       name: "Name", email: "Email", phone: "Phone", message: "Message", leave: "Send message",
       needContact: "Leave an email or a phone number.", thanks: "Thank you! We will answer soon.",
-      tooLong: "The message is longer than {n} characters."
+      tooLong: "The message is longer than {n} characters.",
+      rate: "How did we do? Rate this chat.", star: "{n} of 5 stars", comment: "Comment (optional)",
+      rateSend: "Send rating", rated: "Thank you for your rating!", chooseStars: "Choose 1 to 5 stars.",
+      questionnaire: "Stylist questionnaire"
     },
     ru: {
       open: "Открыть чат", unread: " (непрочитанных: {n})", title: "Напишите нам", minimize: "Свернуть чат",
@@ -42,7 +45,10 @@
       offlineIntro: "Сейчас никого нет на связи. Оставьте сообщение, и мы ответим по почте или телефону.",
       name: "Имя", email: "Эл. почта", phone: "Телефон", message: "Сообщение", leave: "Отправить сообщение",
       needContact: "Укажите почту или телефон.", thanks: "Спасибо! Мы скоро ответим.",
-      tooLong: "Сообщение длиннее {n} символов."
+      tooLong: "Сообщение длиннее {n} символов.",
+      rate: "Как мы справились? Оцените чат.", star: "{n} из 5 звёзд", comment: "Комментарий (необязательно)",
+      rateSend: "Отправить оценку", rated: "Спасибо за оценку!", chooseStars: "Выберите от 1 до 5 звёзд.",
+      questionnaire: "Анкета для стилиста"
     }
   };
   var lang = (cfg.lang || document.documentElement.lang || navigator.language || "en").toLowerCase();
@@ -92,7 +98,14 @@
     ".sbw-who{display:block;font-size:11px;font-weight:700;opacity:.75;margin-bottom:2px}" +
     ".sbw-pending{opacity:.65}.sbw-failed{background:#fde8e8;color:#8a1c1c}" +
     ".sbw-typing,.sbw-notice{min-height:18px;padding:2px 14px;font-size:12px;color:#555}" +
-    ".sbw-notice{color:#a01c1c}" +
+    ".sbw-notice{color:#a01c1c}.sbw-notice.sbw-ok{color:#1c6b2a}" +
+    ".sbw-rate{padding:10px 14px;border-top:1px solid #e2e4e8;background:#fff;display:flex;flex-direction:column;gap:6px}" +
+    ".sbw-rate p{margin:0;font-weight:600}.sbw-stars{display:flex;gap:4px}" +
+    ".sbw-star{border:0;background:transparent;color:#c9a000;font-size:28px;line-height:1;cursor:pointer;padding:2px 4px;" +
+    "border-radius:6px;min-width:40px;min-height:40px}" +
+    ".sbw-rate textarea{resize:vertical;min-height:40px;padding:8px;border:1px solid #c8ccd2;border-radius:8px;" +
+    "color:#1b1b1b;background:#fff}" +
+    ".sbw-questionnaire{flex:0 0 60%;width:100%;border:0;border-bottom:1px solid #e2e4e8;background:#faf7f9}" +
     ".sbw-compose{display:flex;gap:8px;padding:10px 12px;border-top:1px solid #e2e4e8;background:#fff}" +
     ".sbw-compose textarea{flex:1;resize:none;height:42px;max-height:120px;padding:10px;border:1px solid #c8ccd2;" +
     "border-radius:10px;color:#1b1b1b;background:#fff}" +
@@ -150,7 +163,19 @@
   var sendButton = el("button", { type: "submit", class: "sbw-send", text: t("send"), "aria-label": t("send") });
   var compose = el("form", { class: "sbw-compose", onsubmit: onSubmit }, [input, sendButton]);
   var offline = buildOfflineForm();
-  var chatView = el("div", { style: "display:contents" }, [actions, log, typing, compose]);
+  // After close: five stars and an optional comment. In a consultation: the questionnaire, inline.
+  var rateStars = 0, rateConversation = null;
+  var starButtons = [1, 2, 3, 4, 5].map(function (n) {
+    return el("button", { type: "button", class: "sbw-star", text: "\u2606", "aria-label": t("star", { n: n }),
+      "aria-pressed": "false", "data-stars": String(n), onclick: function () { pickStars(n); } });
+  });
+  var rateComment = el("textarea", { "aria-label": t("comment"), placeholder: t("comment"), maxlength: "2000", rows: "2" });
+  var rateForm = el("form", { class: "sbw-rate", hidden: "", onsubmit: onRateSubmit }, [
+    el("p", { text: t("rate") }), el("div", { class: "sbw-stars", role: "group", "aria-label": t("rate") }, starButtons),
+    rateComment, el("button", { type: "submit", class: "sbw-send", text: t("rateSend") })
+  ]);
+  var questionnaire = el("iframe", { class: "sbw-questionnaire", title: t("questionnaire"), hidden: "" });
+  var chatView = el("div", { style: "display:contents" }, [actions, questionnaire, log, typing, rateForm, compose]);
   var panel = el("div", { class: "sbw-panel", role: "dialog", "aria-label": t("title"), hidden: "" }, [
     el("div", { class: "sbw-head" }, [
       el("div", { class: "sbw-headtext" }, [el("h2", { text: t("title") }), status]), endButton, minimize
@@ -265,11 +290,19 @@
       case "typing": return showTyping(frame.name);
       case "closed":
         conversationState = "closed"; setInProgress(outbox.length > 0); renderStatus(); return releaseIfIdle();
-      case "error": return onError(frame);
+      case "rating.requested": return showRating(frame.conversation_id);
+      case "rated": hideRating(); return showNotice(t("rated"), true);
+      case "questionnaire": return showQuestionnaire(frame.url);
+      case "questionnaire.submitted":
+        setTimeout(hideQuestionnaire, 1500); return showNotice(frame.text || "", true);
+      case "error":
+        if (frame.ref === "rate" && frame.code === "already_rated") hideRating();
+        return onError(frame);
     }
   }
   function onState(frame) {
     ready = true; retries = 0; showNotice("");
+    hideRating(); hideQuestionnaire(); // the server sends them again if they are still due
     if (frame.conversation_id !== conversationId) {
       clearLog();
       conversationId = frame.conversation_id; save("conversation", conversationId);
@@ -300,8 +333,10 @@
     }
   }
   function onError(frame) {
-    if (frame.code === "invalid_token") {
-      save("token", null);
+    if (frame.code === "invalid_token" || (frame.ref === "hello" && frame.code === "forbidden")) {
+      // A token or a remembered conversation the server no longer accepts: start clean, reconnect.
+      if (frame.code === "invalid_token") save("token", null);
+      else { conversationId = null; save("conversation", null); }
       if (socket) socket.close();
       return;
     }
@@ -378,7 +413,32 @@
     typing.textContent = name === null ? "" : t("typing", { name: name || t("someone") });
     if (name !== null) typingTimer = setTimeout(function () { typing.textContent = ""; }, 4000);
   }
-  function showNotice(text) { notice.textContent = text; }
+  function showNotice(text, ok) { notice.textContent = text; notice.classList.toggle("sbw-ok", !!ok); }
+
+  // --- rating and questionnaire -------------------------------------------------------------------
+  function showRating(id) {
+    rateConversation = id || conversationId; pickStars(0); rateComment.value = "";
+    rateForm.hidden = false;
+    if (panelOpen) starButtons[0].focus();
+  }
+  function hideRating() { rateForm.hidden = true; rateConversation = null; }
+  function pickStars(n) {
+    rateStars = n;
+    starButtons.forEach(function (b, i) {
+      b.textContent = i < n ? "\u2605" : "\u2606"; b.setAttribute("aria-pressed", String(i + 1 === n));
+    });
+  }
+  function onRateSubmit(event) {
+    event.preventDefault();
+    if (!rateStars) return showNotice(t("chooseStars"));
+    send({ type: "rate", conversation_id: rateConversation, stars: rateStars, comment: rateComment.value });
+  }
+  function showQuestionnaire(path) {
+    var src = origin + path + (path.indexOf("?") < 0 ? "?" : "&") + "lang=" + lang;
+    if (questionnaire.getAttribute("src") !== src) questionnaire.setAttribute("src", src);
+    questionnaire.hidden = false;
+  }
+  function hideQuestionnaire() { questionnaire.hidden = true; questionnaire.removeAttribute("src"); }
 
   // --- shopper actions ------------------------------------------------------------------------------
   function openPanel() {

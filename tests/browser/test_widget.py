@@ -7,9 +7,11 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
+from asgiref.sync import async_to_sync
 from playwright.sync_api import Page, expect
 
 from chat.actions import do_operator_reply, do_set_operator_status
+from chat.events import relay_typing
 from chat.models import Contact, Conversation, Message, Operator
 from tests.browser.conftest import PHONE, in_thread, save_screenshot, wait_for
 
@@ -80,12 +82,38 @@ def test_shopper_writes_operator_replies_live_and_history_survives_a_reload(
     in_thread(do_operator_reply, conversation_id=conversation.pk, operator_id=operator.pk, text="It ships today.")
     expect(page.get_by_text("It ships today.")).to_be_visible()
     expect(page.locator(".sbw-status")).to_have_text("Anna is here to help")
+    in_thread(
+        async_to_sync(relay_typing),
+        conversation_id=conversation.pk,
+        author_kind="operator",
+        operator_id=operator.pk,
+        name="Anna",
+    )
+    expect(page.locator(".sbw-typing")).to_have_text("Anna is typing…")
     save_screenshot(page, "widget")
 
     page.reload()  # the conversation is in progress: the widget reconnects by itself
     expect(page.locator(".sbw-log .sbw-msg")).to_have_count(2)
     assert bubbles(page) == ["Where is my order 1042?", "It ships today."]
     assert stored() == ["Where is my order 1042?", "It ships today."]
+
+
+def test_a_remembered_conversation_that_is_not_yours_is_dropped_and_the_chat_still_works(
+    transactional_db: None,
+    make_operator: Callable[..., Operator],
+    shopper_writes: Callable[..., Any],
+    new_page: Callable[..., Page],
+) -> None:
+    online_operator(make_operator)
+    someone_else = in_thread(shopper_writes, "visitor-someone-else", "private").conversation
+    page = new_page()
+    page.goto("/")
+    page.evaluate(f"localStorage.setItem('sbw.conversation', '{someone_else.pk}')")
+    page.reload()
+    page.get_by_role("button", name="Open chat").click()
+    write_and_wait(page, "mine")
+    assert bubbles(page) == ["mine"]
+    assert stored(someone_else.pk) == ["private"]
 
 
 def test_unread_count_on_the_closed_button(
