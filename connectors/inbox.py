@@ -10,9 +10,11 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from chat.errors import ChatError
@@ -58,9 +60,24 @@ def store_update(*, connector: str, update_id: str, kind: str, payload: dict[str
     return created
 
 
+# A claim older than this is taken to be from a worker that died mid-way.
+STALE_CLAIM = timedelta(minutes=10)
+
+
+def claim(raw_id: int) -> RawUpdate | None:
+    """Take the row for processing: one conditional UPDATE, so a worker and the sweep never both
+    run one update (a button press would otherwise be handled twice)."""
+    stale = timezone.now() - STALE_CLAIM
+    waiting = Q(state=RawUpdateState.RECEIVED) | Q(state=RawUpdateState.PROCESSING, processed_at__lt=stale)
+    taken = RawUpdate.objects.filter(waiting, pk=raw_id).update(
+        state=RawUpdateState.PROCESSING, processed_at=timezone.now()
+    )
+    return RawUpdate.objects.get(pk=raw_id) if taken else None
+
+
 def process_stored(raw_id: int) -> Outcome | None:
     """Process a stored update unless that already happened; never raises for bad content."""
-    raw = RawUpdate.objects.filter(pk=raw_id, state=RawUpdateState.RECEIVED).first()
+    raw = claim(raw_id)
     if raw is None:
         return None
     return process_row(raw)

@@ -12,6 +12,7 @@ from django.utils.translation import gettext_lazy as _
 
 class RawUpdateState(models.TextChoices):
     RECEIVED = "received", _("Received")
+    PROCESSING = "processing", _("Processing")
     PROCESSED = "processed", _("Processed")
     IGNORED = "ignored", _("Ignored")
     FAILED = "failed", _("Failed")
