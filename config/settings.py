@@ -124,6 +124,8 @@ CELERY_TASK_ACKS_LATE = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
     "sweep-disconnected-operators": {"task": "chat.tasks.sweep_disconnected_operators", "schedule": 15.0},
+    # Safety net: assignment skips a chat another transaction holds locked at that instant.
+    "assign-waiting": {"task": "chat.tasks.assign_waiting", "schedule": 10.0},
     "prune-events": {"task": "chat.tasks.prune_events", "schedule": 3600.0},
     "check-service-targets": {"task": "workspace.tasks.check_service_targets", "schedule": 30.0},
     "close-silent-queued": {"task": "workspace.tasks.close_silent_queued", "schedule": 30.0},

@@ -13,7 +13,7 @@ from django.db import IntegrityError, transaction
 
 from chat import events
 from chat.actions._common import check_text, now, retry_on_conflict
-from chat.actions.assignment import enqueue
+from chat.actions.assignment import do_assign_waiting, enqueue
 from chat.actions.conversations import publish_stored_message
 from chat.errors import InvalidInput, NotFound
 from chat.models import (
@@ -258,6 +258,9 @@ def _receive(inbound: InboundMessage) -> ReceivedMessage:
         if not inbound.attachments:
             message._known_attachments = False  # type: ignore[attr-defined]
         publish_stored_message(message, conversation)
+        if not is_new and conversation.state == ConversationState.QUEUED:
+            # We held the chat's lock, so an assignment running meanwhile skipped it: look again.
+            transaction.on_commit(do_assign_waiting)
         return ReceivedMessage(message=message, conversation=conversation, duplicate=False, new_conversation=is_new)
 
 
