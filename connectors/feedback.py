@@ -15,18 +15,22 @@ from __future__ import annotations
 
 import json
 import logging
+from datetime import timedelta
 from typing import Any
 
 import requests
 from celery import shared_task
+from django.conf import settings
 from telegram.error import TelegramError
 from vk_api.exceptions import VkApiError
 
 from chat.actions import do_rate_conversation, do_start_consultation, do_take_rating_comment
+from chat.actions._common import now
 from chat.actions.inbound import InboundMessage
 from chat.errors import ChatError, NotFound
-from chat.feedback import register_rating_prompt, shopper_text
-from chat.models import Connector, Conversation, Identity
+from chat.feedback import STYLIST_QUEUE as STYLIST_QUEUE_SLUG
+from chat.feedback import questionnaire_path, register_rating_prompt, shopper_text
+from chat.models import Connector, Conversation, ConversationState, Identity, Questionnaire, Rating
 from connectors import callbacks, ratelimit
 from connectors.greetings import greeting
 from connectors.telegram import client as telegram
@@ -232,3 +236,69 @@ def register() -> None:
     callbacks.register_callback_handler(STYLIST, on_stylist_button)
     callbacks.register_command_handler(STYLIST, on_stylist_command)
     callbacks.register_command_handler("start", on_start)
+
+
+# --- The widget ----------------------------------------------------------------------------------------
+
+
+def widget_feedback_frames(conversation_id: int | None) -> list[dict[str, Any]]:
+    """What the widget should show beside a conversation it (re)follows: stars to give, a form to fill.
+
+    Sent after the ``state`` frame, so a reload or a reconnect brings the rating or the
+    questionnaire back until the shopper has answered.
+    """
+    if conversation_id is None:
+        return []
+    conversation = Conversation.objects.select_related("queue").filter(pk=conversation_id).first()
+    if conversation is None:
+        return []
+    if conversation.state == ConversationState.CLOSED:
+        if rating_is_due(conversation):
+            return [widget_rating_frame(conversation.pk, conversation.language)]
+        return []
+    if (
+        conversation.queue.slug == STYLIST_QUEUE_SLUG
+        and not Questionnaire.objects.filter(conversation_id=conversation.pk, submitted_at__isnull=False).exists()
+    ):
+        return [widget_questionnaire_frame(conversation.pk)]
+    return []
+
+
+def rating_is_due(conversation: Conversation) -> bool:
+    """Closed with an operator's answer, not yet rated, still inside the rating window."""
+    if conversation.closed_at is None or conversation.last_replied_operator_id is None:
+        return False
+    if now() > conversation.closed_at + timedelta(days=settings.SWITCHBOARD_RATING_WINDOW_DAYS):
+        return False
+    return not Rating.objects.filter(conversation_id=conversation.pk).exists()
+
+
+def widget_rating_frame(conversation_id: int, language: str) -> dict[str, Any]:
+    return {
+        "type": "rating.requested",
+        "conversation_id": conversation_id,
+        "prompt": shopper_text("rate_prompt", language),
+    }
+
+
+def widget_questionnaire_frame(conversation_id: int) -> dict[str, Any]:
+    """The form's path (the widget prefixes its own server's origin) for an inline frame."""
+    return {"type": "questionnaire", "conversation_id": conversation_id, "url": questionnaire_path(conversation_id)}
+
+
+def widget_rate(*, visitor_id: str, conversation_id: int, stars: object, comment: object) -> dict[str, Any]:
+    """The ``rate`` frame: stars and the optional comment at once; refusals raise ``ChatError``."""
+    rating = do_rate_conversation(
+        conversation_id=conversation_id,
+        connector=Connector.WIDGET,
+        sender_id=visitor_id,
+        stars=stars,
+        comment=comment if isinstance(comment, str) else "",
+    )
+    language = Conversation.objects.filter(pk=conversation_id).values_list("language", flat=True).first()
+    return {
+        "type": "rated",
+        "conversation_id": conversation_id,
+        "stars": rating.stars,
+        "text": shopper_text("rated_thanks_widget", language),
+    }

@@ -22,6 +22,7 @@ from chat.actions import InboundMessage, do_close, do_open_conversation, do_rece
 from chat.errors import ChatError, InvalidInput
 from chat.models import Connector
 from chat.payloads import message_payload
+from connectors import feedback
 from connectors.widget import selectors
 from connectors.widget.signing import InvalidToken, read_token
 
@@ -151,6 +152,9 @@ class WidgetConsumer(AsyncWebsocketConsumer):
                 await self.channel_layer.group_add(events.conversation_group(conversation_id), self.channel_name)
         state = await database_sync_to_async(selectors.widget_state)(conversation_id=conversation_id, last_id=last_id)
         await self.send_json(state)
+        # The stars still to give, or the consultation's questionnaire still to fill in.
+        for frame in await database_sync_to_async(feedback.widget_feedback_frames)(conversation_id):
+            await self.send_json(frame)
 
     async def _check_mine(self, conversation_id: int) -> None:
         assert self.visitor_id is not None
@@ -247,6 +251,21 @@ class WidgetConsumer(AsyncWebsocketConsumer):
             return
         await self.send_json(await database_sync_to_async(selectors.queue_position)(self.conversation_id))
 
+    async def on_rate(self, frame: Frame) -> None:
+        """1-5 stars and an optional comment for one of this visitor's closed chats."""
+        assert self.visitor_id is not None
+        conversation_id = _conversation_id(frame) or self.conversation_id
+        if conversation_id is None:
+            raise InvalidInput("There is no conversation to rate.")
+        await self._check_mine(conversation_id)
+        rated = await database_sync_to_async(feedback.widget_rate)(
+            visitor_id=self.visitor_id,
+            conversation_id=conversation_id,
+            stars=frame.get("stars"),
+            comment=frame.get("comment", ""),
+        )
+        await self.send_json(rated)
+
     handlers: dict[str, Callable[[WidgetConsumer, Frame], Awaitable[None]]] = {
         "hello": on_hello,
         "open": on_open,
@@ -254,6 +273,7 @@ class WidgetConsumer(AsyncWebsocketConsumer):
         "typing": on_typing,
         "close": on_close,
         "position": on_position,
+        "rate": on_rate,
     }
 
     # --- chat.events -> frames -----------------------------------------------------------------
@@ -285,6 +305,13 @@ class WidgetConsumer(AsyncWebsocketConsumer):
             }
         if kind == "conversation.closed":
             return {"type": "closed", "conversation_id": conversation_id, "by": payload.get("by", "")}
+        if kind == "rating.requested":
+            return {"type": "rating.requested", "conversation_id": conversation_id, "prompt": payload.get("prompt", "")}
+        if kind == "conversation.rated":
+            return {"type": "rated", "conversation_id": conversation_id, "stars": payload.get("stars")}
+        if kind == "questionnaire.submitted":
+            text = payload.get("text", "")
+            return {"type": "questionnaire.submitted", "conversation_id": conversation_id, "text": text}
         if kind == "typing" and payload.get("author_kind") != "shopper":
             return {"type": "typing", "conversation_id": conversation_id, "name": payload.get("name", "")}
         return None

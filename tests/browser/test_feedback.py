@@ -1,0 +1,160 @@
+"""The rating after a chat and the stylist consultation, in the real widget (Chromium + live daphne)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from chat.actions import do_close, do_operator_reply, do_set_operator_status
+from chat.models import Conversation, Message, Operator, Questionnaire, Rating, Reason
+from tests.browser.conftest import PHONE, in_thread, save_screenshot, wait_for
+
+pytestmark = [pytest.mark.browser]
+
+
+def online_operator(make_operator: Callable[..., Operator], name: str, **kwargs: object) -> Operator:
+    operator = in_thread(make_operator, name, **kwargs)
+    in_thread(do_set_operator_status, operator_id=operator.pk, status="online")
+    return operator
+
+
+def open_chat(page: Page) -> None:
+    page.goto("/")
+    page.get_by_role("button", name="Open chat").click()
+
+
+def reopened(page: Page) -> None:
+    """After a reload the widget reopens by itself: it remembers the panel was open."""
+    expect(page.locator(".sbw-btn")).to_have_attribute("aria-expanded", "true")
+
+
+def test_shopper_rates_the_chat_with_stars_and_a_comment_once(
+    transactional_db: None, make_operator: Callable[..., Operator], reason: Reason, new_page: Callable[..., Page]
+) -> None:
+    operator = online_operator(make_operator, "Anna")
+    page = new_page()
+    open_chat(page)
+    box = page.get_by_role("textbox", name="Your message")
+    box.fill("Where is my order?")
+    box.press("Enter")
+    conversation = wait_for(lambda: Conversation.objects.filter(operator=operator).first())
+    in_thread(do_operator_reply, conversation_id=conversation.pk, operator_id=operator.pk, text="It ships today.")
+    expect(page.locator(".sbw-operator .sbw-text")).to_have_text(["It ships today."])
+    in_thread(do_close, conversation_id=conversation.pk, operator_id=operator.pk, reason_id=reason.pk)
+
+    rating = page.locator(".sbw-rate")
+    expect(rating).to_be_visible()
+    expect(rating).to_contain_text("How did we do?")
+    rating.get_by_role("button", name="Send rating").click()
+    expect(page.locator(".sbw-notice")).to_have_text("Choose 1 to 5 stars.")  # no stars, nothing sent
+    assert not Rating.objects.exists()
+
+    rating.get_by_role("button", name="2 of 5 stars").click()
+    expect(rating.get_by_role("button", name="2 of 5 stars")).to_have_attribute("aria-pressed", "true")
+    rating.get_by_role("textbox", name="Comment (optional)").fill("Slow <b>answer</b>")
+    save_screenshot(page, "widget-rating")
+    rating.get_by_role("button", name="Send rating").click()
+    expect(page.locator(".sbw-notice")).to_have_text("Thank you for your rating!")
+    expect(rating).to_be_hidden()
+    stored = wait_for(lambda: Rating.objects.filter(conversation=conversation).first())
+    assert (stored.stars, stored.comment, stored.flagged, stored.operator_id) == (
+        2,
+        "Slow <b>answer</b>",
+        True,
+        operator.pk,
+    )
+
+    page.reload()  # a rated chat asks no more
+    reopened(page)
+    expect(page.locator(".sbw-status")).to_contain_text("The chat has ended")
+    expect(rating).to_be_hidden()
+
+
+def test_rating_survives_a_reload_and_a_second_tab_cannot_rate_twice(
+    transactional_db: None, make_operator: Callable[..., Operator], reason: Reason, new_context: Callable[..., object]
+) -> None:
+    operator = online_operator(make_operator, "Boris")
+    context = new_context()
+    page = context.new_page()  # type: ignore[attr-defined]
+    open_chat(page)
+    box = page.get_by_role("textbox", name="Your message")
+    box.fill("Hello")
+    box.press("Enter")
+    conversation = wait_for(lambda: Conversation.objects.filter(operator=operator).first())
+    in_thread(do_operator_reply, conversation_id=conversation.pk, operator_id=operator.pk, text="Hi!")
+    in_thread(do_close, conversation_id=conversation.pk, operator_id=operator.pk, reason_id=reason.pk)
+    expect(page.locator(".sbw-rate")).to_be_visible()
+
+    page.reload()  # the prompt is still due: the server sends it again after the state
+    reopened(page)
+    expect(page.locator(".sbw-rate")).to_be_visible()
+
+    other = context.new_page()  # type: ignore[attr-defined]
+    other.goto("/")
+    reopened(other)  # the same shopper: the widget remembers the chat was open
+    expect(other.locator(".sbw-rate")).to_be_visible()
+
+    page.locator(".sbw-rate").get_by_role("button", name="5 of 5 stars").click()
+    page.locator(".sbw-rate").get_by_role("button", name="Send rating").click()
+    expect(page.locator(".sbw-notice")).to_have_text("Thank you for your rating!")
+    # The other tab still shows its stale form only until the live "rated" event arrives, or a press
+    # is refused politely; either way the stored rating stays 5 stars.
+    expect(other.locator(".sbw-rate")).to_be_hidden()
+    assert Rating.objects.get(conversation=conversation).stars == 5
+
+
+def test_consultation_button_opens_the_questionnaire_inline_for_a_stylist(
+    transactional_db: None, make_operator: Callable[..., Operator], new_page: Callable[..., Page]
+) -> None:
+    general = online_operator(make_operator, "Gena")
+    stylist = online_operator(make_operator, "Sofia", skills=["stylist"])
+    page = new_page(**PHONE, locale="ru-RU")
+    page.goto("/")
+    page.get_by_role("button", name="Открыть чат").click()  # a Russian browser gets the Russian widget
+    page.get_by_role("button", name="Консультация стилиста").click()
+
+    conversation = wait_for(lambda: Conversation.objects.filter(queue__slug="stylist").first())
+    wait_for(lambda: Conversation.objects.get(pk=conversation.pk).operator_id == stylist.pk)
+    assert Conversation.objects.filter(operator=general).count() == 0
+
+    frame_element = page.locator("iframe.sbw-questionnaire")
+    expect(frame_element).to_be_visible()
+    form = page.frame_locator("iframe.sbw-questionnaire")
+    expect(form.get_by_role("heading")).to_have_text("Анкета для стилиста")
+
+    form.get_by_label("Рост, см").fill("12")
+    form.get_by_role("button", name="Отправить стилисту").click()
+    expect(form.get_by_role("alert")).to_have_text("Исправьте отмеченные поля.")
+    expect(form.locator("[data-field=height_cm] .errorlist")).to_have_text("Укажите рост в см, от 100 до 230.")
+    expect(form.locator("[data-field=styles] .errorlist")).to_have_text("Выберите хотя бы один стиль.")
+    assert not Questionnaire.objects.exists()
+
+    form.get_by_label("Рост, см").fill("170")
+    form.get_by_label("Размер верха").fill("M")
+    form.get_by_label("Размер низа").fill("44")
+    form.get_by_label("Размер обуви (EU)").fill("38,5")
+    form.get_by_label("Повседневный").check()
+    form.get_by_label("Любимые цвета").fill("синий, бежевый")
+    form.get_by_label("Повод").select_option("work")
+    form.get_by_label("Бюджет до, ₽").fill("20000")
+    form.get_by_label("Фото (необязательно").set_input_files(
+        files=[{"name": "me.png", "mimeType": "image/png", "buffer": b"\x89PNG\r\n\x1a\n" + b"\x00" * 64}]
+    )
+    save_screenshot(page, "widget-questionnaire-phone")
+    form.get_by_role("button", name="Отправить стилисту").click()
+
+    expect(page.locator(".sbw-notice")).to_contain_text("стилист получил анкету")
+    expect(frame_element).to_be_hidden()
+    stored = wait_for(lambda: Questionnaire.objects.filter(conversation=conversation).first())
+    assert stored.answers["size_shoes"] == "38.5"
+    assert stored.answers["styles"] == ["casual"]
+    assert stored.photo.name.endswith(".png")
+    # The stylist sees that the form came in, in the chat's notes.
+    assert Message.objects.filter(conversation=conversation, is_note=True, author_kind="system").exists()
+
+    page.reload()  # submitted: the form does not come back
+    reopened(page)
+    expect(page.locator(".sbw-status")).to_contain_text("Sofia")
+    expect(frame_element).to_be_hidden()
