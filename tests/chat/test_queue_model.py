@@ -253,6 +253,7 @@ class QueueMachine(RuleBasedStateMachine):
                 assert (operator_id is None) == (state == "queued"), f"conversation {pk} {state} with {operator_id}"
 
 
+@pytest.mark.timeout(900)  # about a minute on an idle machine; a busy one must not turn it into a failure
 def test_the_queue_behaves_like_its_model(queues: dict[str, Queue], reason: Reason) -> None:
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:

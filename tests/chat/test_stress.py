@@ -173,5 +173,6 @@ def test_many_processes_never_break_the_cap_or_the_counts(
     )
     print(f"stress: refused in races {dict(refused)}")
     assert checks >= 50
-    assert ops.total() >= MIN_OPERATIONS
-    assert assignments >= MIN_ASSIGNMENTS
+    # Too little work proves nothing; on a machine busy with other jobs, raise STRESS_MAX_SECONDS.
+    assert ops.total() >= MIN_OPERATIONS, f"only {ops.total()} operations in {seconds:.0f} s"
+    assert assignments >= MIN_ASSIGNMENTS, f"only {assignments} assignments in {seconds:.0f} s"
