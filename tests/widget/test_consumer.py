@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 from typing import Any
 
 import pytest
 from channels.db import database_sync_to_async
+from channels.layers import get_channel_layer
 from django.core import signing
 
 from chat.actions import do_close, do_operator_reply, do_set_operator_status
+from chat.events import operator_group
 from chat.models import Conversation, Message, Operator
 from connectors.widget.signing import issue_token
 
@@ -291,3 +294,25 @@ async def test_bad_frames_get_an_error_frame_store_nothing_and_keep_the_connecti
     await client.send({"type": "message", "text": "after", "client_id": "ok"})
     assert (await client.expect("message"))["message"]["text"] == "after"
     assert await texts(written.conversation.pk) == ["before", "after"]
+
+
+async def test_shopper_typing_reaches_the_assigned_operator_only(
+    widget_client: Any, queues: Any, make_operator: Callable[..., Operator]
+) -> None:
+    client = await widget_client()
+    await client.hello(issue_token("visitor-a"))
+    await client.send({"type": "message", "text": "hi", "client_id": "c-1"})
+    conversation_id = (await client.expect("message"))["conversation_id"]
+    operator = await online(make_operator, "Boris")
+    await client.expect("assigned")
+    layer = get_channel_layer()
+    desk = await layer.new_channel()
+    await layer.group_add(operator_group(operator.pk), desk)
+
+    await client.send({"type": "typing"})
+
+    async with asyncio.timeout(3):
+        while (event := await layer.receive(desk))["kind"] != "typing":
+            pass
+    assert event["payload"] == {"conversation_id": conversation_id, "author_kind": "shopper", "name": ""}
+    assert await client.nothing_more(), "the shopper is not told about their own typing"
