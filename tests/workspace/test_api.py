@@ -268,8 +268,16 @@ def test_reasons_are_localized(anna: Operator, reason: Reason, client_for: Calla
     assert client.get("/api/reasons").json() == [
         {"id": reason.pk, "slug": reason.slug, "category": "Order", "name": "Order: where is it"}
     ]
-    russian = client.get("/api/reasons", headers={"Accept-Language": "ru"}).json()
-    assert russian[0]["name"] == "Заказ: где он"
+    # The language switch (Django's language cookie) wins over the operator's own language.
+    client.cookies["django_language"] = "ru"
+    assert client.get("/api/reasons").json()[0]["name"] == "Заказ: где он"
+
+
+def test_an_operator_gets_their_own_language_by_default(
+    make_operator: Callable[..., Operator], reason: Reason, client_for: Callable[..., Client]
+) -> None:
+    client = client_for(make_operator("Ivan", language="ru"))
+    assert client.get("/api/reasons", headers={"Accept-Language": "en"}).json()[0]["name"] == "Заказ: где он"
 
 
 def test_canned_replies_filtered_by_shortcut_in_my_language(
