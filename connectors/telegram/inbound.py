@@ -22,8 +22,6 @@ from connectors.telegram import client
 logger = logging.getLogger(__name__)
 
 CONNECTOR = Connector.TELEGRAM
-# Update keys we know and deliberately do not map to a conversation message.
-KNOWN_IGNORED = {"my_chat_member", "chat_member", "channel_post", "edited_channel_post", "chat_join_request"}
 
 
 def update_kind(update: dict[str, Any]) -> str:
