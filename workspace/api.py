@@ -440,7 +440,6 @@ def get_contact(request: HttpRequest, contact_id: int) -> dict[str, Any]:
     contact = selectors.access_contact(contact_id=contact_id, operator=me(request))
     conversations = []
     for c in selectors.contact_conversations(contact=contact)[:50]:
-        last = Message.objects.filter(conversation=c, is_note=False).order_by("-id").values_list("text", flat=True)
         conversations.append(
             {
                 "id": c.pk,
@@ -450,7 +449,7 @@ def get_contact(request: HttpRequest, contact_id: int) -> dict[str, Any]:
                 "closed_at": c.closed_at,
                 "operator_name": c.operator.display_name if c.operator else "",
                 "reason": c.reason.localized_name() if c.reason else "",
-                "last_message": (last.first() or "")[:200],
+                "last_message": (c.last_message_text or "")[:200],
             }
         )
     return {
@@ -466,3 +465,9 @@ def get_contact(request: HttpRequest, contact_id: int) -> dict[str, Any]:
         ],
         "conversations": conversations,
     }
+
+
+# Ratings and questionnaires (the customer panel, the managers' review list) live in their own module.
+from workspace.feedback_api import router as feedback_router  # noqa: E402
+
+api.add_router("", feedback_router)

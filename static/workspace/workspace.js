@@ -771,6 +771,8 @@
       default:
         break;
     }
+    // Other features (ratings, questionnaires) follow the same stream.
+    document.dispatchEvent(new CustomEvent("workspace:event", { detail: frame }));
   }
 
   function setConnection(live) {
@@ -806,6 +808,8 @@
       } else if (frame.type === "event") {
         if (state.ready) applyEvent(frame);
         else state.pending.push(frame);
+      } else if (frame.type === "resync") {
+        location.reload(); // too far behind to replay: start from a fresh state
       } else if (frame.type === "error") {
         console.warn("workspace socket:", frame.code, frame.message);
       }

@@ -1,0 +1,157 @@
+/* Ratings and stylist questionnaires in the workspace.
+ * - The customer panel (workspace.js's "workspace:customer-panel" event) shows the chat's rating and
+ *   the questionnaire answers; "questionnaire.submitted" refreshes it live and tells the operator.
+ * - Managers get "Ratings to review": 1-2 star ratings, live from the "managers" stream, until a
+ *   manager marks them reviewed.
+ * Shopper text (comments, answers) only ever goes in through textContent.
+ */
+(() => {
+  "use strict";
+  const CONFIG = JSON.parse(document.getElementById("workspace-config").textContent);
+  const RU = (CONFIG.language || "").startsWith("ru");
+  const S = RU
+    ? {
+        rating: "Оценка", none: "Оценки пока нет", questionnaire: "Анкета стилиста", notYet: "Анкета ещё не заполнена",
+        photo: "Фото", submitted: "Анкета получена", received: "Покупатель заполнил анкету", comment: "Комментарий",
+        reviewTitle: "Низкие оценки", reviewed: "Просмотрено", nothing: "Нет оценок для разбора",
+        stars: "{n} из 5",
+      }
+    : {
+        rating: "Rating", none: "Not rated yet", questionnaire: "Stylist questionnaire", notYet: "Not filled in yet",
+        photo: "Photo", submitted: "Questionnaire received", received: "The customer filled in the questionnaire",
+        comment: "Comment", reviewTitle: "Ratings to review", reviewed: "Reviewed", nothing: "No ratings to review",
+        stars: "{n} of 5",
+      };
+
+  function el(tag, props, children) {
+    const node = document.createElement(tag);
+    for (const [key, value] of Object.entries(props || {})) {
+      if (key === "text") node.textContent = value;
+      else if (key === "className") node.className = value;
+      else if (value !== null && value !== undefined && value !== false) node.setAttribute(key, value === true ? "" : value);
+    }
+    for (const child of children || []) if (child) node.appendChild(child);
+    return node;
+  }
+  function csrfToken() {
+    const match = document.cookie.match(/(?:^|;\s*)csrftoken=([^;]+)/);
+    return match ? decodeURIComponent(match[1]) : "";
+  }
+  async function api(method, path) {
+    const options = { method, credentials: "same-origin", headers: { Accept: "application/json" } };
+    if (method !== "GET") options.headers["X-CSRFToken"] = csrfToken();
+    const response = await fetch("/api" + path, options);
+    const data = await response.json().catch(() => ({}));
+    if (!response.ok) throw new Error((data.error && data.error.message) || response.statusText);
+    return data;
+  }
+  function starsText(n) { return "★".repeat(n) + "☆".repeat(5 - n) + " " + S.stars.replace("{n}", n); }
+  function flash(text) {
+    const node = document.getElementById("flash");
+    if (!node) return;
+    node.textContent = text; node.hidden = false;
+    setTimeout(() => { node.hidden = true; }, 5000);
+  }
+
+  // --- customer panel ------------------------------------------------------------------------------
+  async function renderPanel(section, conversationId) {
+    let data;
+    try {
+      data = await api("GET", `/conversations/${conversationId}/feedback`);
+    } catch (error) {
+      section.replaceChildren(el("p", { className: "muted", text: error.message }));
+      return;
+    }
+    const parts = [];
+    if (data.is_consultation || data.questionnaire) {
+      parts.push(el("h4", { text: S.questionnaire }));
+      const q = data.questionnaire;
+      if (!q) parts.push(el("p", { className: "muted", "data-questionnaire": "missing", text: S.notYet }));
+      else {
+        const list = el("dl", { className: "questionnaire", "data-questionnaire": "submitted" });
+        for (const row of q.rows) { list.appendChild(el("dt", { text: row.label })); list.appendChild(el("dd", { text: row.value })); }
+        if (q.photo_url) {
+          list.appendChild(el("dt", { text: S.photo }));
+          list.appendChild(el("dd", {}, [el("a", { href: q.photo_url, target: "_blank", rel: "noopener" }, [
+            el("img", { src: q.photo_url, alt: S.photo, style: "max-width:100%;max-height:12rem;border-radius:6px" }),
+          ])]));
+        }
+        parts.push(list);
+      }
+    }
+    parts.push(el("h4", { text: S.rating }));
+    const r = data.rating;
+    if (!r) parts.push(el("p", { className: "muted", "data-rating": "none", text: S.none }));
+    else {
+      parts.push(el("p", { className: "rating" + (r.flagged ? " flagged" : ""), "data-rating": String(r.stars), text: starsText(r.stars) }));
+      if (r.comment) parts.push(el("blockquote", { className: "rating-comment", text: r.comment }));
+    }
+    section.replaceChildren(...parts);
+  }
+  function panelFor(conversationId) {
+    return document.querySelector(`.customer-extra[data-conversation-id="${conversationId}"]`);
+  }
+  document.addEventListener("workspace:customer-panel", (event) => {
+    const section = event.detail.element.querySelector(".customer-extra");
+    if (section) renderPanel(section, event.detail.conversationId);
+  });
+
+  // --- managers: low ratings to review ---------------------------------------------------------
+  let reviewList = null;
+  async function setUpReview() {
+    let flagged;
+    try {
+      flagged = await api("GET", "/ratings/flagged");
+    } catch (_) {
+      return; // not a manager
+    }
+    const aside = document.querySelector("aside.queue");
+    if (!aside) return;
+    reviewList = el("ol", { id: "flagged-list", className: "queue-list" });
+    const section = el("section", { className: "flagged", "aria-labelledby": "flagged-title" }, [
+      el("h2", { id: "flagged-title", text: S.reviewTitle }), reviewList,
+    ]);
+    aside.appendChild(section);
+    renderFlagged(flagged);
+  }
+  function renderFlagged(items) {
+    reviewList.replaceChildren(...items.map(flaggedItem));
+    if (!items.length) reviewList.appendChild(el("li", { className: "muted", "data-empty": "", text: S.nothing }));
+  }
+  function flaggedItem(r) {
+    const button = el("button", { type: "button", className: "link", text: S.reviewed });
+    const item = el("li", { "data-conversation-id": String(r.conversation_id) }, [
+      el("div", { text: starsText(r.stars) }),
+      el("div", { className: "muted", text: `#${r.conversation_id} · ${r.contact_name || ""} · ${r.operator_name || ""}` }),
+      r.comment ? el("blockquote", { className: "rating-comment", text: r.comment }) : null,
+      button,
+    ]);
+    button.addEventListener("click", async () => {
+      try { await api("POST", `/ratings/${r.conversation_id}/review`); item.remove(); }
+      catch (error) { flash(error.message); }
+    });
+    return item;
+  }
+  async function refreshFlagged() {
+    if (!reviewList) return;
+    try { renderFlagged(await api("GET", "/ratings/flagged")); } catch (_) { /* next event retries */ }
+  }
+
+  // --- live ----------------------------------------------------------------------------------------
+  document.addEventListener("workspace:event", (event) => {
+    const frame = event.detail || {};
+    const p = frame.payload || {};
+    if (frame.kind === "questionnaire.submitted") {
+      const section = panelFor(p.conversation_id);
+      if (section) renderPanel(section, p.conversation_id);
+      flash(`${S.received} (#${p.conversation_id})`);
+    } else if (frame.kind === "conversation.rated" || frame.kind === "rating.commented" || frame.kind === "rating.reviewed") {
+      const section = panelFor(p.conversation_id);
+      if (section) renderPanel(section, p.conversation_id);
+      if (p.flagged) refreshFlagged();
+    }
+  });
+
+  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", setUpReview);
+  else setUpReview();
+})();
