@@ -158,3 +158,63 @@ def test_consultation_button_opens_the_questionnaire_inline_for_a_stylist(
     reopened(page)
     expect(page.locator(".sbw-status")).to_contain_text("Sofia")
     expect(frame_element).to_be_hidden()
+
+
+# --- The workspace side ---------------------------------------------------------------------------
+
+
+def operator_logs_in(page: Page, operator: Operator) -> None:
+    page.goto("/workspace/")
+    page.get_by_label("Login").fill(operator.user.username)
+    page.get_by_label("Password").fill("pw-123456")
+    page.get_by_role("button", name="Sign in").click()
+    expect(page.get_by_role("status").filter(has_text="Live")).to_be_visible()
+
+
+def test_stylist_sees_the_questionnaire_arrive_and_a_manager_reviews_a_low_rating_live(
+    transactional_db: None, make_operator: Callable[..., Operator], reason: Reason, new_page: Callable[..., Page]
+) -> None:
+    from chat.actions import (
+        InboundMessage,
+        do_rate_conversation,
+        do_receive_inbound,
+        do_start_consultation,
+        do_submit_questionnaire,
+    )
+    from tests.feedback.test_consultation import answers, as_post
+
+    stylist = online_operator(make_operator, "Sofia", skills=["stylist"])
+    manager = in_thread(make_operator, "Maria", is_manager=True)
+    stylist_page, manager_page = new_page(), new_page()
+    operator_logs_in(stylist_page, stylist)
+    operator_logs_in(manager_page, manager)
+    review = manager_page.get_by_role("region", name="Ratings to review")
+    expect(review).to_contain_text("No ratings to review")
+
+    consultation = in_thread(do_start_consultation, connector="widget", sender_id="v-ws", name="Vera").conversation
+    in_thread(do_receive_inbound, InboundMessage(connector="widget", sender_id="v-ws", text="Hello!"))
+    panel = stylist_page.locator(f'.customer-extra[data-conversation-id="{consultation.pk}"]')
+    expect(panel).to_contain_text("Not filled in yet")
+    in_thread(do_submit_questionnaire, conversation_id=consultation.pk, data=as_post(answers()))
+    expect(panel.locator("dl.questionnaire")).to_contain_text("Occasion")
+    expect(panel.locator("dl.questionnaire")).to_contain_text("No <script>wool</script>, please")
+    expect(stylist_page.locator("#flash")).to_contain_text("The customer filled in the questionnaire")
+    save_screenshot(stylist_page, "workspace-questionnaire")
+
+    in_thread(do_operator_reply, conversation_id=consultation.pk, operator_id=stylist.pk, text="Here are ideas.")
+    in_thread(do_close, conversation_id=consultation.pk, operator_id=stylist.pk, reason_id=reason.pk)
+    in_thread(
+        do_rate_conversation,
+        conversation_id=consultation.pk,
+        connector="widget",
+        sender_id="v-ws",
+        stars=1,
+        comment="<i>Not</i> my style",
+    )
+    item = review.locator(f'li[data-conversation-id="{consultation.pk}"]')
+    expect(item).to_contain_text("<i>Not</i> my style")
+    expect(item).to_contain_text("Sofia")
+    save_screenshot(manager_page, "workspace-ratings-to-review")
+    item.get_by_role("button", name="Reviewed").click()
+    expect(item).to_have_count(0)
+    wait_for(lambda: Rating.objects.get(conversation=consultation).reviewed_at is not None)
