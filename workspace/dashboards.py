@@ -22,6 +22,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 from chat.metrics import (
     MetricFilters,
     Summary,
+    analytics_session,
     concurrency_and_occupancy,
     consultations,
     live_figures,
@@ -161,47 +162,65 @@ OPERATOR_HEADER = [
 ]
 
 
-def history_tables(filters: MetricFilters, viewer: Viewer) -> dict[str, Table]:
-    """Every table of the history screen, by name: what the page shows and the CSV exports."""
-    times = operator_time(filters)
-    base = summary(filters)
-    concurrency, occupancy = concurrency_and_occupancy(times)
-    result = Summary(**{**base.__dict__, "concurrency": concurrency, "occupancy": occupancy})
-    operators = operator_table(filters, times=times)
-    if not viewer.is_manager:
-        operators = [row for row in operators if row.operator_id == filters.operator_id]
-    return {
-        "summary": (["metric", "value"], [list(row) for row in _summary_rows(result)]),
-        "ratings": (["stars", "ratings"], [[stars, n] for stars, n in result.rating_distribution.items()]),
-        "by_day": (["day", "chats", "abandoned"], [[d.isoformat(), n, a] for d, n, a in volume_by_day(filters)]),
-        "by_hour": (["hour", "chats"], [list(row) for row in volume_by_hour(filters)]),
-        "by_connector": (["connector", "chats"], [list(row) for row in volume_by_connector(filters)]),
-        "by_reason": (["reason", "chats"], [[name or "(no reason)", n] for name, n in volume_by_reason(filters)]),
-        "reason_trend": (
-            ["week", "reason", "chats"],
-            [[week.isoformat(), name, n] for week, name, n in reason_trend(filters)],
-        ),
-        "operators": (
-            [
-                "operator",
-                "chats",
-                "handle time mean, s",
-                "concurrency",
-                "occupancy",
-                "ratings",
-                "CSAT, %",
-                "consultations",
-            ],
-            [
-                [r.name, r.chats, r.handle_time_mean, r.concurrency, r.occupancy, r.ratings, r.csat, r.consultations]
-                for r in operators
-            ],
-        ),
-        "consultations": (
-            ["day", "consultations", "with questionnaire"],
-            [[d.isoformat(), n, f] for d, n, f in consultations(filters)],
-        ),
-    }
+def history_tables(filters: MetricFilters, viewer: Viewer, only: str | None = None) -> dict[str, Table]:
+    """The history screen's tables by name (or just ``only``): what the page shows and the CSV exports."""
+    wanted = set(TABLE_TITLES) if only is None else {only}
+    tables: dict[str, Table] = {}
+    times: dict[int, tuple[float, float, float]] = {}
+    with analytics_session():
+        if wanted & {"summary", "operators"}:
+            times = operator_time(filters)
+        if wanted & {"summary", "ratings"}:
+            base = summary(filters)
+            concurrency, occupancy = concurrency_and_occupancy(times)
+            result = Summary(**{**base.__dict__, "concurrency": concurrency, "occupancy": occupancy})
+            tables["summary"] = (["metric", "value"], [list(row) for row in _summary_rows(result)])
+            tables["ratings"] = (["stars", "ratings"], [[k, n] for k, n in result.rating_distribution.items()])
+        if "by_day" in wanted:
+            tables["by_day"] = (
+                ["day", "chats", "abandoned"],
+                [[d.isoformat(), n, a] for d, n, a in volume_by_day(filters)],
+            )
+        if "by_hour" in wanted:
+            tables["by_hour"] = (["hour", "chats"], [list(row) for row in volume_by_hour(filters)])
+        if "by_connector" in wanted:
+            tables["by_connector"] = (["connector", "chats"], [list(row) for row in volume_by_connector(filters)])
+        if "by_reason" in wanted:
+            tables["by_reason"] = (
+                ["reason", "chats"],
+                [[name or "(no reason)", n] for name, n in volume_by_reason(filters)],
+            )
+        if "reason_trend" in wanted:
+            tables["reason_trend"] = (
+                ["week", "reason", "chats"],
+                [[week.isoformat(), name, n] for week, name, n in reason_trend(filters)],
+            )
+        if "operators" in wanted:
+            operators = operator_table(filters, times=times)
+            if not viewer.is_manager:
+                operators = [row for row in operators if row.operator_id == filters.operator_id]
+            tables["operators"] = (
+                OPERATOR_HEADER,
+                [
+                    [
+                        r.name,
+                        r.chats,
+                        r.handle_time_mean,
+                        r.concurrency,
+                        r.occupancy,
+                        r.ratings,
+                        r.csat,
+                        r.consultations,
+                    ]
+                    for r in operators
+                ],
+            )
+        if "consultations" in wanted:
+            tables["consultations"] = (
+                ["day", "consultations", "with questionnaire"],
+                [[d.isoformat(), n, f] for d, n, f in consultations(filters)],
+            )
+    return {name: tables[name] for name in TABLE_TITLES if name in tables and name in wanted}
 
 
 TABLE_TITLES = {
@@ -277,7 +296,7 @@ def export_csv(
     """One history table as CSV, with the filters in the file name."""
     if table not in TABLE_TITLES:
         return HttpResponseBadRequest(f"No table {table!r}.", content_type="text/plain; charset=utf-8")
-    header, rows = history_tables(filters, viewer)[table]
+    header, rows = history_tables(filters, viewer, only=table)[table]
     writer = csv.writer(_Echo())
     body = "".join(writer.writerow(line) for line in _csv_lines(header, rows))
     response = HttpResponse(body, content_type="text/csv; charset=utf-8")
@@ -299,7 +318,8 @@ def _csv_safe(value: Any) -> Any:
 
 
 def live_payload() -> dict[str, Any]:
-    figures = live_figures()
+    with analytics_session():
+        figures = live_figures()
     return {
         "queued": figures.queued,
         "longest_wait_seconds": figures.longest_wait_seconds,
