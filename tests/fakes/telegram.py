@@ -114,6 +114,12 @@ class FakeTelegram(FakeServer):
         self.webhook["url"] = ""
         return True
 
+    def do_setMyCommands(self, params: dict[str, Any]) -> Any:
+        return True
+
+    def do_setChatMenuButton(self, params: dict[str, Any]) -> Any:
+        return True
+
     def do_getWebhookInfo(self, params: dict[str, Any]) -> Any:
         return self.webhook
 

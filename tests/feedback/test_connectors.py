@@ -220,3 +220,15 @@ def test_vk_keyboard_button_opens_a_consultation(post_event, fake_vk: FakeVk, ma
     conversation = Conversation.objects.select_related("queue").get(connector="vk")
     assert (conversation.queue.slug, conversation.operator_id) == ("stylist", stylist.pk)
     assert "/connectors/questionnaire/" in fake_vk.sent()[-1]["message"]
+
+
+def test_telegram_menu_lists_stylist_in_both_languages(fake_telegram: FakeTelegram) -> None:
+    from django.core.management import call_command
+
+    call_command("telegram_menu")
+    sets = fake_telegram.calls("setMyCommands")
+    menus = {r.params.get("language_code", ""): json.loads(r.params["commands"]) for r in sets}
+    assert {"command": "stylist", "description": "Stylist consultation"} in menus[""]
+    assert {"command": "stylist", "description": "Консультация стилиста"} in menus["ru"]
+    [button] = fake_telegram.calls("setChatMenuButton")
+    assert json.loads(button.params["menu_button"]) == {"type": "commands"}
