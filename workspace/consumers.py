@@ -125,9 +125,14 @@ class WorkspaceConsumer(AsyncWebsocketConsumer):
         except (TypeError, ValueError):
             await self._error("invalid_frame", "last_event_id must be a whole number.")
             return
-        for event in await database_sync_to_async(_stored_events)(self.groups_joined, max(last_id, 0)):
+        stored = await database_sync_to_async(_stored_events)(self.groups_joined, max(last_id, 0))
+        for event in stored:
             await self.event(event)
-        await self._send_json({"type": "resumed"})
+        if len(stored) < REPLAY_LIMIT:
+            await self._send_json({"type": "resumed"})
+        else:
+            # Too far behind (or pruned): the client reloads its state from the API instead.
+            await self._send_json({"type": "resync"})
 
     async def _typing(self, raw_conversation_id: Any) -> None:
         if not isinstance(raw_conversation_id, int) or isinstance(raw_conversation_id, bool):

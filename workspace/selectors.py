@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from django.db.models import Q, QuerySet
+from django.db.models import OuterRef, Q, QuerySet, Subquery
 from django.utils import timezone
 
 from chat.errors import Forbidden, NotFound
@@ -107,11 +107,14 @@ def conversation_messages(
 
 
 def contact_conversations(*, contact: Contact) -> QuerySet[Conversation]:
-    """Every conversation of a customer on any connector, newest first (merged contacts included)."""
+    """Every conversation of a customer on any connector, newest first (merged contacts included),
+    each with its last non-note message text as ``last_message_text`` (one query, not one per row)."""
     ids = [contact.pk, *Contact.objects.filter(merged_into=contact).values_list("pk", flat=True)]
+    last_text = Message.objects.filter(conversation=OuterRef("pk"), is_note=False).order_by("-id").values("text")[:1]
     return (
         Conversation.objects.filter(contact_id__in=ids)
         .select_related("contact", "queue", "operator", "reason")
+        .annotate(last_message_text=Subquery(last_text))
         .order_by("-created_at", "-id")
     )
 

@@ -355,3 +355,22 @@ def test_openapi_schema_and_docs_are_served(db: None) -> None:
     docs = client.get("/api/docs")
     assert docs.status_code == 200
     assert b"cdn.jsdelivr" not in docs.content
+
+
+def test_the_contact_card_costs_the_same_queries_however_long_the_history(
+    anna: Operator,
+    reason: Reason,
+    shopper_writes: Callable[..., Any],
+    client_for: Callable[..., Client],
+    django_assert_max_num_queries: Any,
+) -> None:
+    from chat.actions import do_close
+
+    for n in range(6):
+        conversation = assigned(shopper_writes("v-1", f"visit {n}"))
+        if n < 5:
+            do_close(conversation_id=conversation.pk, operator_id=anna.pk, reason_id=reason.pk)
+    client = client_for(anna)
+    with django_assert_max_num_queries(10):
+        card = client.get(f"/api/contacts/{conversation.contact_id}").json()
+    assert [c["last_message"] for c in card["conversations"]] == [f"visit {n}" for n in reversed(range(6))]
