@@ -59,9 +59,9 @@ FULL = Sizes(
     # 10,000 per the issue when the machine is quiet (BENCH_BURST_CONVERSATIONS=10000); the arrival
     # path ran at well under 100/s on a shared machine, so the default keeps the run to minutes.
     burst_conversations=int(os.environ.get("BENCH_BURST_CONVERSATIONS", "3000")),
-    burst_operators=500,
+    burst_operators=int(os.environ.get("BENCH_BURST_OPERATORS", "500")),
     close_count=200,
-    connections=5000,
+    connections=int(os.environ.get("BENCH_CONNECTIONS", "5000")),
     chat_rate=50,
     chat_seconds=10.0,
     webhook_updates=int(os.environ.get("BENCH_WEBHOOK_UPDATES", "600")),

@@ -357,15 +357,18 @@ def _measure_floor(deployment: common.Deployment, pairs: int, sizes: common.Size
     specs = [(FLOOR_APP, env, f"floor-{i}") for i in range(deployment.processes)]
     with common.servers(specs) as started:
         target = FloorTarget("floor", started[0].ws, started[-1].ws)
-        return asyncio.run(
-            measure(
-                target,
-                pairs=pairs,
-                rates=sizes.rates,
-                max_rate=sizes.max_rate,
-                seconds=sizes.step_seconds,
-                probes=sizes.probe_rates,
-            )
+        return _with_cpu(
+            started,
+            lambda: asyncio.run(
+                measure(
+                    target,
+                    pairs=pairs,
+                    rates=sizes.rates,
+                    max_rate=sizes.max_rate,
+                    seconds=sizes.step_seconds,
+                    probes=sizes.probe_rates,
+                )
+            ),
         )
 
 
@@ -377,18 +380,31 @@ def _measure_switchboard(deployment: common.Deployment, pairs: int, sizes: commo
     specs = [(SWITCHBOARD_APP, env, f"switchboard-{i}") for i in range(deployment.processes)]
     with common.servers(specs) as started:
         target = SwitchboardTarget("switchboard", started[0].http, started[-1].http, sessions)
-        result = asyncio.run(
-            measure(
-                target,
-                pairs=pairs,
-                rates=sizes.rates,
-                max_rate=sizes.max_rate,
-                seconds=sizes.step_seconds,
-                probes=sizes.probe_rates,
-            )
+        result = _with_cpu(
+            started,
+            lambda: asyncio.run(
+                measure(
+                    target,
+                    pairs=pairs,
+                    rates=sizes.rates,
+                    max_rate=sizes.max_rate,
+                    seconds=sizes.step_seconds,
+                    probes=sizes.probe_rates,
+                )
+            ),
         )
     result["operators"] = operator_count
     return result  # the next run's ``operators`` command closes what this one left open
+
+
+def _with_cpu(servers: Sequence[common.Server], measure_all: Callable[[], dict]) -> dict:
+    """Server CPU per delivered message: less sensitive to a busy machine than latency is."""
+    before = sum(common.cpu_seconds(server.pid) for server in servers)
+    result = measure_all()
+    used = sum(common.cpu_seconds(server.pid) for server in servers) - before
+    delivered = sum(step["sent"] * step["delivered_pct"] / 100 for step in result["steps"])
+    result["server_cpu_ms_per_message"] = round(used * 1000 / delivered, 2) if delivered else None
+    return result
 
 
 def _ratio(a: float | None, b: float | None) -> float | None:
@@ -456,6 +472,8 @@ def report(data: dict) -> str:
             [
                 where,
                 row["pairs"],
+                row["floor"].get("server_cpu_ms_per_message"),
+                row["switchboard"].get("server_cpu_ms_per_message"),
                 row["floor"]["max_rate_p99_under_50ms"],
                 row["switchboard"]["max_rate_p99_under_50ms"],
                 ratio["knee_ratio"],
@@ -469,7 +487,17 @@ def report(data: dict) -> str:
         )
         + "\n\nSwitchboard / floor (knee = highest rate with p99 < 50 ms and >= 99% delivered):\n\n"
         + common.markdown_table(
-            ["deployment", "pairs", "floor knee", "Switchboard knee", "knee ratio", "p99 ratio @100", "p99 ratio @250"],
+            [
+                "deployment",
+                "pairs",
+                "floor CPU ms/msg",
+                "Switchboard CPU ms/msg",
+                "floor knee",
+                "Switchboard knee",
+                "knee ratio",
+                "p99 ratio @100",
+                "p99 ratio @250",
+            ],
             ratios,
         )
     )
