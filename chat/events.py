@@ -7,11 +7,14 @@ stored in :class:`chat.models.Event` so a reconnecting client replays what it mi
 
 from __future__ import annotations
 
+import asyncio
+import os
+import threading
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from asgiref.sync import async_to_sync
-from channels.layers import get_channel_layer
+from asgiref.sync import SyncToAsync, async_to_sync
+from channels.layers import InMemoryChannelLayer, get_channel_layer
 from django.db import transaction
 
 from chat.models import Event
@@ -33,13 +36,39 @@ async def _send_all(layer: Any, groups_and_messages: list[tuple[str, dict[str, A
         await layer.group_send(group, message)
 
 
+_sync_loop: tuple[int, asyncio.AbstractEventLoop] | None = None
+_sync_loop_lock = threading.Lock()
+
+
+def _loop_for_sync_callers() -> asyncio.AbstractEventLoop:
+    """One event loop per process, in a daemon thread, for callers with no server loop (Celery,
+    commands). A fresh loop per send (what async_to_sync does there) also opens a fresh Redis
+    connection: 15-120 ms a send in bench/, 40% of a queued arrival's time."""
+    global _sync_loop
+    with _sync_loop_lock:
+        if _sync_loop is None or _sync_loop[0] != os.getpid():  # a forked worker needs its own
+            loop = asyncio.new_event_loop()
+            threading.Thread(target=loop.run_forever, name="events-send", daemon=True).start()
+            _sync_loop = (os.getpid(), loop)
+        return _sync_loop[1]
+
+
+def _in_server_thread() -> bool:
+    """True in an ASGI server's worker thread (inside sync_to_async), as asgiref itself decides."""
+    local = SyncToAsync.threadlocal
+    return getattr(local, "main_event_loop_pid", None) == os.getpid() and bool(getattr(local, "main_event_loop", None))
+
+
 def _send(groups_and_messages: list[tuple[str, dict[str, Any]]]) -> None:
     layer = get_channel_layer()
     if layer is None:
         return
-    # One async_to_sync per batch: outside an ASGI server (Celery, commands) each call builds an
-    # event loop and a Redis connection, about 15 ms (bench/), so a batch pays for that once.
-    async_to_sync(_send_all)(layer, groups_and_messages)
+    if _in_server_thread() or isinstance(layer, InMemoryChannelLayer):
+        # On the server's own loop (the in-memory layer's queues must stay on one loop).
+        async_to_sync(_send_all)(layer, groups_and_messages)
+        return
+    future = asyncio.run_coroutine_threadsafe(_send_all(layer, groups_and_messages), _loop_for_sync_callers())
+    future.result(timeout=30)
 
 
 def emit(kind: str, payload: Mapping[str, Any], *, audiences: Iterable[str]) -> None:
