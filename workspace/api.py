@@ -15,13 +15,14 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
 from ninja import NinjaAPI, Schema, Status
 from ninja.errors import AuthenticationError, HttpError, ValidationError
-from ninja.security import SessionAuth
+from ninja.security import HttpBearer, SessionAuth
 
 from chat import actions
 from chat.errors import ChatError
 from chat.models import Conversation, Message, Operator, Queue
 from chat.payloads import conversation_payload, message_payload
 from workspace import selectors
+from workspace.tokens import operator_for_api_token
 from workspace.views import activate_operator_language
 
 
@@ -37,14 +38,25 @@ class OperatorSessionAuth(SessionAuth):
         return operator
 
 
+class OperatorTokenAuth(HttpBearer):
+    """``Authorization: Bearer <token>`` for scripts (``manage.py issue_api_token``); no CSRF involved."""
+
+    def authenticate(self, request: HttpRequest, token: str) -> Operator | None:
+        operator = operator_for_api_token(token)
+        activate_operator_language(request, operator)
+        return operator
+
+
 api = NinjaAPI(
     title="Switchboard workspace API",
     version="1.0.0",
     description=(
         "Everything the operator workspace does. Log in with a Django session (send the CSRF token in "
-        'X-CSRFToken on writes). Errors: {"error": {"code", "message"}} with the HTTP status.'
+        "X-CSRFToken on writes), or send 'Authorization: Bearer <token>' (manage.py issue_api_token <login>). "
+        'Errors: {"error": {"code", "message"}} with the HTTP status.'
     ),
-    auth=OperatorSessionAuth(),
+    # The token is tried first: the session check refuses a cookie-less POST for its missing CSRF token.
+    auth=[OperatorTokenAuth(), OperatorSessionAuth()],
     urls_namespace="workspace-api",
 )
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 from collections.abc import Callable
 from typing import Any
@@ -374,3 +375,31 @@ def test_the_contact_card_costs_the_same_queries_however_long_the_history(
     with django_assert_max_num_queries(10):
         card = client.get(f"/api/contacts/{conversation.contact_id}").json()
     assert [c["last_message"] for c in card["conversations"]] == [f"visit {n}" for n in reversed(range(6))]
+
+
+def test_a_script_uses_a_bearer_token_without_csrf_and_a_new_password_revokes_it(
+    anna: Operator, shopper_writes: Callable[..., Any]
+) -> None:
+    from django.core.management import call_command
+
+    from workspace.tokens import issue_api_token
+
+    conversation = assigned(shopper_writes("v-1"))
+    out = io.StringIO()
+    call_command("issue_api_token", anna.user.username, stdout=out)
+    token = out.getvalue().strip()
+    assert token == issue_api_token(anna)
+    script = Client(enforce_csrf_checks=True)
+    auth = {"Authorization": f"Bearer {token}"}
+    assert script.get("/api/me", headers=auth).json()["name"] == "Anna"
+    reply = script.post(
+        f"/api/conversations/{conversation.pk}/messages",
+        json.dumps({"text": "from a script"}),
+        content_type="application/json",
+        headers=auth,
+    )
+    assert reply.status_code == 201
+    assert script.get("/api/me", headers={"Authorization": f"Bearer {token}x"}).status_code == 401
+    anna.user.set_password("a-new-password-1")
+    anna.user.save()
+    assert script.get("/api/me", headers=auth).status_code == 401
