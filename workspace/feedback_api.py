@@ -19,7 +19,7 @@ from chat.questionnaire import answer_rows
 from workspace import selectors
 from workspace.api import ERRORS, me
 
-router = Router(tags=["feedback"])
+router: Router = Router(tags=["feedback"])
 
 FLAGGED_LIMIT = 100
 
