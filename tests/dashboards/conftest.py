@@ -40,6 +40,9 @@ from chat.actions.feedback import do_rate_conversation
 from chat.actions.setup import do_create_operator
 from chat.models import Conversation, Operator, Queue, Reason
 
+# The browser tests here use the live daphne and Chromium of tests/browser.
+from tests.browser.conftest import chromium, live_daphne, new_context, new_page  # noqa: F401
+
 DAY = datetime(2026, 3, 10, tzinfo=UTC)
 
 

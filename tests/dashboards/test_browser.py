@@ -7,7 +7,7 @@ from playwright.sync_api import Page, expect
 
 from chat.actions import InboundMessage, do_receive_inbound
 from chat.actions.setup import do_create_operator
-from tests.browser.conftest import chromium, in_thread, live_daphne, new_context, new_page, save_screenshot  # noqa: F401
+from tests.browser.conftest import in_thread, save_screenshot
 from workspace.models import ServiceTarget
 from workspace.tasks import check_service_targets, publish_live_dashboard
 
