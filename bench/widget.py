@@ -76,7 +76,7 @@ def _page_loads(url: str, loads: int) -> list[dict]:
                 before_click = len(sockets)
                 clicked = page.evaluate("performance.now()")
                 page.click('[data-switchboard="widget"] .sbw-btn')
-                page.wait_for_selector('[data-switchboard="widget"] .sbw-panel textarea', state="visible")
+                page.wait_for_selector('[data-switchboard="widget"] .sbw-compose textarea', state="visible")
                 shown = page.evaluate("performance.now()")
                 results.append(
                     {
