@@ -138,6 +138,27 @@ SWITCHBOARD_SERVICE_LEVEL_SECONDS: int = env.int("SWITCHBOARD_SERVICE_LEVEL_SECO
 # A queued shopper silent this long has left: the chat is closed as abandoned.
 SWITCHBOARD_ABANDON_AFTER_SECONDS: int = env.int("SWITCHBOARD_ABANDON_AFTER_SECONDS", default=600)
 
+# --- Email: operators' replies to offline widget messages ---------------------------------------
+# EMAIL_URL (smtp+tls://user:password@host:587, smtps://..., consolemail://) wins; else EMAIL_HOST and
+# friends; with neither, DEBUG prints mails to the console and production uses SMTP on localhost:25.
+if env.str("EMAIL_URL", default=""):
+    vars().update(env.email_url("EMAIL_URL"))
+else:
+    EMAIL_HOST: str = env.str("EMAIL_HOST", default="localhost")
+    EMAIL_PORT: int = env.int("EMAIL_PORT", default=25)
+    EMAIL_HOST_USER: str = env.str("EMAIL_HOST_USER", default="")
+    EMAIL_HOST_PASSWORD: str = env.str("EMAIL_HOST_PASSWORD", default="")
+    EMAIL_USE_TLS: bool = env.bool("EMAIL_USE_TLS", default=False)
+    EMAIL_USE_SSL: bool = env.bool("EMAIL_USE_SSL", default=False)
+    EMAIL_BACKEND: str = env.str(
+        "EMAIL_BACKEND",
+        default="django.core.mail.backends.console.EmailBackend"
+        if DEBUG and not env.str("EMAIL_HOST", default="")
+        else "django.core.mail.backends.smtp.EmailBackend",
+    )
+EMAIL_TIMEOUT: int = env.int("EMAIL_TIMEOUT", default=20)
+DEFAULT_FROM_EMAIL: str = env.str("DEFAULT_FROM_EMAIL", default="Switchboard <noreply@localhost>")
+
 # --- Auth, i18n, static --------------------------------------------------------------------------
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},

@@ -19,6 +19,10 @@ class ConnectorsConfig(AppConfig):
 
         register_sender(Connector.TELEGRAM, delivery.enqueue)
         register_sender(Connector.VK, delivery.enqueue)
+        # Replies to an offline widget conversation are emailed; live widget chats need no sender.
+        from connectors.widget import offline_replies
+
+        register_sender(Connector.WIDGET, offline_replies.enqueue, applies=offline_replies.applies)
         register_processor(Connector.TELEGRAM, process_update)
         register_processor(Connector.VK, process_event)
         # Rating buttons, /stylist and the rating prompt after close (chat.feedback's registry).

@@ -63,10 +63,10 @@ def publish_stored_message(message: Message, conversation: Conversation, kind: s
         events.emit_to_conversation(conversation.pk, kind, message_payload(message, for_shopper=True))
 
 
-def _initial_delivery_state(connector: str, is_note: bool) -> str:
+def _initial_delivery_state(conversation: Conversation, is_note: bool) -> str:
     if is_note:
         return DeliveryState.NONE
-    return DeliveryState.PENDING if needs_delivery(connector) else DeliveryState.SENT
+    return DeliveryState.PENDING if needs_delivery(conversation) else DeliveryState.SENT
 
 
 @retry_on_conflict
@@ -89,7 +89,7 @@ def do_operator_reply(*, conversation_id: int, operator_id: int, text: str, is_n
             text=text,
             is_note=is_note,
             created_at=at,
-            delivery_state=_initial_delivery_state(conversation.connector, is_note),
+            delivery_state=_initial_delivery_state(conversation, is_note),
         )
         if not is_note:
             fields = ["last_operator_reply_at", "last_replied_operator"]

@@ -15,7 +15,7 @@ from chat import events
 from chat.actions._common import check_text, now, retry_on_conflict
 from chat.actions.assignment import do_assign_waiting, enqueue
 from chat.actions.conversations import publish_stored_message
-from chat.errors import InvalidInput, NotFound
+from chat.errors import ConversationClosed, Forbidden, InvalidInput, NotFound
 from chat.models import (
     Attachment,
     AuthorKind,
@@ -56,6 +56,9 @@ class InboundMessage:
     queue_slug: str | None = None
     # Open a new conversation even if one is in progress (e.g. a consultation button).
     new_conversation: bool = False
+    # The open conversation the shopper writes in, when they have several (the widget knows which
+    # one its socket follows); it must be theirs, on this connector, and still open.
+    conversation_id: int | None = None
 
 
 @dataclass(frozen=True)
@@ -179,8 +182,28 @@ def _queue(slug: str | None) -> Queue:
         raise NotFound(f"No queue {slug or DEFAULT_QUEUE!r}.") from exc
 
 
+def _chosen_conversation(*, contact: Contact, connector: str, conversation_id: int) -> Conversation:
+    """The conversation the shopper picked, locked: theirs on this connector (else Forbidden) and open."""
+    conversation = (
+        Conversation.objects.select_for_update()
+        .filter(pk=conversation_id, contact=contact, connector=connector)
+        .first()
+    )
+    if conversation is None:
+        raise Forbidden()
+    if conversation.state not in (ConversationState.QUEUED, ConversationState.ACTIVE):
+        raise ConversationClosed()
+    return conversation
+
+
 def open_conversation(
-    *, contact: Contact, connector: str, queue_slug: str | None, language: str = "", force_new: bool = False
+    *,
+    contact: Contact,
+    connector: str,
+    queue_slug: str | None,
+    language: str = "",
+    force_new: bool = False,
+    conversation_id: int | None = None,
 ) -> tuple[Conversation, bool]:
     """The contact's open conversation on this connector, or a new queued one (locked either way).
 
@@ -188,6 +211,8 @@ def open_conversation(
     wait, rating and reason are counted on their own; the operator sees the earlier chat beside it.
     """
     Contact.objects.select_for_update().filter(pk=contact.pk).first()  # serialise per shopper
+    if conversation_id is not None:
+        return _chosen_conversation(contact=contact, connector=connector, conversation_id=conversation_id), False
     open_chats = Conversation.objects.select_for_update().filter(
         contact=contact, connector=connector, state__in=[ConversationState.QUEUED, ConversationState.ACTIVE]
     )
@@ -228,6 +253,7 @@ def _receive(inbound: InboundMessage) -> ReceivedMessage:
             queue_slug=inbound.queue_slug,
             language=inbound.language,
             force_new=inbound.new_conversation,
+            conversation_id=inbound.conversation_id,
         )
         at = now()
         message = Message.objects.create(

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Awaitable, Callable
+from dataclasses import replace
 from typing import Any
 from urllib.parse import parse_qs
 
@@ -19,7 +20,7 @@ from channels.generic.websocket import AsyncWebsocketConsumer
 
 from chat import events
 from chat.actions import InboundMessage, do_close, do_open_conversation, do_receive_inbound
-from chat.errors import ChatError, InvalidInput
+from chat.errors import ChatError, ConversationClosed, InvalidInput
 from chat.models import Connector
 from chat.payloads import message_payload
 from connectors import feedback
@@ -74,6 +75,8 @@ def _queue(frame: Frame) -> str | None:
 class WidgetConsumer(AsyncWebsocketConsumer):
     visitor_id: str | None = None
     conversation_id: int | None = None
+    # Whether the followed conversation is still open: a message goes there, not to the newest one.
+    following_open: bool = False
     language: str = ""
     last_typing_at: float = 0.0
 
@@ -151,6 +154,7 @@ class WidgetConsumer(AsyncWebsocketConsumer):
             if conversation_id is not None:
                 await self.channel_layer.group_add(events.conversation_group(conversation_id), self.channel_name)
         state = await database_sync_to_async(selectors.widget_state)(conversation_id=conversation_id, last_id=last_id)
+        self.following_open = state["state"] in selectors.OPEN_STATES
         await self.send_json(state)
         # The stars still to give, or the consultation's questionnaire still to fill in.
         for frame in await database_sync_to_async(feedback.widget_feedback_frames)(conversation_id):
@@ -206,15 +210,24 @@ class WidgetConsumer(AsyncWebsocketConsumer):
         wanted = _conversation_id(frame)
         if wanted is not None and wanted != self.conversation_id:
             await self._check_mine(wanted)
-        received = await database_sync_to_async(do_receive_inbound)(
-            InboundMessage(
-                connector=Connector.WIDGET,
-                sender_id=self.visitor_id,
-                text=text,
-                external_id=f"{self.visitor_id}:{client_id}",
-                language=self.language,
-            )
+        # A visitor may have a general chat and a consultation open: write where the socket looks.
+        followed = self.conversation_id if self.following_open else None
+        inbound = InboundMessage(
+            connector=Connector.WIDGET,
+            sender_id=self.visitor_id,
+            text=text,
+            external_id=f"{self.visitor_id}:{client_id}",
+            language=self.language,
+            conversation_id=wanted if wanted is not None else followed,
         )
+        try:
+            received = await database_sync_to_async(do_receive_inbound)(inbound)
+        except ConversationClosed:
+            if wanted is not None:
+                raise
+            # The followed chat closed a moment ago (its event is on the way): write as after a close.
+            self.following_open = False
+            received = await database_sync_to_async(do_receive_inbound)(replace(inbound, conversation_id=None))
         payload = await database_sync_to_async(message_payload)(received.message, for_shopper=True)
         await self.send_json(
             {
@@ -304,6 +317,7 @@ class WidgetConsumer(AsyncWebsocketConsumer):
                 "estimated_wait_seconds": payload.get("estimated_wait_seconds"),
             }
         if kind == "conversation.closed":
+            self.following_open = False
             return {"type": "closed", "conversation_id": conversation_id, "by": payload.get("by", "")}
         if kind == "rating.requested":
             return {"type": "rating.requested", "conversation_id": conversation_id, "prompt": payload.get("prompt", "")}

@@ -18,6 +18,7 @@ from chat.actions import InboundMessage, do_open_conversation, do_receive_inboun
 from chat.actions._common import check_text
 from chat.errors import ChatError
 from chat.models import Connector
+from connectors.widget.offline_replies import PAGE_URL_KEY, clean_page_url
 from connectors.widget.selectors import anyone_online
 from connectors.widget.signing import (
     InvalidToken,
@@ -120,9 +121,10 @@ def _text_field(data: dict[str, Any], key: str) -> str:
 
 @widget_endpoint("POST")
 def offline(request: HttpRequest) -> HttpResponse:
-    """The offline form: ``{"token","name","email"|"phone","text","client_id"?, "language"?}``.
+    """The offline form: ``{"token","name","email"|"phone","text","client_id"?,"language"?,"page"?}``.
 
-    It becomes a queued conversation marked offline, answered later on the given email or phone.
+    It becomes a queued conversation marked offline, answered later on the given email or phone;
+    the reply email links back to ``page`` (the shop page it was sent from; else the ``Origin``).
     A repeat with the same ``client_id`` stores nothing new.
     """
     data = _json_body(request)
@@ -135,6 +137,7 @@ def offline(request: HttpRequest) -> HttpResponse:
     if len(client_id) > 64:
         raise ValueError("client_id is too long.")
     check_text(text)  # before anything is stored
+    page_url = clean_page_url(data.get("page")) or clean_page_url(request.headers.get("Origin", ""))
     do_set_contact_details(connector=Connector.WIDGET, sender_id=visitor_id, name=name, email=email, phone=phone)
     conversation = do_open_conversation(
         connector=Connector.WIDGET, sender_id=visitor_id, name=name, language=language, is_offline=True
@@ -147,6 +150,8 @@ def offline(request: HttpRequest) -> HttpResponse:
             sender_name=name,
             language=language,
             external_id=f"{visitor_id}:{client_id}",
+            identity_details={PAGE_URL_KEY: page_url} if page_url else {},
+            conversation_id=conversation.pk,
         )
     )
     return JsonResponse(

@@ -494,7 +494,7 @@
     ensureToken().then(function (token) {
       return postJSON("offline/", {
         token: token, name: f.name.value, email: f.email.value, phone: f.phone.value,
-        text: f.message.value, client_id: clientId, language: lang
+        text: f.message.value, client_id: clientId, language: lang, page: location.href
       });
     }).then(function (data) {
       conversationId = data.conversation_id; save("conversation", conversationId); setInProgress(true);

@@ -388,7 +388,10 @@
         el("button", { type: "button", className: "link retry", text: T.retry, onclick: () => retry(chat, message.id) }),
       ]);
     }
-    return el("span", { className: `delivery ${message.delivery_state}`, text: message.delivery_state === "pending" ? T.sending : T.sent });
+    const label = message.delivery_state === "pending" ? T.sending : T.sent;
+    // A note beside the state: "retrying in 8 s", or "call the shopper on ..." for an offline form.
+    const text = message.delivery_error ? `${label} · ${message.delivery_error}` : label;
+    return el("span", { className: `delivery ${message.delivery_state}`, text });
   }
 
   function renderMessage(chat, message) {

@@ -22,7 +22,8 @@ class WidgetClient:
         self.communicator = WebsocketCommunicator(application, path, headers=[ORIGIN])
 
     async def connect(self) -> WidgetClient:
-        connected, _ = await self.communicator.connect()
+        # A busy machine (two shared cores) may take longer than the default second to hand shake.
+        connected, _ = await self.communicator.connect(timeout=10)
         assert connected
         return self
 
