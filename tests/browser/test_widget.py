@@ -210,7 +210,11 @@ def test_a_server_outage_is_survived_with_backoff_and_resume(
 
 
 def test_offline_form_when_no_operator_is_online_in_russian(
-    transactional_db: None, queues: Any, new_page: Callable[..., Page]
+    transactional_db: None,
+    queues: Any,
+    new_page: Callable[..., Page],
+    make_operator: Callable[..., Operator],
+    mailoutbox: list[Any],
 ) -> None:
     page = new_page(locale="ru-RU")  # the page follows Accept-Language; the widget follows <html lang>
     page.goto("/")
@@ -233,6 +237,15 @@ def test_offline_form_when_no_operator_is_online_in_russian(
     assert stored(conversation.pk) == ["Есть ли доставка в Казань?"]
     contact = Contact.objects.get(pk=conversation.contact_id)
     assert (contact.name, contact.email) == ("Иван", "ivan@example.com")
+
+    # Later an operator answers: the reply goes to the email, with a link back to this page.
+    operator = online_operator(make_operator)
+    reply = "Да, доставим <завтра>."
+    in_thread(do_operator_reply, conversation_id=conversation.pk, operator_id=operator.pk, text=reply)
+    [email] = mailoutbox
+    assert (email.to, email.subject) == (["ivan@example.com"], "Ответ на ваше сообщение")
+    assert f"\n{reply}\n" in email.body and email.body.rstrip().endswith(page.url)
+    assert Message.objects.get(text=reply).delivery_state == "sent"
 
 
 def test_on_a_phone_the_panel_fills_the_screen(
