@@ -47,10 +47,15 @@ lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
+# Browser tests run in their own pytest process: Playwright's sync API keeps an event loop in the
+# main thread for the rest of a session, which would break the async tests that follow it.
+TEST_ENV := DATABASE_URL=$(PG_URL) REDIS_URL=$(REDIS) CHANNEL_LAYER_PREFIX=sbtest$$$$ CELERY_TASK_ALWAYS_EAGER=1 \
+	DJANGO_ALLOW_ASYNC_UNSAFE=true
+
 test: install .env services messages lint
-	DATABASE_URL=$(PG_URL) REDIS_URL=$(REDIS) CHANNEL_LAYER_PREFIX=sbtest$$$$ CELERY_TASK_ALWAYS_EAGER=1 \
-	  DJANGO_ALLOW_ASYNC_UNSAFE=true $(BIN)/pytest
-	env -u DATABASE_URL -u REDIS_URL DJANGO_ALLOW_ASYNC_UNSAFE=true $(BIN)/pytest -m embedded \
+	$(TEST_ENV) $(BIN)/pytest -m "not browser"
+	$(TEST_ENV) $(BIN)/pytest -m browser
+	env -u DATABASE_URL -u REDIS_URL DJANGO_ALLOW_ASYNC_UNSAFE=true $(BIN)/pytest -m "embedded and not browser" \
 	  -o addopts="" -p no:cacheprovider -q
 
 # Benchmarks on their own databases (sb_bench, var/bench/): `make bench BENCH_ARGS="relay --smoke"`.
