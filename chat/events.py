@@ -77,13 +77,13 @@ def emit(kind: str, payload: Mapping[str, Any], *, audiences: Iterable[str]) -> 
         [Event(audience=audience, kind=kind, payload=dict(payload)) for audience in dict.fromkeys(audiences)]
     )
     batch = [(row.audience, {"type": "event", "id": row.pk, "kind": kind, "payload": row.payload}) for row in rows]
-    transaction.on_commit(lambda: _send(batch))
+    transaction.on_commit(lambda: _send(batch), robust=True)
 
 
 def emit_ephemeral(kind: str, payload: Mapping[str, Any], *, groups: Iterable[str]) -> None:
     """Broadcast something that needs no replay (typing, queue position) after commit."""
     batch = [(group, {"type": "event", "id": None, "kind": kind, "payload": dict(payload)}) for group in groups]
-    transaction.on_commit(lambda: _send(batch))
+    transaction.on_commit(lambda: _send(batch), robust=True)
 
 
 def emit_to_conversation(conversation_id: int, kind: str, payload: Mapping[str, Any]) -> None:
@@ -98,7 +98,7 @@ def emit_to_conversations(kind: str, payloads: Mapping[int, Mapping[str, Any]]) 
         for conversation_id, payload in payloads.items()
     ]
     if batch:
-        transaction.on_commit(lambda: _send(batch))
+        transaction.on_commit(lambda: _send(batch), robust=True)
 
 
 async def relay_typing(*, conversation_id: int, author_kind: str, operator_id: int | None, name: str = "") -> None:

@@ -42,7 +42,7 @@ def needs_delivery(conversation: Conversation) -> bool:
 
 def schedule_delivery(message_id: int) -> None:
     """Start delivery after the message commits; messages no sender takes count as sent at once."""
-    transaction.on_commit(lambda: _dispatch(message_id))
+    transaction.on_commit(lambda: _dispatch(message_id), robust=True)
 
 
 def _dispatch(message_id: int) -> None:

@@ -148,7 +148,7 @@ def enqueue(conversation: Conversation, *, queued_at_kept: bool = False) -> None
     conversation_with_refs = Conversation.objects.select_related("contact", "queue").get(pk=conversation.pk)
     events.emit("queue.joined", conversation_payload(conversation_with_refs), audiences=[events.STAFF])
     conversation_id = conversation.pk
-    transaction.on_commit(lambda: _after_enqueue(conversation_id))
+    transaction.on_commit(lambda: _after_enqueue(conversation_id), robust=True)
 
 
 def _after_enqueue(conversation_id: int) -> None:

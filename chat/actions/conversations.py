@@ -174,7 +174,7 @@ def do_transfer(
             {"conversation_id": conversation.pk, "why": "transferred"},
             audiences=[events.operator_group(source_id)],
         )
-        transaction.on_commit(do_assign_waiting)
+        transaction.on_commit(do_assign_waiting, robust=True)
         return conversation
 
 
@@ -250,7 +250,7 @@ def do_close(
             audiences.append(events.operator_group(previous_operator))
         events.emit("conversation.closed", payload, audiences=audiences)
         events.emit_to_conversation(conversation.pk, "conversation.closed", {"by": by})
-        transaction.on_commit(do_assign_waiting)
+        transaction.on_commit(do_assign_waiting, robust=True)
         schedule_rating_request(conversation.pk)
         return conversation
 

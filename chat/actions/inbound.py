@@ -286,7 +286,7 @@ def _receive(inbound: InboundMessage) -> ReceivedMessage:
         publish_stored_message(message, conversation)
         if not is_new and conversation.state == ConversationState.QUEUED:
             # We held the chat's lock, so an assignment running meanwhile skipped it: look again.
-            transaction.on_commit(do_assign_waiting)
+            transaction.on_commit(do_assign_waiting, robust=True)
         return ReceivedMessage(message=message, conversation=conversation, duplicate=False, new_conversation=is_new)
 
 
