@@ -228,17 +228,53 @@ def live_daphne(django_db_setup: None) -> Iterator[LiveDaphne]:
         server.close()
 
 
+# One Chromium per pytest process: other test folders import these fixtures, which makes pytest
+# create a second session fixture, and Playwright's sync API refuses to start twice in one thread.
+_running_browser: dict[str, Any] = {}
+
+
 @pytest.fixture(scope="session")
 def chromium() -> Iterator[Any]:
+    if "browser" in _running_browser:
+        yield _running_browser["browser"]
+        return
     from playwright.sync_api import sync_playwright
 
     playwright = sync_playwright().start()
     browser = playwright.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS, headless=True)
+    _running_browser["browser"] = browser
     try:
         yield browser
     finally:
+        _running_browser.clear()
         browser.close()
         playwright.stop()
+
+
+@pytest.fixture(autouse=True)
+def _server_settles_before_flush(request: pytest.FixtureRequest) -> Iterator[None]:
+    """Let the live server finish its queries before the test database is flushed.
+
+    Closing browser contexts disconnects their sockets, and the server writes presence changes while
+    pytest-django truncates the tables: PostgreSQL would pick one of the two as a deadlock victim.
+    """
+    if "transactional_db" not in request.fixturenames and "live_server" not in request.fixturenames:
+        yield
+        return
+    request.getfixturevalue("transactional_db")
+    yield
+    if connection.vendor != "postgresql":
+        return
+    deadline = time.monotonic() + 5
+    with connection.cursor() as cursor:
+        while time.monotonic() < deadline:
+            cursor.execute(
+                "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+                "AND pid <> pg_backend_pid() AND state IN ('active', 'idle in transaction')"
+            )
+            if cursor.fetchone()[0] == 0:
+                break
+            time.sleep(0.1)
 
 
 @pytest.fixture
