@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
+from django.conf import settings
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
@@ -39,6 +40,19 @@ def ignored(note: str) -> Outcome:
 
 Processor = Callable[[dict[str, Any]], Outcome]
 _processors: dict[str, Processor] = {}
+
+
+def apply_edit(*, connector: str, external_id: str, text: str) -> Outcome:
+    """A shopper edited a message on Telegram or VK: update what we stored, or say why not."""
+    from chat.actions import do_edit_inbound
+
+    limit = settings.SWITCHBOARD_MESSAGE_MAX_CHARS
+    if len(text) > limit:
+        return ignored(f"Edited text of {len(text)} characters is over the {limit} limit.")
+    edited = do_edit_inbound(connector=connector, external_id=external_id, text=text)
+    if edited is None:
+        return ignored("Edit of a message we never stored.")
+    return processed(f"edited message {edited.pk}")
 
 
 def register_processor(connector: str, processor: Processor) -> None:

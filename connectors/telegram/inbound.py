@@ -12,11 +12,11 @@ from typing import Any
 from django.conf import settings
 from telegram.error import TelegramError
 
-from chat.actions import InboundAttachment, InboundMessage, do_edit_inbound, do_receive_inbound
+from chat.actions import InboundAttachment, InboundMessage, do_receive_inbound
 from chat.models import Connector
 from connectors import callbacks, feedback, ratelimit
 from connectors.greetings import greeting
-from connectors.inbox import Outcome, ignored, processed
+from connectors.inbox import Outcome, apply_edit, ignored, processed
 from connectors.telegram import client
 
 logger = logging.getLogger(__name__)
@@ -195,13 +195,7 @@ def _edited(message: dict[str, Any]) -> Outcome:
     text = message.get("text")
     if text is None:
         text = message.get("caption") or ""
-    limit = settings.SWITCHBOARD_MESSAGE_MAX_CHARS
-    if len(text) > limit:
-        return ignored(f"Edited text of {len(text)} characters is over the {limit} limit.")
-    edited = do_edit_inbound(connector=CONNECTOR, external_id=external_id(message), text=text)
-    if edited is None:
-        return ignored("Edit of a message we never stored.")
-    return processed(f"edited message {edited.pk}")
+    return apply_edit(connector=CONNECTOR, external_id=external_id(message), text=text)
 
 
 def _callback(query: dict[str, Any]) -> Outcome:

@@ -14,11 +14,11 @@ import requests
 from django.conf import settings
 from vk_api.exceptions import VkApiError
 
-from chat.actions import InboundAttachment, InboundMessage, do_edit_inbound, do_receive_inbound
+from chat.actions import InboundAttachment, InboundMessage, do_receive_inbound
 from chat.models import Connector, Identity
 from connectors import callbacks, feedback, ratelimit
 from connectors.greetings import greeting
-from connectors.inbox import Outcome, ignored, processed
+from connectors.inbox import Outcome, apply_edit, ignored, processed
 from connectors.vk import client
 
 logger = logging.getLogger(__name__)
@@ -212,13 +212,7 @@ def _message_edit(message: dict[str, Any]) -> Outcome:
     if int(message["peer_id"]) >= GROUP_CHAT_PEER_START:
         return ignored("Edit in a group chat.")
     text = str(message.get("text") or "")
-    limit = settings.SWITCHBOARD_MESSAGE_MAX_CHARS
-    if len(text) > limit:
-        return ignored(f"Edited text of {len(text)} characters is over the {limit} limit.")
-    edited = do_edit_inbound(connector=CONNECTOR, external_id=external_id(message), text=text)
-    if edited is None:
-        return ignored("Edit of a message we never stored.")
-    return processed(f"edited message {edited.pk}")
+    return apply_edit(connector=CONNECTOR, external_id=external_id(message), text=text)
 
 
 def _message_event(obj: dict[str, Any]) -> Outcome:
