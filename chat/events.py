@@ -8,8 +8,10 @@ stored in :class:`chat.models.Event` so a reconnecting client replays what it mi
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
 import threading
+import weakref
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -18,6 +20,8 @@ from channels.layers import InMemoryChannelLayer, get_channel_layer
 from django.db import transaction
 
 from chat.models import Event
+
+logger = logging.getLogger(__name__)
 
 STAFF = "staff"
 MANAGERS = "managers"
@@ -59,12 +63,37 @@ def _in_server_thread() -> bool:
     return getattr(local, "main_event_loop_pid", None) == os.getpid() and bool(getattr(local, "main_event_loop", None))
 
 
+# Per server loop, the newest send: each send waits for the one before it, so order is kept.
+_last_send: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Task[None]] = weakref.WeakKeyDictionary()
+
+
+async def _send_after(previous: asyncio.Task[None] | None, layer: Any, batch: list[tuple[str, dict[str, Any]]]) -> None:
+    if previous is not None and not previous.done():
+        await asyncio.wait([previous])
+    try:
+        await _send_all(layer, batch)
+    except Exception:  # a lost broadcast is replayed from Event on reconnect; never kill the chain
+        logger.exception("Broadcast of %d event(s) failed", len(batch))
+
+
+def _queue_on_loop(layer: Any, batch: list[tuple[str, dict[str, Any]]]) -> None:
+    """Runs on the server loop: chain this send behind the previous one."""
+    loop = asyncio.get_running_loop()
+    _last_send[loop] = loop.create_task(_send_after(_last_send.get(loop), layer, batch))
+
+
 def _send(groups_and_messages: list[tuple[str, dict[str, Any]]]) -> None:
     layer = get_channel_layer()
     if layer is None:
         return
-    if _in_server_thread() or isinstance(layer, InMemoryChannelLayer):
-        # On the server's own loop (the in-memory layer's queues must stay on one loop).
+    if _in_server_thread():
+        # Hand the batch to the server's loop and return: the process' one database thread must not
+        # wait for the loop (busy with every socket) and for Redis before its next message.
+        loop = SyncToAsync.threadlocal.main_event_loop
+        loop.call_soon_threadsafe(_queue_on_loop, layer, groups_and_messages)
+        return
+    if isinstance(layer, InMemoryChannelLayer):
+        # The in-memory layer's queues must stay on the loop that reads them.
         async_to_sync(_send_all)(layer, groups_and_messages)
         return
     future = asyncio.run_coroutine_threadsafe(_send_all(layer, groups_and_messages), _loop_for_sync_callers())

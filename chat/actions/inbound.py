@@ -86,14 +86,12 @@ def do_receive_inbound(inbound: InboundMessage) -> ReceivedMessage:
     webhook retries, long-poll replays and widget resends are all absorbed here.
     """
     check_inbound(inbound)
-    if inbound.external_id:
-        existing = _existing(inbound)
-        if existing is not None:
-            return existing
     try:
         return _receive(inbound)
     except IntegrityError:
-        # A concurrent delivery of the same external id won the race: return what it stored.
+        # The unique (connector, external id) refused a repeat, or a concurrent delivery of it won
+        # the race: the whole attempt was rolled back, so return what was stored first. Asking the
+        # constraint instead of looking first saves a query on every message that is not a repeat.
         existing = _existing(inbound) if inbound.external_id else None
         if existing is None:
             raise
@@ -210,9 +208,10 @@ def open_conversation(
     A shopper who writes after a close starts a new conversation linked to the last one, so its
     wait, rating and reason are counted on their own; the operator sees the earlier chat beside it.
     """
-    Contact.objects.select_for_update().filter(pk=contact.pk).first()  # serialise per shopper
     if conversation_id is not None:
+        # Writing into a known open chat creates nothing, so its own lock is enough.
         return _chosen_conversation(contact=contact, connector=connector, conversation_id=conversation_id), False
+    Contact.objects.select_for_update().filter(pk=contact.pk).first()  # serialise per shopper
     open_chats = Conversation.objects.select_for_update().filter(
         contact=contact, connector=connector, state__in=[ConversationState.QUEUED, ConversationState.ACTIVE]
     )

@@ -19,7 +19,7 @@ from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 
 from chat import events
-from chat.actions import InboundMessage, do_close, do_open_conversation, do_receive_inbound
+from chat.actions import InboundMessage, ReceivedMessage, do_close, do_open_conversation, do_receive_inbound
 from chat.errors import ChatError, ConversationClosed, InvalidInput
 from chat.models import Connector
 from chat.payloads import message_payload
@@ -70,6 +70,21 @@ def _queue(frame: Frame) -> str | None:
     if queue is not None and queue not in QUEUES:
         raise FrameError("unknown_queue", f"Unknown queue; use one of {', '.join(QUEUES)}.")
     return queue
+
+
+def _receive(inbound: InboundMessage, *, may_move: bool) -> tuple[ReceivedMessage, Frame]:
+    """Store the message and render the shopper's copy in one trip to the process' database thread.
+
+    When the followed chat closed a moment ago (its event is on the way) and the shopper did not
+    name a conversation, the message is written as after a close: into a new one.
+    """
+    try:
+        received = do_receive_inbound(inbound)
+    except ConversationClosed:
+        if not may_move:
+            raise
+        received = do_receive_inbound(replace(inbound, conversation_id=None))
+    return received, message_payload(received.message, for_shopper=True)
 
 
 class WidgetConsumer(AsyncWebsocketConsumer):
@@ -220,15 +235,9 @@ class WidgetConsumer(AsyncWebsocketConsumer):
             language=self.language,
             conversation_id=wanted if wanted is not None else followed,
         )
-        try:
-            received = await database_sync_to_async(do_receive_inbound)(inbound)
-        except ConversationClosed:
-            if wanted is not None:
-                raise
-            # The followed chat closed a moment ago (its event is on the way): write as after a close.
+        received, payload = await database_sync_to_async(_receive)(inbound, may_move=wanted is None)
+        if received.conversation.pk != inbound.conversation_id:
             self.following_open = False
-            received = await database_sync_to_async(do_receive_inbound)(replace(inbound, conversation_id=None))
-        payload = await database_sync_to_async(message_payload)(received.message, for_shopper=True)
         await self.send_json(
             {
                 "type": "message",
