@@ -51,7 +51,7 @@ class Sizes:
 
 
 FULL = Sizes(
-    pairs=(1, 50, 200),
+    pairs=tuple(int(n) for n in os.environ.get("BENCH_PAIRS", "1,50,200").split(",")),
     probe_rates=(10, 25, 50),
     rates=(100, 250, 500, 1000),
     step_seconds=3.0,

@@ -339,7 +339,16 @@ def deployments(layers: Sequence[str], database_url: str, sqlite: str) -> list[c
         found.append(common.Deployment("one daphne, PostgreSQL + Redis", database_url, layer, 1))
     for layer in layers:
         found.append(common.Deployment("two daphne, shopper and operator apart", database_url, layer, 2))
+    # BENCH_DEPLOYMENTS=embedded,1-pubsub,2-core...: a subset, for working on one of them.
+    wanted = os.environ.get("BENCH_DEPLOYMENTS")
+    if wanted:
+        tags = set(wanted.split(","))
+        found = [d for d in found if _tag(d) in tags]
     return found
+
+
+def _tag(deployment: common.Deployment) -> str:
+    return "embedded" if deployment.layer == "memory" else f"{deployment.processes}-{deployment.layer}"
 
 
 def _floor_env(layer: str, prefix: str) -> dict[str, str]:

@@ -152,7 +152,14 @@ def enqueue(conversation: Conversation, *, queued_at_kept: bool = False) -> None
 
 
 def _after_enqueue(conversation_id: int) -> None:
-    do_assign_waiting()
+    """One arrival frees no slot, so it can start at most one assignment: stop after it.
+
+    (Probing the queue again would cost a transaction per arrival; anything a lost trigger left
+    assignable is picked up by the next close, status change or the beat's safety net.)
+    """
+    assigned = do_assign_waiting(limit=1)
+    if any(a.conversation_id == conversation_id for a in assigned):
+        return
     place = queue_place(conversation_id)
     if place is not None:
         events.emit_to_conversation(

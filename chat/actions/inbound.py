@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping, Sequence
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
+from django.core.serializers.json import DjangoJSONEncoder
 from django.core.validators import validate_email
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 
 from chat import events
 from chat.actions._common import check_text, now, retry_on_conflict
@@ -29,6 +32,7 @@ from chat.models import (
     Queue,
     StepKind,
 )
+from chat.payloads import message_payload
 
 DEFAULT_QUEUE = "general"
 
@@ -87,6 +91,10 @@ def do_receive_inbound(inbound: InboundMessage) -> ReceivedMessage:
     """
     check_inbound(inbound)
     try:
+        if inbound.conversation_id is not None and not inbound.attachments and connection.vendor == "postgresql":
+            appended = _append_to_open_conversation(inbound)
+            if appended is not None:
+                return appended
         return _receive(inbound)
     except IntegrityError:
         # The unique (connector, external id) refused a repeat, or a concurrent delivery of it won
@@ -96,6 +104,89 @@ def do_receive_inbound(inbound: InboundMessage) -> ReceivedMessage:
         if existing is None:
             raise
         return existing
+
+
+# The shopper's next message in a chat they already wrote in, in one statement (one round trip,
+# committed on its own): the conversation row is updated only if it is still open, theirs and on
+# this connector, which also locks it like the general path does; the message and the operator's
+# stored event are inserted in the same statement. Anything else (a first message, a closed or
+# foreign chat, a merged contact) matches no row and takes the general path below.
+_APPEND_SQL = """
+WITH touched AS (
+    UPDATE chat_conversation c SET last_shopper_message_at = %(at)s
+    WHERE c.id = %(conversation)s AND c.connector = %(connector)s AND c.state IN (%(queued)s, %(active)s)
+      AND c.first_shopper_message_at IS NOT NULL AND c.response_clock_at IS NOT NULL
+      AND c.contact_id = (SELECT i.contact_id FROM chat_identity i
+                          WHERE i.connector = %(connector)s AND i.external_id = %(sender)s)
+    RETURNING c.id, c.operator_id, c.state, c.contact_id
+), message AS (
+    INSERT INTO chat_message (conversation_id, connector, author_kind, author_id, text, is_note, external_id,
+                              created_at, edited_at, delivery_state, delivery_external_id, delivery_error,
+                              delivery_attempts)
+    SELECT id, %(connector)s, %(shopper)s, NULL, %(text)s, false, %(external_id)s, %(at)s, NULL, '', '', '', 0
+    FROM touched
+    RETURNING id
+), event AS (
+    INSERT INTO chat_event (audience, kind, payload, created_at)
+    SELECT CASE WHEN t.operator_id IS NULL THEN %(staff)s ELSE %(operator_group)s || t.operator_id END,
+           %(kind)s, jsonb_set(%(payload)s::jsonb, '{id}', to_jsonb(m.id)), %(at)s
+    FROM touched t, message m
+    RETURNING id, audience
+)
+SELECT t.operator_id, t.state, t.contact_id, m.id, e.id, e.audience FROM touched t, message m, event e
+"""
+
+
+def _append_to_open_conversation(inbound: InboundMessage) -> ReceivedMessage | None:
+    """The common case on PostgreSQL in one round trip instead of eight; None: not that case."""
+    at = now()
+    message = Message(
+        conversation_id=inbound.conversation_id,
+        connector=inbound.connector,
+        author_kind=AuthorKind.SHOPPER,
+        text=inbound.text,
+        external_id=inbound.external_id or None,
+        created_at=at,
+    )
+    message._known_attachments = False  # type: ignore[attr-defined]
+    params = {
+        "at": at,
+        "conversation": inbound.conversation_id,
+        "connector": inbound.connector,
+        "queued": ConversationState.QUEUED,
+        "active": ConversationState.ACTIVE,
+        "sender": inbound.sender_id,
+        "shopper": AuthorKind.SHOPPER,
+        "text": inbound.text,
+        "external_id": message.external_id,
+        "staff": events.STAFF,
+        "operator_group": events.operator_group(0)[:-1],
+        "kind": "message.new",
+        "payload": json.dumps(message_payload(message), cls=DjangoJSONEncoder),
+    }
+    # Inside a caller's transaction a refused duplicate must not spoil it: give it a savepoint.
+    guard = transaction.atomic() if connection.in_atomic_block else nullcontext()
+    with guard, connection.cursor() as cursor:
+        cursor.execute(_APPEND_SQL, params)
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    operator_id, state, contact_id, message_id, event_id, audience = row
+    message.pk = message.id = message_id
+    message._state.adding = False
+    message._state.db = connection.alias
+    conversation = Conversation.from_db(
+        connection.alias,
+        ["id", "connector", "contact_id", "state", "operator_id"],
+        [inbound.conversation_id, inbound.connector, contact_id, state, operator_id],
+    )
+    message.conversation = conversation
+    events.broadcast_stored("message.new", message_payload(message), [(event_id, audience)])
+    events.emit_to_conversation(conversation.pk, "message.new", message_payload(message, for_shopper=True))
+    if state == ConversationState.QUEUED:
+        # Written while a queued chat was locked: an assignment running meanwhile skipped it.
+        transaction.on_commit(do_assign_waiting, robust=True)
+    return ReceivedMessage(message=message, conversation=conversation, duplicate=False, new_conversation=False)
 
 
 def _existing(inbound: InboundMessage) -> ReceivedMessage | None:

@@ -87,6 +87,13 @@ def _receive(inbound: InboundMessage, *, may_move: bool) -> tuple[ReceivedMessag
     return received, message_payload(received.message, for_shopper=True)
 
 
+def _state_frames(conversation_id: int | None, last_id: int) -> list[Frame]:
+    """The conversation's state and replay, then the stars still to give or the consultation's
+    questionnaire still to fill in: one trip to the database thread."""
+    state = selectors.widget_state(conversation_id=conversation_id, last_id=last_id)
+    return [state, *feedback.widget_feedback_frames(conversation_id)]
+
+
 class WidgetConsumer(AsyncWebsocketConsumer):
     visitor_id: str | None = None
     conversation_id: int | None = None
@@ -168,11 +175,9 @@ class WidgetConsumer(AsyncWebsocketConsumer):
             self.conversation_id = conversation_id
             if conversation_id is not None:
                 await self.channel_layer.group_add(events.conversation_group(conversation_id), self.channel_name)
-        state = await database_sync_to_async(selectors.widget_state)(conversation_id=conversation_id, last_id=last_id)
-        self.following_open = state["state"] in selectors.OPEN_STATES
-        await self.send_json(state)
-        # The stars still to give, or the consultation's questionnaire still to fill in.
-        for frame in await database_sync_to_async(feedback.widget_feedback_frames)(conversation_id):
+        frames = await database_sync_to_async(_state_frames)(conversation_id, last_id)
+        self.following_open = frames[0]["state"] in selectors.OPEN_STATES
+        for frame in frames:
             await self.send_json(frame)
 
     async def _check_mine(self, conversation_id: int) -> None:
