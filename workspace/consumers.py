@@ -15,11 +15,11 @@ from typing import Any
 from urllib.parse import parse_qs
 
 from channels.db import database_sync_to_async
-from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
 from django.db.models import Max
 
 from chat import actions, events
+from chat.consumers import LiveConsumer
 from chat.models import Conversation, ConversationState, Event, Operator
 
 logger = logging.getLogger(__name__)
@@ -62,7 +62,7 @@ def _schedule_offline_check() -> None:
     asyncio.get_running_loop().call_later(settings.SWITCHBOARD_OFFLINE_GRACE_SECONDS + 1, check)
 
 
-class WorkspaceConsumer(AsyncWebsocketConsumer):
+class WorkspaceConsumer(LiveConsumer):
     operator_id: int | None = None
     groups_joined: list[str]
 

@@ -16,10 +16,10 @@ from typing import Any
 from urllib.parse import parse_qs
 
 from channels.db import database_sync_to_async
-from channels.generic.websocket import AsyncWebsocketConsumer
 
 from chat import events
 from chat.actions import InboundMessage, ReceivedMessage, do_close, do_open_conversation, do_receive_inbound
+from chat.consumers import LiveConsumer
 from chat.errors import ChatError, ConversationClosed, InvalidInput
 from chat.models import Connector
 from chat.payloads import message_payload
@@ -94,7 +94,7 @@ def _state_frames(conversation_id: int | None, last_id: int) -> list[Frame]:
     return [state, *feedback.widget_feedback_frames(conversation_id)]
 
 
-class WidgetConsumer(AsyncWebsocketConsumer):
+class WidgetConsumer(LiveConsumer):
     visitor_id: str | None = None
     conversation_id: int | None = None
     # Whether the followed conversation is still open: a message goes there, not to the newest one.
