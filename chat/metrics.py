@@ -13,17 +13,28 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from contextvars import ContextVar
+from dataclasses import dataclass, field, replace
+from datetime import date, datetime, time, timedelta, tzinfo
 from typing import Any
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import Count, Expression, F, FilteredRelation, Func, Min, Q, QuerySet
+from django.db.models import Count, Expression, F, FilteredRelation, Func, Min, Q, QuerySet, Sum
 from django.db.models.functions import ExtractHour, TruncDate, TruncWeek
 from django.utils import timezone
 
-from chat.models import Conversation, ConversationState, Operator, OperatorStatus, Reason
+from chat.models import (
+    Conversation,
+    ConversationState,
+    MetricsDay,
+    Operator,
+    OperatorDay,
+    OperatorStatus,
+    Queue,
+    Reason,
+    VolumeHour,
+)
 
 PERCENTILES = (0.5, 0.9)
 STYLIST_QUEUE = "stylist"
@@ -121,11 +132,15 @@ def analytics_session() -> Iterator[None]:
     JIT compilation costs more than these sub-second queries save (about 0.5 s measured), and
     percentiles and window functions over a month of chats spill to disk at the default work_mem.
     """
-    with transaction.atomic():
-        if _is_postgres():
-            with connection.cursor() as cursor:
-                cursor.execute("SET LOCAL jit = off; SET LOCAL work_mem = '64MB'")
-        yield
+    token = _plans.set({})
+    try:
+        with transaction.atomic():
+            if _is_postgres():
+                with connection.cursor() as cursor:
+                    cursor.execute("SET LOCAL jit = off; SET LOCAL work_mem = '64MB'")
+            yield
+    finally:
+        _plans.reset(token)
 
 
 def _is_postgres() -> bool:
@@ -157,52 +172,164 @@ def _ratings_since(filters: MetricFilters) -> FilteredRelation:
     return FilteredRelation("rating", condition=Q(rating__created_at__gte=filters.start))
 
 
-def _measured(filters: MetricFilters) -> QuerySet[Conversation]:
-    """One row per conversation with every per-chat measure the summary aggregates."""
-    return (
-        conversations_in_range(filters)
-        .alias(rated=_ratings_since(filters))
-        .annotate(
-            wait=Seconds("assigned_at", "queued_at"),
-            abandon_wait=Seconds("abandoned_at", "queued_at"),
-            frt=Seconds("first_response_at", "response_clock_at"),
-            handle=Seconds("closed_at", "assigned_at"),
-            stars=F("rated__stars"),
-            stylist=Q(queue__slug=STYLIST_QUEUE),
-        )
-        .values(
-            "id",
-            "assigned_at",
-            "abandoned_at",
-            "closed_at",
-            "last_operator_reply_at",
-            "wait",
-            "abandon_wait",
-            "frt",
-            "handle",
-            "stars",
-            "stylist",
-        )
+def stylist_queue_id() -> int:
+    """The stylist queue's id (-1 when there is none): consultations are counted without a join.
+
+    Looked up once per ``analytics_session``.
+    """
+    cache = _plans.get()
+    if cache is not None and STYLIST_QUEUE in cache:
+        return cache[STYLIST_QUEUE]
+    found = Queue.objects.filter(slug=STYLIST_QUEUE).values_list("pk", flat=True).first()
+    result = -1 if found is None else found
+    if cache is not None:
+        cache[STYLIST_QUEUE] = result
+    return result
+
+
+# --- Which days come from the rollups ------------------------------------------------------------
+
+# A day is read from its rollup only if that was computed this long after the day ended, so every
+# transaction in flight at midnight (each stamps its rows with now()) had committed.
+ROLLUP_GRACE = timedelta(minutes=5)
+_plans: ContextVar[dict[Any, Plan] | None] = ContextVar("metrics_plans", default=None)
+
+
+def site_timezone() -> tzinfo:
+    return timezone.get_default_timezone()
+
+
+def day_start(day: date) -> datetime:
+    """The instant a local day begins in the site's time zone."""
+    return datetime.combine(day, time.min, tzinfo=site_timezone())
+
+
+def local_day(at: datetime) -> date:
+    return timezone.localtime(at, site_timezone()).date()
+
+
+@dataclass(frozen=True)
+class Plan:
+    """How a range is read: whole fresh days from the rollups, the rest from raw rows."""
+
+    days: tuple[date, ...]
+    raw: tuple[MetricFilters, ...]
+
+
+def _rolled_days(filters: MetricFilters, service_level_seconds: int) -> list[date]:
+    """Days wholly inside the range, over for longer than the grace, whose rollup is fresh."""
+    limit = min(filters.end, timezone.now() - ROLLUP_GRACE)
+    first = local_day(filters.start)
+    if day_start(first) < filters.start:
+        first += timedelta(days=1)
+    if day_start(first + timedelta(days=1)) > limit:
+        return []
+    candidates = MetricsDay.objects.filter(
+        day__gte=first,
+        day__lt=local_day(limit) + timedelta(days=1),
+        computed_version=F("stale_version"),
+        computed_at__isnull=False,
+        service_level_seconds=service_level_seconds,
+    ).values_list("day", "computed_at")
+    return sorted(
+        day
+        for day, computed_at in candidates
+        if day_start(day + timedelta(days=1)) <= limit
+        and computed_at >= day_start(day + timedelta(days=1)) + ROLLUP_GRACE
     )
 
 
-def _ratio(part: int, whole: int, scale: float = 1.0) -> float | None:
-    return round(part * scale / whole, 4) if whole else None
+def plan(filters: MetricFilters, *, volume: bool = True, service_level_seconds: int | None = None) -> Plan:
+    """Split the range into fresh rolled-up days and raw spans (the whole range raw if no day is fresh).
+
+    ``volume``: for per-conversation figures, which the rollups hold for every connector and queue
+    but not per operator: with an operator filter those stay raw. A service-level T other than the
+    one the rollups counted with also reads raw. Within an ``analytics_session`` each plan is
+    worked out once.
+    """
+    threshold = int(settings.SWITCHBOARD_SERVICE_LEVEL_SECONDS)
+    if (volume and filters.operator_id is not None) or service_level_seconds not in (None, threshold):
+        return Plan(days=(), raw=(filters,))
+    cache = _plans.get()
+    key = (filters, threshold)
+    if cache is not None and key in cache:
+        return cache[key]
+    days = _rolled_days(filters, threshold)
+    raw: list[MetricFilters] = []
+    cursor = filters.start
+    for day in days:
+        if day_start(day) > cursor:
+            raw.append(replace(filters, start=cursor, end=day_start(day)))
+        cursor = day_start(day + timedelta(days=1))
+    if cursor < filters.end:
+        raw.append(replace(filters, start=cursor, end=filters.end))
+    result = Plan(days=tuple(days), raw=tuple(raw))
+    if cache is not None:
+        cache[key] = result
+    return result
 
 
-def _round(value: float | None) -> float | None:
-    return None if value is None else round(float(value), 3)
+def _hours(filters: MetricFilters, days: Sequence[date]) -> QuerySet[VolumeHour]:
+    qs = VolumeHour.objects.filter(day__in=days)
+    if filters.connector:
+        qs = qs.filter(connector=filters.connector)
+    if filters.queue_id:
+        qs = qs.filter(queue_id=filters.queue_id)
+    return qs
 
 
-def summary(filters: MetricFilters, *, service_level_seconds: int | None = None) -> Summary:
-    """Every per-conversation metric for the range in one aggregate query (three more on SQLite)."""
-    inner_sql, inner_params = _measured(filters).query.sql_with_params()
-    threshold = int(
-        settings.SWITCHBOARD_SERVICE_LEVEL_SECONDS if service_level_seconds is None else service_level_seconds
-    )
+# --- Summary ---------------------------------------------------------------------------------------
+
+# The summary's additive counters, in the order both the raw query and the rollup sum give them.
+COUNTERS = (
+    "offered",
+    "answered",
+    "abandoned",
+    "answered_in_t",
+    "abandoned_in_t",
+    "wait_count",
+    "wait_sum",
+    "frt_count",
+    "frt_sum",
+    "handle_count",
+    "handle_sum",
+    "stars_1",
+    "stars_2",
+    "stars_3",
+    "stars_4",
+    "stars_5",
+    "closed_with_reply",
+    "rated_with_reply",
+    "consultations",
+)
+
+
+def _measured(filters: MetricFilters, *, with_rating: bool) -> QuerySet[Conversation]:
+    """One row per conversation with its measures; the rating only where it is counted."""
+    qs = conversations_in_range(filters)
+    measures: dict[str, Any] = {
+        "wait": Seconds("assigned_at", "queued_at"),
+        "abandon_wait": Seconds("abandoned_at", "queued_at"),
+        "frt": Seconds("first_response_at", "response_clock_at"),
+        "handle": Seconds("closed_at", "assigned_at"),
+    }
+    columns = ["queue_id", "assigned_at", "abandoned_at", "closed_at", "last_operator_reply_at"]
+    if with_rating:
+        qs = qs.alias(rated=_ratings_since(filters))
+        measures["stars"] = F("rated__stars")
+        columns.append("stars")
+    return qs.annotate(**measures).values(*columns, *[m for m in measures if m != "stars"])
+
+
+def _raw_counters(
+    filters: MetricFilters, threshold: int, stylist_id: int, *, with_percentiles: bool = False
+) -> tuple[dict[str, float], list[list[float | None]] | None]:
+    """The summary's counters for a span, from raw rows (and its percentiles in the same query on PostgreSQL)."""
+    inner_sql, inner_params = _measured(filters, with_rating=True).query.sql_with_params()
     answered = "assigned_at IS NOT NULL"
     abandoned = "abandoned_at IS NOT NULL AND assigned_at IS NULL"
     replied = "closed_at IS NOT NULL AND last_operator_reply_at IS NOT NULL"
+    handle = "CASE WHEN closed_at IS NOT NULL THEN handle END"
     columns = [
         "COUNT(*)",
         f"COUNT(CASE WHEN {answered} THEN 1 END)",
@@ -210,57 +337,122 @@ def summary(filters: MetricFilters, *, service_level_seconds: int | None = None)
         f"COUNT(CASE WHEN {answered} AND wait <= {threshold:d} THEN 1 END)",
         f"COUNT(CASE WHEN {abandoned} AND abandon_wait <= {threshold:d} THEN 1 END)",
         "COUNT(wait)",
-        "AVG(wait)",
+        "SUM(wait)",
         "COUNT(frt)",
-        "AVG(frt)",
-        "COUNT(CASE WHEN closed_at IS NOT NULL THEN handle END)",
-        "AVG(CASE WHEN closed_at IS NOT NULL THEN handle END)",
-        "COUNT(stars)",
-        "AVG(stars)",
-        "COUNT(CASE WHEN stars >= 4 THEN 1 END)",
+        "SUM(frt)",
+        f"COUNT({handle})",
+        f"SUM({handle})",
         *[f"COUNT(CASE WHEN stars = {n} THEN 1 END)" for n in range(1, 6)],
         f"COUNT(CASE WHEN {replied} THEN 1 END)",
         f"COUNT(CASE WHEN {replied} AND stars IS NOT NULL THEN 1 END)",
-        "COUNT(CASE WHEN stylist THEN 1 END)",
+        f"COUNT(CASE WHEN queue_id = {stylist_id:d} THEN 1 END)",
     ]
-    measures = ("wait", "frt", "CASE WHEN closed_at IS NOT NULL THEN handle END")
-    if _is_postgres():
-        columns += [
-            f"percentile_cont(ARRAY[{', '.join(map(str, PERCENTILES))}]) WITHIN GROUP (ORDER BY {m})" for m in measures
-        ]
+    in_query = with_percentiles and _is_postgres()
+    if in_query:
+        columns += [_percentile_column(m) for m in MEASURES]
     with connection.cursor() as cursor:
         cursor.execute(f"SELECT {', '.join(columns)} FROM ({inner_sql}) AS measured", inner_params)  # noqa: S608
         row = cursor.fetchone()
-        if _is_postgres():
-            percentiles = [list(value) if value else [None, None] for value in row[-3:]]
-        else:
-            percentiles = [_sqlite_percentiles(cursor, inner_sql, inner_params, m) for m in measures]
-    (offered, n_answered, n_abandoned, answered_in_t, abandoned_in_t) = row[0:5]
-    (n_wait, mean_wait, n_frt, mean_frt, n_handle, mean_handle) = row[5:11]
-    (n_ratings, mean_stars, n_good) = row[11:14]
-    distribution = dict(zip(range(1, 6), row[14:19], strict=True))
-    (closed_with_reply, rated_with_reply, consultations) = row[19:22]
+        percentiles = None
+        if in_query:
+            percentiles = [list(value) if value else [None, None] for value in row[len(COUNTERS) :]]
+        elif with_percentiles:
+            percentiles = [_sqlite_percentiles(cursor, inner_sql, inner_params, m) for m in MEASURES]
+    counters = dict(zip(COUNTERS, (value or 0 for value in row[: len(COUNTERS)]), strict=True))
+    return counters, percentiles
 
-    def stats(count: int, mean: float | None, pct: Sequence[float | None]) -> DurationStats:
-        return DurationStats(count=count, mean=_round(mean), p50=_round(pct[0]), p90=_round(pct[1]))
+
+MEASURES = ("wait", "frt", "CASE WHEN closed_at IS NOT NULL THEN handle END")
+
+
+def _percentile_column(measure: str) -> str:
+    return f"percentile_cont(ARRAY[{', '.join(map(str, PERCENTILES))}]) WITHIN GROUP (ORDER BY {measure})"
+
+
+def _rolled_counters(filters: MetricFilters, days: Sequence[date]) -> dict[str, float]:
+    totals = _hours(filters, days).aggregate(**{name: Sum(name) for name in COUNTERS})
+    return {name: value or 0 for name, value in totals.items()}
+
+
+def _percentiles(filters: MetricFilters) -> list[list[float | None]]:
+    """p50 and p90 of wait, first response and handle time: exact, so always from the raw rows.
+
+    Only the conversation table is read (no rating or queue join): that sort is the one cost left.
+    """
+    inner_sql, params = (
+        conversations_in_range(filters)
+        .annotate(
+            wait=Seconds("assigned_at", "queued_at"),
+            frt=Seconds("first_response_at", "response_clock_at"),
+            handle=Seconds("closed_at", "assigned_at"),
+        )
+        .values("wait", "frt", "handle", "closed_at")
+        .query.sql_with_params()
+    )
+    with connection.cursor() as cursor:
+        if not _is_postgres():
+            return [_sqlite_percentiles(cursor, inner_sql, params, m) for m in MEASURES]
+        columns = [_percentile_column(m) for m in MEASURES]
+        cursor.execute(f"SELECT {', '.join(columns)} FROM ({inner_sql}) AS measured", params)  # noqa: S608
+        return [list(value) if value else [None, None] for value in cursor.fetchone()]
+
+
+def _ratio(part: float, whole: float, scale: float = 1.0) -> float | None:
+    return round(part * scale / whole, 4) if whole else None
+
+
+def _round(value: float | None) -> float | None:
+    return None if value is None else round(float(value), 3)
+
+
+def _mean(total: float, count: int) -> float | None:
+    return total / count if count else None
+
+
+def summary(filters: MetricFilters, *, service_level_seconds: int | None = None) -> Summary:
+    """Every per-conversation metric for the range: rolled-up days plus raw spans, percentiles raw."""
+    threshold = int(
+        settings.SWITCHBOARD_SERVICE_LEVEL_SECONDS if service_level_seconds is None else service_level_seconds
+    )
+    how = plan(filters, service_level_seconds=threshold)
+    stylist_id = stylist_queue_id()
+    if not how.days:
+        # Nothing rolled up: counters and percentiles from one query, as before the rollups.
+        totals, percentiles = _raw_counters(filters, threshold, stylist_id, with_percentiles=True)
+    else:
+        totals = _rolled_counters(filters, how.days)
+        for span in how.raw:
+            for name, value in _raw_counters(span, threshold, stylist_id)[0].items():
+                totals[name] += value
+        percentiles = _percentiles(filters) if totals["offered"] else [[None, None]] * 3
+    assert percentiles is not None
+    stars = [int(totals[f"stars_{n}"]) for n in range(1, 6)]
+    n_ratings = sum(stars)
+    offered = int(totals["offered"])
+
+    def stats(prefix: str, pct: Sequence[float | None]) -> DurationStats:
+        count = int(totals[f"{prefix}_count"])
+        return DurationStats(
+            count=count, mean=_round(_mean(totals[f"{prefix}_sum"], count)), p50=_round(pct[0]), p90=_round(pct[1])
+        )
 
     return Summary(
         offered=offered,
-        answered=n_answered,
-        abandoned=n_abandoned,
-        abandonment_rate=_ratio(n_abandoned, offered),
-        service_level=_ratio(answered_in_t, offered - abandoned_in_t),
+        answered=int(totals["answered"]),
+        abandoned=int(totals["abandoned"]),
+        abandonment_rate=_ratio(totals["abandoned"], offered),
+        service_level=_ratio(totals["answered_in_t"], offered - totals["abandoned_in_t"]),
         service_level_seconds=threshold,
-        queue_wait=stats(n_wait, mean_wait, percentiles[0]),
-        first_response=stats(n_frt, mean_frt, percentiles[1]),
-        handle_time=stats(n_handle, mean_handle, percentiles[2]),
+        queue_wait=stats("wait", percentiles[0]),
+        first_response=stats("frt", percentiles[1]),
+        handle_time=stats("handle", percentiles[2]),
         ratings=n_ratings,
-        csat=_ratio(n_good, n_ratings, 100.0),
-        mean_rating=_round(mean_stars),
-        rating_distribution=distribution,
-        closed_with_reply=closed_with_reply,
-        rating_response_rate=_ratio(rated_with_reply, closed_with_reply),
-        consultations=consultations,
+        csat=_ratio(stars[3] + stars[4], n_ratings, 100.0),
+        mean_rating=_round(_mean(sum(n * k for n, k in zip(range(1, 6), stars, strict=True)), n_ratings)),
+        rating_distribution=dict(zip(range(1, 6), stars, strict=True)),
+        closed_with_reply=int(totals["closed_with_reply"]),
+        rating_response_rate=_ratio(totals["rated_with_reply"], totals["closed_with_reply"]),
+        consultations=int(totals["consultations"]),
     )
 
 
@@ -300,12 +492,20 @@ def _span(later: str, earlier: str) -> str:
     return f"((julianday({later}) - julianday({earlier})) * 86400.0)"
 
 
-def _time_sql(filters: MetricFilters) -> tuple[str, list[Any]]:
+def _time_sql(filters: MetricFilters, *, by_scope: bool = False) -> tuple[str, list[Any]]:
     """Per operator: seconds signed in, seconds of chat held (summed), seconds with at least one chat.
+
+    Rows are ``(operator, connector key, queue key, signed-in seconds, held, busy)``: one row per
+    operator signed in at some point (keys '' and 0, held and busy NULL) and one per operator and
+    scope who held chats (signed-in NULL). ``by_scope`` (for the day rollups) splits held and busy
+    time four ways per chat: all, its connector, its queue, its connector and queue; it is the same
+    as running the query once per scope filter.
 
     Holding a chat runs from an ``assigned`` or ``transferred``-to-operator step to the conversation's
     next step (transfer, requeue, close). Signed in is status online or away, from the status
-    history. Both are clipped to ``[start, min(end, now))``.
+    history. Both are clipped to ``[start, min(end, now))``. The status in force at ``start`` sorts
+    before a change made exactly at ``start`` (otherwise which of the two spans is empty would be
+    left to chance, and a range would not be the sum of its days).
 
     Steps are read by time (every step of a chat opened in the range lies in it; a next step after
     the range would be clipped away anyway) plus every step of the few chats open across ``start``,
@@ -339,6 +539,17 @@ def _time_sql(filters: MetricFilters) -> tuple[str, list[Any]]:
             "SELECT s.id, s.conversation_id, s.operator_id, s.kind, s.at FROM chat_conversationstep s"
             " WHERE s.conversation_id IN (SELECT id FROM straddling) AND s.at < %s"
         )
+    if by_scope:
+        scope_keys = (
+            "CASE WHEN v.k IN (1, 3) THEN c.connector ELSE '' END AS ckey,"
+            " CASE WHEN v.k IN (2, 3) THEN c.queue_id ELSE 0 END AS qkey"
+        )
+        scope_join = (
+            " JOIN chat_conversation c ON c.id = g.conversation_id"
+            " CROSS JOIN (SELECT 0 AS k UNION ALL SELECT 1 UNION ALL SELECT 2 UNION ALL SELECT 3) v"
+        )
+    else:
+        scope_keys, scope_join = "'' AS ckey, 0 AS qkey", ""
     # Only fixed fragments are formatted in; every value is a parameter.
     sql = f"""
 WITH straddling AS (
@@ -350,46 +561,49 @@ WITH straddling AS (
     UNION ALL
     {straddling_steps}
 ), steps AS (
-    SELECT operator_id, kind, at, LEAD(at) OVER (PARTITION BY conversation_id ORDER BY at, id) AS next_at
+    SELECT conversation_id, operator_id, kind, at,
+           LEAD(at) OVER (PARTITION BY conversation_id ORDER BY at, id) AS next_at
     FROM picked WHERE kind IN ('assigned', 'transferred', 'requeued', 'closed', 'abandoned')
 ), segments AS (
-    SELECT operator_id, {_greatest("at", "%s")} AS s, {_least("COALESCE(next_at, %s)", "%s")} AS e
+    SELECT conversation_id, operator_id, {_greatest("at", "%s")} AS s, {_least("COALESCE(next_at, %s)", "%s")} AS e
     FROM steps WHERE kind IN ('assigned', 'transferred') AND operator_id IS NOT NULL{operator_clause}
 ), held AS (
-    SELECT operator_id, s, e FROM segments WHERE e > s
+    SELECT g.operator_id, {scope_keys}, g.s, g.e FROM segments g{scope_join} WHERE g.e > g.s
 ), ordered AS (
-    SELECT operator_id, s, e,
-           MAX(e) OVER (PARTITION BY operator_id ORDER BY s, e ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING)
-             AS reach
+    SELECT operator_id, ckey, qkey, s, e,
+           MAX(e) OVER (PARTITION BY operator_id, ckey, qkey ORDER BY s, e
+                        ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS reach
     FROM held
 ), islands AS (
-    SELECT operator_id, s, e,
+    SELECT operator_id, ckey, qkey, s, e,
            SUM(CASE WHEN reach IS NULL OR s > reach THEN 1 ELSE 0 END)
-             OVER (PARTITION BY operator_id ORDER BY s, e ROWS UNBOUNDED PRECEDING) AS island
+             OVER (PARTITION BY operator_id, ckey, qkey ORDER BY s, e ROWS UNBOUNDED PRECEDING) AS island
     FROM ordered
 ), busy AS (
-    SELECT operator_id, MIN(s) AS s, MAX(e) AS e FROM islands GROUP BY operator_id, island
+    SELECT operator_id, ckey, qkey, MIN(s) AS s, MAX(e) AS e FROM islands GROUP BY operator_id, ckey, qkey, island
 ), changes AS (
-    SELECT operator_id, status, at FROM chat_operatorstatuschange
+    SELECT operator_id, status, at, id AS seq FROM chat_operatorstatuschange
     WHERE at >= %s AND at < %s{operator_clause}
     UNION ALL
     SELECT o.id, (SELECT sc.status FROM chat_operatorstatuschange sc WHERE sc.operator_id = o.id AND sc.at < %s
-                  ORDER BY sc.at DESC, sc.id DESC LIMIT 1), %s
+                  ORDER BY sc.at DESC, sc.id DESC LIMIT 1), %s, 0
     FROM chat_operator o WHERE 1 = 1{operator_clause.replace("operator_id", "o.id")}
 ), status_spans AS (
-    SELECT operator_id, status, at AS s, COALESCE(LEAD(at) OVER (PARTITION BY operator_id ORDER BY at), %s) AS e
+    SELECT operator_id, status, at AS s,
+           COALESCE(LEAD(at) OVER (PARTITION BY operator_id ORDER BY at, seq), %s) AS e
     FROM changes
 ), online AS (
     SELECT operator_id, SUM({_span("e", "s")}) AS seconds FROM status_spans
     WHERE status IN ('{OperatorStatus.ONLINE}', '{OperatorStatus.AWAY}') GROUP BY operator_id
 ), chat_time AS (
-    SELECT operator_id, SUM({_span("e", "s")}) AS seconds FROM held GROUP BY operator_id
+    SELECT operator_id, ckey, qkey, SUM({_span("e", "s")}) AS seconds FROM held GROUP BY operator_id, ckey, qkey
 ), busy_time AS (
-    SELECT operator_id, SUM({_span("e", "s")}) AS seconds FROM busy GROUP BY operator_id
+    SELECT operator_id, ckey, qkey, SUM({_span("e", "s")}) AS seconds FROM busy GROUP BY operator_id, ckey, qkey
 )
-SELECT o.operator_id, o.seconds, COALESCE(c.seconds, 0), COALESCE(b.seconds, 0)
-FROM online o LEFT JOIN chat_time c ON c.operator_id = o.operator_id
-LEFT JOIN busy_time b ON b.operator_id = o.operator_id
+SELECT operator_id, '', 0, seconds, NULL, NULL FROM online
+UNION ALL
+SELECT c.operator_id, c.ckey, c.qkey, NULL, c.seconds, b.seconds
+FROM chat_time c JOIN busy_time b ON b.operator_id = c.operator_id AND b.ckey = c.ckey AND b.qkey = c.qkey
 """  # noqa: S608
     params: list[Any] = [
         start,
@@ -414,14 +628,67 @@ LEFT JOIN busy_time b ON b.operator_id = o.operator_id
     return sql, params
 
 
-def operator_time(filters: MetricFilters) -> dict[int, tuple[float, float, float]]:
-    """Operator id -> (seconds signed in, seconds of chats held, seconds with at least one chat)."""
+TimeRows = dict[tuple[int, str, int], list[Any]]
+
+
+def time_rows(filters: MetricFilters, *, by_scope: bool = False) -> TimeRows:
+    """(operator, connector key, queue key) -> [signed-in seconds or None, held seconds, busy seconds], raw."""
+    rows: TimeRows = {}
     if filters.end <= filters.start:
-        return {}
-    sql, params = _time_sql(filters)
+        return rows
+    sql, params = _time_sql(filters, by_scope=by_scope)
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
-        return {row[0]: (float(row[1] or 0), float(row[2] or 0), float(row[3] or 0)) for row in cursor.fetchall()}
+        for operator_id, ckey, qkey, online, held, busy in cursor.fetchall():
+            row = rows.setdefault((operator_id, ckey, int(qkey)), [None, 0.0, 0.0])
+            if online is not None:
+                row[0] = float(online)
+            row[1] += float(held or 0)
+            row[2] += float(busy or 0)
+    return rows
+
+
+def _scope_keys(filters: MetricFilters) -> tuple[str, int]:
+    return filters.connector or "", filters.queue_id or 0
+
+
+def operator_time(filters: MetricFilters) -> dict[int, tuple[float, float, float]]:
+    """Operator id -> (seconds signed in, seconds of chats held, seconds with at least one chat).
+
+    Operators never signed in during the range are left out. Time clipped to a day is additive, so
+    rolled-up days and raw spans are summed.
+    """
+    how = plan(filters, volume=False)
+    totals: dict[int, list[Any]] = {}
+
+    def add(operator_id: int, online: float | None, held: float, busy: float) -> None:
+        row = totals.setdefault(operator_id, [None, 0.0, 0.0])
+        if online is not None:
+            row[0] = (row[0] or 0.0) + online
+        row[1] += held
+        row[2] += busy
+
+    if how.days:
+        ckey, qkey = _scope_keys(filters)
+        everything = Q(connector_key="", queue_key=0)
+        scoped = Q(connector_key=ckey, queue_key=qkey)
+        qs = OperatorDay.objects.filter(everything | scoped, day__in=how.days)
+        if filters.operator_id is not None:
+            qs = qs.filter(operator_id=filters.operator_id)
+        for operator_id, online, held, busy in (
+            qs.values("operator_id")
+            .annotate(
+                online=Sum("online_seconds", filter=everything),
+                held=Sum("chat_seconds", filter=scoped),
+                busy=Sum("busy_seconds", filter=scoped),
+            )
+            .values_list("operator_id", "online", "held", "busy")
+        ):
+            add(operator_id, online, held or 0.0, busy or 0.0)
+    for span in how.raw:
+        for (operator_id, _, _), (online, held, busy) in time_rows(span).items():
+            add(operator_id, online, held, busy)
+    return {op: (float(row[0]), row[1], row[2]) for op, row in totals.items() if row[0] is not None}
 
 
 def concurrency_and_occupancy(times: dict[int, tuple[float, float, float]]) -> tuple[float | None, float | None]:
@@ -440,72 +707,131 @@ def summary_with_time(filters: MetricFilters) -> Summary:
 
 
 # --- Breakdowns for the history screen -----------------------------------------------------------
+# Each sums the rollups of the fresh days and the same query over the raw spans.
+
+
+def _add(totals: dict[Any, list[int]], key: Any, *values: int) -> None:
+    row = totals.setdefault(key, [0] * len(values))
+    for i, value in enumerate(values):
+        row[i] += value or 0
 
 
 def volume_by_day(filters: MetricFilters) -> list[tuple[date, int, int]]:
     """(day, offered, abandoned) per day in the site's time zone."""
+    how = plan(filters)
+    totals: dict[date, list[int]] = {}
+    if how.days:
+        for day, n, abandoned in (
+            _hours(filters, how.days)
+            .values("day")
+            .annotate(n=Sum("offered"), a=Sum("abandoned"))
+            .values_list("day", "n", "a")
+        ):
+            _add(totals, day, n, abandoned)
     tz = timezone.get_current_timezone()
-    rows = (
-        conversations_in_range(filters)
-        .annotate(day=TruncDate("created_at", tzinfo=tz))
-        .values("day")
-        .annotate(n=Count("id"), abandoned=Count("id", filter=Q(abandoned_at__isnull=False, assigned_at__isnull=True)))
-        .order_by("day")
-        .values_list("day", "n", "abandoned")
-    )
-    return list(rows)
+    for span in how.raw:
+        for day, n, abandoned in (
+            conversations_in_range(span)
+            .annotate(day=TruncDate("created_at", tzinfo=tz))
+            .values("day")
+            .annotate(
+                n=Count("id"), abandoned=Count("id", filter=Q(abandoned_at__isnull=False, assigned_at__isnull=True))
+            )
+            .values_list("day", "n", "abandoned")
+        ):
+            _add(totals, day, n, abandoned)
+    return [(day, n, abandoned) for day, (n, abandoned) in sorted(totals.items())]
 
 
 def volume_by_hour(filters: MetricFilters) -> list[tuple[int, int]]:
     """(hour of day 0-23, conversations) in the site's time zone; every hour present."""
+    how = plan(filters)
+    totals: dict[int, list[int]] = {}
+    if how.days:
+        tz = site_timezone()
+        for hour, n in _hours(filters, how.days).values("hour").annotate(n=Sum("offered")).values_list("hour", "n"):
+            _add(totals, timezone.localtime(hour, tz).hour, n)
     tz = timezone.get_current_timezone()
-    counts = dict(
-        conversations_in_range(filters)
-        .annotate(hour=ExtractHour("created_at", tzinfo=tz))
-        .values("hour")
-        .annotate(n=Count("id"))
-        .values_list("hour", "n")
-    )
-    return [(hour, counts.get(hour, 0)) for hour in range(24)]
+    for span in how.raw:
+        for hour, n in (
+            conversations_in_range(span)
+            .annotate(hour=ExtractHour("created_at", tzinfo=tz))
+            .values("hour")
+            .annotate(n=Count("id"))
+            .values_list("hour", "n")
+        ):
+            _add(totals, hour, n)
+    return [(hour, totals.get(hour, [0])[0]) for hour in range(24)]
 
 
 def volume_by_connector(filters: MetricFilters) -> list[tuple[str, int]]:
-    return list(
-        conversations_in_range(filters)
-        .values("connector")
-        .annotate(n=Count("id"))
-        .order_by("-n", "connector")
-        .values_list("connector", "n")
-    )
+    how = plan(filters)
+    totals: dict[str, list[int]] = {}
+    if how.days:
+        for key, n in (
+            _hours(filters, how.days).values("connector").annotate(n=Sum("offered")).values_list("connector", "n")
+        ):
+            _add(totals, key, n)
+    for span in how.raw:
+        for key, n in (
+            conversations_in_range(span).values("connector").annotate(n=Count("id")).values_list("connector", "n")
+        ):
+            _add(totals, key, n)
+    return sorted(((key, n) for key, (n,) in totals.items()), key=lambda row: (-row[1], row[0]))
+
+
+def _null_order(value: int | None) -> tuple[int, int]:
+    """Sort like the database: PostgreSQL puts NULL after every id, SQLite before."""
+    if value is None:
+        return (1, 0) if _is_postgres() else (-1, 0)
+    return (0, value)
 
 
 def volume_by_reason(filters: MetricFilters) -> list[tuple[str, int]]:
     """(reason name, conversations); untagged chats under an empty name."""
-    counts = list(
-        conversations_in_range(filters)
-        .values("reason_id")
-        .annotate(n=Count("id"))
-        .order_by("-n", "reason_id")
-        .values_list("reason_id", "n")
-    )
+    how = plan(filters)
+    totals: dict[int | None, list[int]] = {}
+    if how.days:
+        for key, n in (
+            _hours(filters, how.days).values("reason_id").annotate(n=Sum("offered")).values_list("reason_id", "n")
+        ):
+            _add(totals, key, n)
+    for span in how.raw:
+        for key, n in (
+            conversations_in_range(span).values("reason_id").annotate(n=Count("id")).values_list("reason_id", "n")
+        ):
+            _add(totals, key, n)
+    counts = sorted(((key, n) for key, (n,) in totals.items()), key=lambda row: (-row[1], _null_order(row[0])))
     names = _reason_names([reason_id for reason_id, _ in counts])
     return [(names.get(reason_id, ""), n) for reason_id, n in counts]
 
 
 def reason_trend(filters: MetricFilters) -> list[tuple[date, str, int]]:
     """(week starting Monday, reason name, conversations): the reasons' trend over weeks."""
+    how = plan(filters)
+    totals: dict[tuple[date, int], list[int]] = {}
+    if how.days:
+        for day, reason_id, n in (
+            _hours(filters, how.days)
+            .filter(reason_id__isnull=False)
+            .values("day", "reason_id")
+            .annotate(n=Sum("offered"))
+            .values_list("day", "reason_id", "n")
+        ):
+            _add(totals, (day - timedelta(days=day.weekday()), reason_id), n)
     tz = timezone.get_current_timezone()
-    rows = list(
-        conversations_in_range(filters)
-        .filter(reason__isnull=False)
-        .annotate(week=TruncWeek("created_at", tzinfo=tz))
-        .values("week", "reason_id")
-        .annotate(n=Count("id"))
-        .order_by("week", "reason_id")
-        .values_list("week", "reason_id", "n")
-    )
-    names = _reason_names([reason_id for _, reason_id, _ in rows])
-    return [(week.date() if isinstance(week, datetime) else week, names[reason_id], n) for week, reason_id, n in rows]
+    for span in how.raw:
+        for week, reason_id, n in (
+            conversations_in_range(span)
+            .filter(reason__isnull=False)
+            .annotate(week=TruncWeek("created_at", tzinfo=tz))
+            .values("week", "reason_id")
+            .annotate(n=Count("id"))
+            .values_list("week", "reason_id", "n")
+        ):
+            _add(totals, (week.date() if isinstance(week, datetime) else week, reason_id), n)
+    names = _reason_names([reason_id for _, reason_id in totals])
+    return [(week, names[reason_id], n) for (week, reason_id), (n,) in sorted(totals.items())]
 
 
 def _reason_names(ids: Sequence[int | None]) -> dict[int | None, str]:
@@ -515,6 +841,59 @@ def _reason_names(ids: Sequence[int | None]) -> dict[int | None, str]:
     return {reason.pk: reason.localized_name() for reason in Reason.objects.filter(pk__in=wanted)}
 
 
+def _operator_counters(filters: MetricFilters) -> tuple[dict[int, list[Any]], dict[int, list[int]]]:
+    """Per final operator [chats, handle count, handle seconds, consultations]; per credited [ratings, good]."""
+    how = plan(filters)
+    chats: dict[int, list[Any]] = {}
+    rated: dict[int, list[int]] = {}
+    if how.days:
+        ckey, qkey = _scope_keys(filters)
+        for op, n, handle_count, handle_sum, consult, n_rated, good in (
+            OperatorDay.objects.filter(day__in=how.days, connector_key=ckey, queue_key=qkey)
+            .values("operator_id")
+            .annotate(
+                n=Sum("chats"),
+                hc=Sum("handle_count"),
+                hs=Sum("handle_sum"),
+                c=Sum("consultations"),
+                r=Sum("ratings"),
+                g=Sum("good_ratings"),
+            )
+            .values_list("operator_id", "n", "hc", "hs", "c", "r", "g")
+        ):
+            if n or consult:
+                _add(chats, op, n, handle_count, handle_sum, consult)
+            if n_rated:
+                _add(rated, op, n_rated, good)
+    stylist_id = stylist_queue_id() if how.raw else -1
+    for span in how.raw:
+        closed = Q(closed_at__isnull=False)
+        for op, n, handle_count, handle_sum, consult in (
+            conversations_in_range(span)
+            .filter(operator__isnull=False)
+            .annotate(handle=Seconds("closed_at", "assigned_at"))
+            .values("operator_id")
+            .annotate(
+                n=Count("id"),
+                hc=Count("handle", filter=closed),
+                hs=Sum("handle", filter=closed),
+                c=Count("id", filter=Q(queue_id=stylist_id)),
+            )
+            .values_list("operator_id", "n", "hc", "hs", "c")
+        ):
+            _add(chats, op, n, handle_count, handle_sum, consult)
+        for op, n_rated, good in (
+            conversations_in_range(span)
+            .filter(rating__isnull=False, rating__created_at__gte=span.start)
+            .values("rating__operator_id")
+            .annotate(n=Count("id"), good=Count("id", filter=Q(rating__stars__gte=4)))
+            .values_list("rating__operator_id", "n", "good")
+        ):
+            if op is not None:
+                _add(rated, op, n_rated, good)
+    return chats, rated
+
+
 def operator_table(
     filters: MetricFilters, *, times: dict[int, tuple[float, float, float]] | None = None
 ) -> list[OperatorRow]:
@@ -522,33 +901,14 @@ def operator_table(
 
     Ratings are counted for the operator they are credited to.
     """
-    per_chat = (
-        conversations_in_range(filters)
-        .filter(operator__isnull=False)
-        .values("operator_id")
-        .annotate(
-            chats=Count("id"),
-            handle=_avg_seconds("closed_at", "assigned_at", Q(closed_at__isnull=False)),
-            consultations=Count("id", filter=Q(queue__slug=STYLIST_QUEUE)),
-        )
-        .values_list("operator_id", "chats", "handle", "consultations")
-    )
-    ratings = (
-        conversations_in_range(filters)
-        .filter(rating__isnull=False, rating__created_at__gte=filters.start)
-        .values("rating__operator_id")
-        .annotate(n=Count("id"), good=Count("id", filter=Q(rating__stars__gte=4)))
-        .values_list("rating__operator_id", "n", "good")
-    )
-    chats = {op: (n, handle, consult) for op, n, handle, consult in per_chat}
-    rated = {op: (n, good) for op, n, good in ratings if op is not None}
+    chats, rated = _operator_counters(filters)
     if times is None:
         times = operator_time(filters)
     ids = set(chats) | set(rated) | set(times)
     names = dict(Operator.objects.filter(pk__in=ids).values_list("pk", "display_name"))
     table = []
     for op in sorted(ids, key=lambda pk: names.get(pk, "")):
-        n, handle, consult = chats.get(op, (0, None, 0))
+        n, handle_count, handle_sum, consult = chats.get(op, (0, 0, 0.0, 0))
         n_rated, good = rated.get(op, (0, 0))
         online, chat_seconds, busy = times.get(op, (0.0, 0.0, 0.0))
         table.append(
@@ -556,7 +916,7 @@ def operator_table(
                 operator_id=op,
                 name=names.get(op, f"#{op}"),
                 chats=n,
-                handle_time_mean=_round(handle),
+                handle_time_mean=_round(_mean(handle_sum, handle_count)),
                 ratings=n_rated,
                 csat=_ratio(good, n_rated, 100.0),
                 consultations=consult,
@@ -567,24 +927,32 @@ def operator_table(
     return table
 
 
-def _avg_seconds(later: str, earlier: str, condition: Q) -> Any:
-    from django.db.models import Avg
-
-    return Avg(Seconds(later, earlier), filter=condition)
-
-
 def consultations(filters: MetricFilters) -> list[tuple[date, int, int]]:
     """Stylist consultations per day: (day, opened, with a submitted questionnaire)."""
+    how = plan(filters)
+    totals: dict[date, list[int]] = {}
+    if how.days:
+        for day, n, with_form in (
+            _hours(filters, how.days)
+            .filter(consultations__gt=0)
+            .values("day")
+            .annotate(n=Sum("consultations"), f=Sum("consultations_with_form"))
+            .values_list("day", "n", "f")
+        ):
+            _add(totals, day, n, with_form)
     tz = timezone.get_current_timezone()
-    return list(
-        conversations_in_range(filters)
-        .filter(queue__slug=STYLIST_QUEUE)
-        .annotate(day=TruncDate("created_at", tzinfo=tz))
-        .values("day")
-        .annotate(n=Count("id"), with_form=Count("id", filter=Q(questionnaire__submitted_at__isnull=False)))
-        .order_by("day")
-        .values_list("day", "n", "with_form")
-    )
+    stylist_id = stylist_queue_id() if how.raw else -1
+    for span in how.raw:
+        for day, n, with_form in (
+            conversations_in_range(span)
+            .filter(queue_id=stylist_id)
+            .annotate(day=TruncDate("created_at", tzinfo=tz))
+            .values("day")
+            .annotate(n=Count("id"), with_form=Count("id", filter=Q(questionnaire__submitted_at__isnull=False)))
+            .values_list("day", "n", "with_form")
+        ):
+            _add(totals, day, n, with_form)
+    return [(day, n, with_form) for day, (n, with_form) in sorted(totals.items())]
 
 
 # --- Live ------------------------------------------------------------------------------------------

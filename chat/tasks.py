@@ -9,6 +9,7 @@ from django.conf import settings
 from django.utils import timezone
 
 from chat.actions import do_assign_waiting, do_sweep_disconnected_operators, publish_queue_positions
+from chat.actions.metrics_days import do_roll_up_days
 from chat.models import Event
 
 
@@ -32,3 +33,9 @@ def prune_events() -> int:
     cutoff = timezone.now() - timedelta(hours=settings.SWITCHBOARD_EVENT_RETENTION_HOURS)
     deleted, _ = Event.objects.filter(created_at__lt=cutoff).delete()
     return deleted
+
+
+@shared_task
+def roll_up_metrics_days() -> int:
+    """Keep the dashboards' day rollups fresh: a few stale days per run, the newest first."""
+    return len(do_roll_up_days(limit=settings.SWITCHBOARD_ROLLUP_DAYS_PER_RUN))

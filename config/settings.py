@@ -130,6 +130,8 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
     # Safety net: assignment skips a chat another transaction holds locked at that instant.
     "assign-waiting": {"task": "chat.tasks.assign_waiting", "schedule": 10.0},
     "prune-events": {"task": "chat.tasks.prune_events", "schedule": 3600.0},
+    # Dashboards: recompute finished days that changed (or were never rolled up); today is read raw.
+    "roll-up-metrics-days": {"task": "chat.tasks.roll_up_metrics_days", "schedule": 300.0},
     "check-service-targets": {"task": "workspace.tasks.check_service_targets", "schedule": 30.0},
     "close-silent-queued": {"task": "workspace.tasks.close_silent_queued", "schedule": 30.0},
     "publish-live-dashboard": {"task": "workspace.tasks.publish_live_dashboard", "schedule": 5.0},
@@ -138,6 +140,8 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
 }
 # Service level counts chats answered within this many seconds (the T of the metric).
 SWITCHBOARD_SERVICE_LEVEL_SECONDS: int = env.int("SWITCHBOARD_SERVICE_LEVEL_SECONDS", default=20)
+# Days the beat's rollup task recomputes per run (a day of a busy shop takes about a second).
+SWITCHBOARD_ROLLUP_DAYS_PER_RUN: int = env.int("SWITCHBOARD_ROLLUP_DAYS_PER_RUN", default=7)
 # A queued shopper silent this long has left: the chat is closed as abandoned.
 SWITCHBOARD_ABANDON_AFTER_SECONDS: int = env.int("SWITCHBOARD_ABANDON_AFTER_SECONDS", default=600)
 

@@ -15,6 +15,7 @@ from django.db.models.functions import Least
 
 from chat import events
 from chat.actions._common import now, retry_on_conflict
+from chat.actions.metrics_days import mark_changed
 from chat.models import (
     Conversation,
     ConversationState,
@@ -81,6 +82,7 @@ def _assign_next() -> Assignment | bool | None:
             assigned_at=F("assigned_at") if conversation.assigned_at else at,
         )
         ConversationStep.objects.create(conversation=conversation, kind=StepKind.ASSIGNED, at=at, operator_id=candidate)
+        mark_changed(conversation)
         _announce_assignment(conversation.pk)
         return Assignment(conversation_id=conversation.pk, operator_id=candidate)
 
@@ -139,6 +141,7 @@ def enqueue(conversation: Conversation, *, queued_at_kept: bool = False) -> None
     conversation.state = ConversationState.QUEUED
     conversation.operator = None
     conversation.save(update_fields=["state", "operator", "queued_at"])
+    mark_changed(conversation)
     ConversationStep.objects.create(
         conversation=conversation,
         kind=StepKind.REQUEUED if queued_at_kept else StepKind.QUEUED,

@@ -8,6 +8,7 @@ from django.db.models import F
 from chat import events
 from chat.actions._common import check_text, now, retry_on_conflict
 from chat.actions.assignment import do_assign_waiting, enqueue, release_slot, take_slot
+from chat.actions.metrics_days import mark_changed
 from chat.errors import (
     ConversationClosed,
     Forbidden,
@@ -99,6 +100,7 @@ def do_operator_reply(*, conversation_id: int, operator_id: int, text: str, is_n
                 conversation.first_response_at = at
                 fields.append("first_response_at")
             conversation.save(update_fields=fields)
+            mark_changed(conversation)
             if message.delivery_state == DeliveryState.PENDING:
                 schedule_delivery(message.pk)
         publish_message(message, conversation)
@@ -127,6 +129,8 @@ def do_transfer(
             raise Forbidden()
         source_id = conversation.operator_id
         at = now()
+        # A queue change rescopes the time the chat was held on every day since it opened.
+        mark_changed(conversation, every_day_since=to_queue_id is not None)
         if to_operator_id is not None:
             target = _get_operator(to_operator_id)
             if target.pk == source_id:
@@ -237,6 +241,7 @@ def do_close(
             conversation.abandoned_at = at
             fields.append("abandoned_at")
         conversation.save(update_fields=fields)
+        mark_changed(conversation)
         ConversationStep.objects.create(
             conversation=conversation,
             kind=StepKind.ABANDONED if was_queued else StepKind.CLOSED,
@@ -266,6 +271,7 @@ def do_set_reason(*, conversation_id: int, operator_id: int, reason_id: int) -> 
             raise Forbidden()
         conversation.reason = check_reason(reason_id)
         conversation.save(update_fields=["reason"])
+        mark_changed(conversation)
         return conversation
 
 

@@ -23,6 +23,7 @@ from chat import events
 from chat.actions._common import now, retry_on_conflict
 from chat.actions.conversations import publish_message
 from chat.actions.inbound import InboundMessage, do_open_conversation, ensure_contact
+from chat.actions.metrics_days import mark_changed
 from chat.errors import AlreadyRated, Forbidden, InvalidForm, InvalidInput, NotFound, WrongState
 from chat.feedback import (
     STYLIST_QUEUE,
@@ -153,6 +154,7 @@ def do_rate_conversation(
                 )
         except IntegrityError as exc:  # pragma: no cover - the row lock above already serialises
             raise AlreadyRated(shopper_text("already_rated", language)) from exc
+        mark_changed(conversation)
         events.emit("conversation.rated", rating_payload(rating), audiences=_rating_audiences(rating))
         events.emit_to_conversation(conversation.pk, "conversation.rated", {"stars": value})
         return rating
@@ -357,6 +359,7 @@ def do_submit_questionnaire(
             extension = sniffed[1] if sniffed else "bin"
             questionnaire.photo.save(f"photo-{int(at.timestamp())}.{extension}", ContentFile(photo.read()), save=False)
         questionnaire.save()
+        mark_changed(conversation)
         note = Message.objects.create(
             conversation=conversation,
             connector=conversation.connector,

@@ -18,6 +18,7 @@ from chat import events
 from chat.actions._common import check_text, now, retry_on_conflict
 from chat.actions.assignment import do_assign_waiting, enqueue
 from chat.actions.conversations import publish_stored_message
+from chat.actions.metrics_days import mark_changed
 from chat.errors import ConversationClosed, Forbidden, InvalidInput, NotFound
 from chat.models import (
     Attachment,
@@ -370,6 +371,7 @@ def _receive(inbound: InboundMessage) -> ReceivedMessage:
         if conversation.response_clock_at is None:
             conversation.response_clock_at = at
             fields.append("response_clock_at")
+            mark_changed(conversation)
         conversation.save(update_fields=fields)
         if not inbound.attachments:
             message._known_attachments = False  # type: ignore[attr-defined]

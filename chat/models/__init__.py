@@ -15,6 +15,7 @@ from chat.models.conversations import (
 )
 from chat.models.events import Event
 from chat.models.feedback import Questionnaire, Rating
+from chat.models.metrics import MetricsDay, OperatorDay, VolumeHour
 from chat.models.operators import Operator, OperatorStatus, OperatorStatusChange, Queue, Skill
 
 __all__ = [
@@ -30,7 +31,9 @@ __all__ = [
     "Event",
     "Identity",
     "Message",
+    "MetricsDay",
     "Operator",
+    "OperatorDay",
     "OperatorStatus",
     "OperatorStatusChange",
     "Questionnaire",
@@ -39,4 +42,5 @@ __all__ = [
     "Reason",
     "Skill",
     "StepKind",
+    "VolumeHour",
 ]

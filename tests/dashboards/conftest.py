@@ -37,7 +37,9 @@ from chat.actions import (
     do_transfer,
 )
 from chat.actions.feedback import do_rate_conversation
+from chat.actions.metrics_days import do_roll_up_days
 from chat.actions.setup import do_create_operator
+from chat.metrics import MetricFilters, plan
 from chat.models import Conversation, Operator, Queue, Reason
 
 # The browser tests here use the live daphne and Chromium of tests/browser.
@@ -73,8 +75,12 @@ class Day:
     chats: dict[str, Conversation]
 
 
-@pytest.fixture
-def built_day(clock: Clock, queues: dict[str, Queue], reason: Reason, settings: object) -> Callable[[], Day]:
+@pytest.fixture(params=["raw", "rolled up"])
+def built_day(
+    request: pytest.FixtureRequest, clock: Clock, queues: dict[str, Queue], reason: Reason, settings: object
+) -> Callable[[], Day]:
+    """The day, read from raw rows or from its day rollups: every figure must come out the same."""
+
     def build() -> Day:
         from workspace.targets import close_silent_queued
 
@@ -171,6 +177,12 @@ def built_day(clock: Clock, queues: dict[str, Queue], reason: Reason, settings: 
         clock.at(1, 0, next_day=True)
         anna.refresh_from_db()
         boris.refresh_from_db()
+        whole_day = MetricFilters(start=DAY, end=DAY + timedelta(days=1))
+        if request.param == "rolled up":
+            assert do_roll_up_days() == [DAY.date()]
+            assert plan(whole_day, volume=True).days == (DAY.date(),)
+        else:
+            assert plan(whole_day).raw == (whole_day,)
         return Day(anna=anna, boris=boris, chats={k: Conversation.objects.get(pk=v.pk) for k, v in chats.items()})
 
     return build
