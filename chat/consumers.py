@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from channels.consumer import get_handler_name
 from channels.generic.websocket import AsyncWebsocketConsumer
-from channels.utils import get_handler_name
 
 
 class LiveConsumer(AsyncWebsocketConsumer):
