@@ -11,7 +11,9 @@ same linear interpolation with window functions, so both give identical answers.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+import math
+from array import array
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field, replace
@@ -21,12 +23,13 @@ from typing import Any
 from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import Count, Expression, F, FilteredRelation, Func, Min, Q, QuerySet, Sum
-from django.db.models.functions import ExtractHour, TruncDate, TruncWeek
+from django.db.models.functions import TruncHour
 from django.utils import timezone
 
 from chat.models import (
     Conversation,
     ConversationState,
+    DurationDay,
     MetricsDay,
     Operator,
     OperatorDay,
@@ -369,32 +372,79 @@ def _percentile_column(measure: str) -> str:
     return f"percentile_cont(ARRAY[{', '.join(map(str, PERCENTILES))}]) WITHIN GROUP (ORDER BY {measure})"
 
 
-def _rolled_counters(filters: MetricFilters, days: Sequence[date]) -> dict[str, float]:
-    totals = _hours(filters, days).aggregate(**{name: Sum(name) for name in COUNTERS})
-    return {name: value or 0 for name, value in totals.items()}
+def _rolled_counters(filters: MetricFilters) -> dict[str, float]:
+    """The summary's counters summed over the range's fresh days (from the shared day cube)."""
+    totals = dict.fromkeys(COUNTERS, 0)
+    for row in _rolled_cube(filters):
+        for name, value in zip(COUNTERS, row[3:], strict=False):
+            totals[name] += value
+    return totals
 
 
-def _percentiles(filters: MetricFilters) -> list[list[float | None]]:
-    """p50 and p90 of wait, first response and handle time: exact, so always from the raw rows.
+def pack_durations(values: list[float]) -> bytes:
+    """Durations for a ``DurationDay`` blob: sorted doubles."""
+    return array("d", sorted(values)).tobytes()
 
-    Only the conversation table is read (no rating or queue join): that sort is the one cost left.
+
+def _unpack(blob: bytes | memoryview) -> array[float]:
+    values = array("d")
+    values.frombytes(bytes(blob))
+    return values
+
+
+def percentile_cont(ordered: Sequence[float], p: float) -> float | None:
+    """PostgreSQL's ``percentile_cont`` over sorted values, with its arithmetic (``lo + f x (hi - lo)``)."""
+    if not ordered:
+        return None
+    position = p * (len(ordered) - 1)
+    low, high = math.floor(position), math.ceil(position)
+    if high == low:
+        return ordered[low]
+    return ordered[low] + (position - low) * (ordered[high] - ordered[low])
+
+
+def _percentiles(filters: MetricFilters, how: Plan) -> list[list[float | None]]:
+    """p50 and p90 of wait, first response and handle time, exact: the fresh days' stored sorted
+    durations plus the raw spans' values, sorted together in Python.
+
+    Sorting a month of chats in the database (``percentile_cont``) took about 40 ms per measure
+    on the benchmark; merging thirty sorted runs takes a few.
     """
-    inner_sql, params = (
+    measured: tuple[list[float], list[float], list[float]] = ([], [], [])
+    if how.days:
+        stored = DurationDay.objects.filter(day__in=how.days)
+        if filters.connector:
+            stored = stored.filter(connector=filters.connector)
+        if filters.queue_id:
+            stored = stored.filter(queue_id=filters.queue_id)
+        for blobs in stored.values_list("wait", "frt", "handle"):
+            for values, blob in zip(measured, blobs, strict=True):
+                values.extend(_unpack(blob))
+    for span in how.raw:
+        for durations in span_durations(span):
+            for values, value in zip(measured, durations, strict=True):
+                if value is not None:
+                    values.append(value)
+    return [[percentile_cont(values, p) for p in PERCENTILES] for values in map(sorted, measured)]
+
+
+def span_durations(filters: MetricFilters, *, keyed: bool = False) -> Iterator[tuple[Any, ...]]:
+    """(wait, first response, handle) of every chat opened in the range; handle only once closed.
+
+    ``keyed``: each prefixed with the chat's connector and queue id (for the day rollups).
+    """
+    rows = (
         conversations_in_range(filters)
         .annotate(
             wait=Seconds("assigned_at", "queued_at"),
             frt=Seconds("first_response_at", "response_clock_at"),
             handle=Seconds("closed_at", "assigned_at"),
         )
-        .values("wait", "frt", "handle", "closed_at")
-        .query.sql_with_params()
+        .values_list("connector", "queue_id", "wait", "frt", "handle", "closed_at")
     )
-    with connection.cursor() as cursor:
-        if not _is_postgres():
-            return [_sqlite_percentiles(cursor, inner_sql, params, m) for m in MEASURES]
-        columns = [_percentile_column(m) for m in MEASURES]
-        cursor.execute(f"SELECT {', '.join(columns)} FROM ({inner_sql}) AS measured", params)  # noqa: S608
-        return [list(value) if value else [None, None] for value in cursor.fetchone()]
+    for connector, queue_id, wait, frt, handle, closed_at in rows:
+        durations = (wait, frt, handle if closed_at is not None else None)
+        yield (connector, queue_id, *durations) if keyed else durations
 
 
 def _ratio(part: float, whole: float, scale: float = 1.0) -> float | None:
@@ -420,11 +470,11 @@ def summary(filters: MetricFilters, *, service_level_seconds: int | None = None)
         # Nothing rolled up: counters and percentiles from one query, as before the rollups.
         totals, percentiles = _raw_counters(filters, threshold, stylist_id, with_percentiles=True)
     else:
-        totals = _rolled_counters(filters, how.days)
+        totals = _rolled_counters(filters)
         for span in how.raw:
             for name, value in _raw_counters(span, threshold, stylist_id)[0].items():
                 totals[name] += value
-        percentiles = _percentiles(filters) if totals["offered"] else [[None, None]] * 3
+        percentiles = _percentiles(filters, how)
     assert percentiles is not None
     stars = [int(totals[f"stars_{n}"]) for n in range(1, 6)]
     n_ratings = sum(stars)
@@ -652,6 +702,45 @@ def _scope_keys(filters: MetricFilters) -> tuple[str, int]:
     return filters.connector or "", filters.queue_id or 0
 
 
+def _rolled_operators(filters: MetricFilters, days: Sequence[date]) -> dict[int, tuple[Any, ...]]:
+    """Operator -> (signed in or None, held, busy, chats, handle count, handle sum, consultations,
+    ratings, good ratings) over fresh days: one query shared by the time and the counters.
+
+    Signed-in time does not depend on the scope, so it is kept on the all-chats rows only.
+    """
+    if not days:
+        return {}
+    ckey, qkey = _scope_keys(filters)
+    everything = Q(connector_key="", queue_key=0)
+    scoped = Q(connector_key=ckey, queue_key=qkey)
+    qs = OperatorDay.objects.filter(everything | scoped, day__in=days)
+    if filters.operator_id is not None:
+        qs = qs.filter(operator_id=filters.operator_id)
+    sums = {
+        "online": Sum("online_seconds", filter=everything),
+        **{
+            name: Sum(field, filter=scoped)
+            for name, field in [
+                ("held", "chat_seconds"),
+                ("busy", "busy_seconds"),
+                ("n", "chats"),
+                ("hc", "handle_count"),
+                ("hs", "handle_sum"),
+                ("c", "consultations"),
+                ("r", "ratings"),
+                ("g", "good_ratings"),
+            ]
+        },
+    }
+    return _session_cached(
+        ("operators", filters, tuple(days)),
+        lambda: {
+            op: tuple(values)
+            for op, *values in qs.values("operator_id").annotate(**sums).values_list("operator_id", *sums)
+        },
+    )
+
+
 def operator_time(filters: MetricFilters) -> dict[int, tuple[float, float, float]]:
     """Operator id -> (seconds signed in, seconds of chats held, seconds with at least one chat).
 
@@ -668,23 +757,8 @@ def operator_time(filters: MetricFilters) -> dict[int, tuple[float, float, float
         row[1] += held
         row[2] += busy
 
-    if how.days:
-        ckey, qkey = _scope_keys(filters)
-        everything = Q(connector_key="", queue_key=0)
-        scoped = Q(connector_key=ckey, queue_key=qkey)
-        qs = OperatorDay.objects.filter(everything | scoped, day__in=how.days)
-        if filters.operator_id is not None:
-            qs = qs.filter(operator_id=filters.operator_id)
-        for operator_id, online, held, busy in (
-            qs.values("operator_id")
-            .annotate(
-                online=Sum("online_seconds", filter=everything),
-                held=Sum("chat_seconds", filter=scoped),
-                busy=Sum("busy_seconds", filter=scoped),
-            )
-            .values_list("operator_id", "online", "held", "busy")
-        ):
-            add(operator_id, online, held or 0.0, busy or 0.0)
+    for operator_id, (online, held, busy, *_) in _rolled_operators(filters, how.days).items():
+        add(operator_id, online, held or 0.0, busy or 0.0)
     for span in how.raw:
         for (operator_id, _, _), (online, held, busy) in time_rows(span).items():
             add(operator_id, online, held, busy)
@@ -716,68 +790,98 @@ def _add(totals: dict[Any, list[int]], key: Any, *values: int) -> None:
         row[i] += value or 0
 
 
+def _session_cached(key: Any, compute: Callable[[], Any]) -> Any:
+    """Compute once per ``analytics_session``: the screen's tables share the same few queries."""
+    cache = _plans.get()
+    if cache is None:
+        return compute()
+    if key not in cache:
+        cache[key] = compute()
+    return cache[key]
+
+
+CUBE_SUMS = (*COUNTERS, "consultations_with_form")
+
+
+def _rolled_cube(filters: MetricFilters) -> list[tuple[Any, ...]]:
+    """Fresh days' rollups as (day, connector, reason id, *CUBE_SUMS): one query for the whole screen."""
+    days = plan(filters).days
+    if not days:
+        return []
+    return _session_cached(
+        ("rolled cube", filters),
+        lambda: list(
+            _hours(filters, days)
+            .values("day", "connector", "reason_id")
+            .annotate(**{f"sum_{name}": Sum(name) for name in CUBE_SUMS})
+            .values_list("day", "connector", "reason_id", *[f"sum_{name}" for name in CUBE_SUMS])
+        ),
+    )
+
+
+def _raw_cube(filters: MetricFilters) -> list[tuple[datetime, str, int | None, int, int, int, int]]:
+    """The raw spans as (local hour, connector, reason id, offered, abandoned, consultations, with form)."""
+
+    def compute() -> list[tuple[datetime, str, int | None, int, int, int, int]]:
+        tz = timezone.get_current_timezone()
+        stylist = Q(queue_id=stylist_queue_id())
+        rows: list[tuple[datetime, str, int | None, int, int, int, int]] = []
+        for span in plan(filters).raw:
+            rows += (
+                conversations_in_range(span)
+                .annotate(bucket=TruncHour("created_at", tzinfo=tz))
+                .values("bucket", "connector", "reason_id")
+                .annotate(
+                    n=Count("id"),
+                    a=Count("id", filter=Q(abandoned_at__isnull=False, assigned_at__isnull=True)),
+                    c=Count("id", filter=stylist),
+                    f=Count("id", filter=stylist & Q(questionnaire__submitted_at__isnull=False)),
+                )
+                .values_list("bucket", "connector", "reason_id", "n", "a", "c", "f")
+            )
+        return rows
+
+    return _session_cached(("raw cube", filters), compute)
+
+
+def _day_cube(filters: MetricFilters) -> list[tuple[date, str, int | None, int, int, int, int]]:
+    """(day, connector, reason id, offered, abandoned, consultations, with form): rollups plus raw spans."""
+    offered, abandoned = CUBE_SUMS.index("offered"), CUBE_SUMS.index("abandoned")
+    consulted, with_form = CUBE_SUMS.index("consultations"), CUBE_SUMS.index("consultations_with_form")
+    rows = [
+        (day, connector, reason_id, sums[offered], sums[abandoned], sums[consulted], sums[with_form])
+        for day, connector, reason_id, *sums in _rolled_cube(filters)
+    ]
+    rows += [(hour.date(), *rest) for hour, *rest in _raw_cube(filters)]  # type: ignore[misc]
+    return rows
+
+
 def volume_by_day(filters: MetricFilters) -> list[tuple[date, int, int]]:
     """(day, offered, abandoned) per day in the site's time zone."""
-    how = plan(filters)
     totals: dict[date, list[int]] = {}
-    if how.days:
-        for day, n, abandoned in (
-            _hours(filters, how.days)
-            .values("day")
-            .annotate(n=Sum("offered"), a=Sum("abandoned"))
-            .values_list("day", "n", "a")
-        ):
-            _add(totals, day, n, abandoned)
-    tz = timezone.get_current_timezone()
-    for span in how.raw:
-        for day, n, abandoned in (
-            conversations_in_range(span)
-            .annotate(day=TruncDate("created_at", tzinfo=tz))
-            .values("day")
-            .annotate(
-                n=Count("id"), abandoned=Count("id", filter=Q(abandoned_at__isnull=False, assigned_at__isnull=True))
-            )
-            .values_list("day", "n", "abandoned")
-        ):
-            _add(totals, day, n, abandoned)
-    return [(day, n, abandoned) for day, (n, abandoned) in sorted(totals.items())]
+    for day, _, _, n, abandoned, _, _ in _day_cube(filters):
+        _add(totals, day, n, abandoned)
+    return [(day, n, abandoned) for day, (n, abandoned) in sorted(totals.items()) if n]
 
 
 def volume_by_hour(filters: MetricFilters) -> list[tuple[int, int]]:
     """(hour of day 0-23, conversations) in the site's time zone; every hour present."""
-    how = plan(filters)
     totals: dict[int, list[int]] = {}
-    if how.days:
+    days = plan(filters).days
+    if days:
         tz = site_timezone()
-        for hour, n in _hours(filters, how.days).values("hour").annotate(n=Sum("offered")).values_list("hour", "n"):
+        for hour, n in _hours(filters, days).values("hour").annotate(n=Sum("offered")).values_list("hour", "n"):
             _add(totals, timezone.localtime(hour, tz).hour, n)
-    tz = timezone.get_current_timezone()
-    for span in how.raw:
-        for hour, n in (
-            conversations_in_range(span)
-            .annotate(hour=ExtractHour("created_at", tzinfo=tz))
-            .values("hour")
-            .annotate(n=Count("id"))
-            .values_list("hour", "n")
-        ):
-            _add(totals, hour, n)
+    for hour, _, _, n, _, _, _ in _raw_cube(filters):
+        _add(totals, hour.hour, n)
     return [(hour, totals.get(hour, [0])[0]) for hour in range(24)]
 
 
 def volume_by_connector(filters: MetricFilters) -> list[tuple[str, int]]:
-    how = plan(filters)
     totals: dict[str, list[int]] = {}
-    if how.days:
-        for key, n in (
-            _hours(filters, how.days).values("connector").annotate(n=Sum("offered")).values_list("connector", "n")
-        ):
-            _add(totals, key, n)
-    for span in how.raw:
-        for key, n in (
-            conversations_in_range(span).values("connector").annotate(n=Count("id")).values_list("connector", "n")
-        ):
-            _add(totals, key, n)
-    return sorted(((key, n) for key, (n,) in totals.items()), key=lambda row: (-row[1], row[0]))
+    for _, connector, _, n, _, _, _ in _day_cube(filters):
+        _add(totals, connector, n)
+    return sorted(((key, n) for key, (n,) in totals.items() if n), key=lambda row: (-row[1], row[0]))
 
 
 def _null_order(value: int | None) -> tuple[int, int]:
@@ -789,49 +893,30 @@ def _null_order(value: int | None) -> tuple[int, int]:
 
 def volume_by_reason(filters: MetricFilters) -> list[tuple[str, int]]:
     """(reason name, conversations); untagged chats under an empty name."""
-    how = plan(filters)
     totals: dict[int | None, list[int]] = {}
-    if how.days:
-        for key, n in (
-            _hours(filters, how.days).values("reason_id").annotate(n=Sum("offered")).values_list("reason_id", "n")
-        ):
-            _add(totals, key, n)
-    for span in how.raw:
-        for key, n in (
-            conversations_in_range(span).values("reason_id").annotate(n=Count("id")).values_list("reason_id", "n")
-        ):
-            _add(totals, key, n)
-    counts = sorted(((key, n) for key, (n,) in totals.items()), key=lambda row: (-row[1], _null_order(row[0])))
+    for _, _, reason_id, n, _, _, _ in _day_cube(filters):
+        _add(totals, reason_id, n)
+    counts = sorted(((key, n) for key, (n,) in totals.items() if n), key=lambda row: (-row[1], _null_order(row[0])))
     names = _reason_names([reason_id for reason_id, _ in counts])
     return [(names.get(reason_id, ""), n) for reason_id, n in counts]
 
 
 def reason_trend(filters: MetricFilters) -> list[tuple[date, str, int]]:
     """(week starting Monday, reason name, conversations): the reasons' trend over weeks."""
-    how = plan(filters)
     totals: dict[tuple[date, int], list[int]] = {}
-    if how.days:
-        for day, reason_id, n in (
-            _hours(filters, how.days)
-            .filter(reason_id__isnull=False)
-            .values("day", "reason_id")
-            .annotate(n=Sum("offered"))
-            .values_list("day", "reason_id", "n")
-        ):
+    for day, _, reason_id, n, _, _, _ in _day_cube(filters):
+        if reason_id is not None:
             _add(totals, (day - timedelta(days=day.weekday()), reason_id), n)
-    tz = timezone.get_current_timezone()
-    for span in how.raw:
-        for week, reason_id, n in (
-            conversations_in_range(span)
-            .filter(reason__isnull=False)
-            .annotate(week=TruncWeek("created_at", tzinfo=tz))
-            .values("week", "reason_id")
-            .annotate(n=Count("id"))
-            .values_list("week", "reason_id", "n")
-        ):
-            _add(totals, (week.date() if isinstance(week, datetime) else week, reason_id), n)
     names = _reason_names([reason_id for _, reason_id in totals])
-    return [(week, names[reason_id], n) for (week, reason_id), (n,) in sorted(totals.items())]
+    return [(week, names[reason_id], n) for (week, reason_id), (n,) in sorted(totals.items()) if n]
+
+
+def consultations(filters: MetricFilters) -> list[tuple[date, int, int]]:
+    """Stylist consultations per day: (day, opened, with a submitted questionnaire)."""
+    totals: dict[date, list[int]] = {}
+    for day, _, _, _, _, n, with_form in _day_cube(filters):
+        _add(totals, day, n, with_form)
+    return [(day, n, with_form) for day, (n, with_form) in sorted(totals.items()) if n]
 
 
 def _reason_names(ids: Sequence[int | None]) -> dict[int | None, str]:
@@ -846,25 +931,13 @@ def _operator_counters(filters: MetricFilters) -> tuple[dict[int, list[Any]], di
     how = plan(filters)
     chats: dict[int, list[Any]] = {}
     rated: dict[int, list[int]] = {}
-    if how.days:
-        ckey, qkey = _scope_keys(filters)
-        for op, n, handle_count, handle_sum, consult, n_rated, good in (
-            OperatorDay.objects.filter(day__in=how.days, connector_key=ckey, queue_key=qkey)
-            .values("operator_id")
-            .annotate(
-                n=Sum("chats"),
-                hc=Sum("handle_count"),
-                hs=Sum("handle_sum"),
-                c=Sum("consultations"),
-                r=Sum("ratings"),
-                g=Sum("good_ratings"),
-            )
-            .values_list("operator_id", "n", "hc", "hs", "c", "r", "g")
-        ):
-            if n or consult:
-                _add(chats, op, n, handle_count, handle_sum, consult)
-            if n_rated:
-                _add(rated, op, n_rated, good)
+    for op, (_, _, _, n, handle_count, handle_sum, consult, n_rated, good) in _rolled_operators(
+        filters, how.days
+    ).items():
+        if n or consult:
+            _add(chats, op, n, handle_count, handle_sum, consult)
+        if n_rated:
+            _add(rated, op, n_rated, good)
     stylist_id = stylist_queue_id() if how.raw else -1
     for span in how.raw:
         closed = Q(closed_at__isnull=False)
@@ -925,34 +998,6 @@ def operator_table(
             )
         )
     return table
-
-
-def consultations(filters: MetricFilters) -> list[tuple[date, int, int]]:
-    """Stylist consultations per day: (day, opened, with a submitted questionnaire)."""
-    how = plan(filters)
-    totals: dict[date, list[int]] = {}
-    if how.days:
-        for day, n, with_form in (
-            _hours(filters, how.days)
-            .filter(consultations__gt=0)
-            .values("day")
-            .annotate(n=Sum("consultations"), f=Sum("consultations_with_form"))
-            .values_list("day", "n", "f")
-        ):
-            _add(totals, day, n, with_form)
-    tz = timezone.get_current_timezone()
-    stylist_id = stylist_queue_id() if how.raw else -1
-    for span in how.raw:
-        for day, n, with_form in (
-            conversations_in_range(span)
-            .filter(queue_id=stylist_id)
-            .annotate(day=TruncDate("created_at", tzinfo=tz))
-            .values("day")
-            .annotate(n=Count("id"), with_form=Count("id", filter=Q(questionnaire__submitted_at__isnull=False)))
-            .values_list("day", "n", "with_form")
-        ):
-            _add(totals, day, n, with_form)
-    return [(day, n, with_form) for day, (n, with_form) in sorted(totals.items())]
 
 
 # --- Live ------------------------------------------------------------------------------------------

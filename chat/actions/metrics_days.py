@@ -30,11 +30,13 @@ from chat.metrics import (
     Seconds,
     day_start,
     local_day,
+    pack_durations,
     site_timezone,
+    span_durations,
     stylist_queue_id,
     time_rows,
 )
-from chat.models import Conversation, MetricsDay, OperatorDay, VolumeHour
+from chat.models import Conversation, DurationDay, MetricsDay, OperatorDay, VolumeHour
 
 
 def _upsert_sql(bump: bool) -> str:
@@ -107,6 +109,29 @@ def _volume_rows(day: date, threshold: int, stylist_id: int) -> list[VolumeHour]
     return result
 
 
+def _duration_rows(day: date) -> list[DurationDay]:
+    """Each connector and queue's sorted durations, as ``chat.metrics.span_durations`` measures them."""
+    groups: dict[tuple[str, int], tuple[list[float], list[float], list[float]]] = {}
+    for connector, queue_id, *durations in span_durations(
+        MetricFilters(start=day_start(day), end=day_start(day + timedelta(days=1))), keyed=True
+    ):
+        measured = groups.setdefault((connector, queue_id), ([], [], []))
+        for values, value in zip(measured, durations, strict=True):
+            if value is not None:
+                values.append(value)
+    return [
+        DurationDay(
+            day=day,
+            connector=connector,
+            queue_id=queue_id,
+            wait=pack_durations(wait),
+            frt=pack_durations(frt),
+            handle=pack_durations(handle),
+        )
+        for (connector, queue_id), (wait, frt, handle) in groups.items()
+    ]
+
+
 def _scopes(connector: str, queue_id: int) -> Iterable[tuple[str, int]]:
     """Every OperatorDay scope a chat counts in: all, its connector, its queue, both."""
     return (("", 0), (connector, 0), ("", queue_id), (connector, queue_id))
@@ -175,10 +200,13 @@ def do_roll_up_day(day: date) -> bool:
         stylist_id = stylist_queue_id()
         volume = _volume_rows(day, threshold, stylist_id)
         operators = _operator_rows(day, stylist_id)
+        durations = _duration_rows(day)
         VolumeHour.objects.filter(day=day).delete()
         OperatorDay.objects.filter(day=day).delete()
+        DurationDay.objects.filter(day=day).delete()
         VolumeHour.objects.bulk_create(volume, batch_size=500)
         OperatorDay.objects.bulk_create(operators, batch_size=500)
+        DurationDay.objects.bulk_create(durations)
         MetricsDay.objects.filter(day=day).update(
             computed_version=version, computed_at=started, service_level_seconds=threshold
         )

@@ -15,7 +15,7 @@ from chat.models.conversations import (
 )
 from chat.models.events import Event
 from chat.models.feedback import Questionnaire, Rating
-from chat.models.metrics import MetricsDay, OperatorDay, VolumeHour
+from chat.models.metrics import DurationDay, MetricsDay, OperatorDay, VolumeHour
 from chat.models.operators import Operator, OperatorStatus, OperatorStatusChange, Queue, Skill
 
 __all__ = [
@@ -28,6 +28,7 @@ __all__ = [
     "ConversationState",
     "ConversationStep",
     "DeliveryState",
+    "DurationDay",
     "Event",
     "Identity",
     "Message",
