@@ -17,6 +17,9 @@ from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest, JsonResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.utils.formats import localize
+from django.utils.html import conditional_escape
+from django.utils.safestring import SafeString, mark_safe
 from django.views.decorators.http import require_GET, require_http_methods
 
 from chat.metrics import (
@@ -266,7 +269,7 @@ def history(request: HttpRequest, viewer: Viewer, filters: MetricFilters, form: 
     context = {
         "viewer": viewer,
         "form": form,
-        "tables": [(name, TABLE_TITLES[name], header, rows) for name, (header, rows) in tables.items()],
+        "tables": [(name, TABLE_TITLES[name], header, _table_body(rows)) for name, (header, rows) in tables.items()],
         "charts": charts,
         "connectors": Connector.choices,
         "queues": list(Queue.objects.order_by("name").values_list("pk", "name")),
@@ -282,6 +285,22 @@ def history(request: HttpRequest, viewer: Viewer, filters: MetricFilters, form: 
 def history_json(request: HttpRequest, viewer: Viewer, filters: MetricFilters, form: dict[str, Any]) -> JsonResponse:
     tables = history_tables(filters, viewer)
     return JsonResponse({"filters": form, "tables": {k: {"header": h, "rows": r} for k, (h, r) in tables.items()}})
+
+
+def _table_body(rows: list[list[Any]]) -> SafeString:
+    """A table's rows as HTML, rendered as the template would (localized, escaped, None as a dash).
+
+    A month's operator table is a few thousand cells: built here it costs a fraction of the
+    template loop (about 50 ms on the benchmark).
+    """
+    return mark_safe(  # noqa: S308 - every cell is escaped here
+        "".join(
+            "<tr>"
+            + "".join(f"<td>{'–' if cell is None else conditional_escape(localize(cell))}</td>" for cell in row)
+            + "</tr>"
+            for row in rows
+        )
+    )
 
 
 class _Echo:
