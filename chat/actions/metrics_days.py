@@ -14,6 +14,7 @@ The dashboards read a day from ``VolumeHour``/``OperatorDay`` only while its ``M
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Iterable
 from datetime import date, timedelta
 from typing import Any
@@ -42,7 +43,7 @@ from chat.models import Conversation, DurationDay, MetricsDay, OperatorDay, Volu
 def _upsert_sql(bump: bool) -> str:
     on_conflict = "DO UPDATE SET stale_version = chat_metricsday.stale_version + 1" if bump else "DO NOTHING"
     # Two fixed fragments; the values are parameters.
-    return f"INSERT INTO chat_metricsday (day, stale_version, computed_version) VALUES (%s, %s, -1) ON CONFLICT (day) {on_conflict}"  # noqa: S608, E501
+    return f"INSERT INTO chat_metricsday (day, stale_version, computed_version, computed_token) VALUES (%s, %s, -1, '') ON CONFLICT (day) {on_conflict}"  # noqa: S608, E501
 
 
 def mark_changed(conversation: Conversation, *, every_day_since: bool = False) -> None:
@@ -208,7 +209,10 @@ def do_roll_up_day(day: date) -> bool:
         OperatorDay.objects.bulk_create(operators, batch_size=500)
         DurationDay.objects.bulk_create(durations)
         MetricsDay.objects.filter(day=day).update(
-            computed_version=version, computed_at=started, service_level_seconds=threshold
+            computed_version=version,
+            computed_at=started,
+            computed_token=uuid.uuid4().hex,
+            service_level_seconds=threshold,
         )
     return True
 

@@ -22,6 +22,8 @@ class MetricsDay(models.Model):
     stale_version = models.IntegerField(default=0)
     computed_version = models.IntegerField(default=-1)
     computed_at = models.DateTimeField(null=True, blank=True)
+    # New for every rollup: what a reader may cache the day's rollup rows under.
+    computed_token = models.CharField(max_length=32, blank=True)
     service_level_seconds = models.IntegerField(null=True, blank=True)
 
     def __str__(self) -> str:
