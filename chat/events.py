@@ -119,10 +119,19 @@ def flush_sends(timeout: float = 5.0) -> None:
 
 def emit(kind: str, payload: Mapping[str, Any], *, audiences: Iterable[str]) -> None:
     """Store the event for each workspace audience and broadcast it after commit."""
+    emit_all([(kind, payload, audiences)])
+
+
+def emit_all(items: Iterable[tuple[str, Mapping[str, Any], Iterable[str]]]) -> None:
+    """Several ``(kind, payload, audiences)`` events stored in one INSERT and sent in one batch."""
     rows = Event.objects.bulk_create(
-        [Event(audience=audience, kind=kind, payload=dict(payload)) for audience in dict.fromkeys(audiences)]
+        [
+            Event(audience=audience, kind=kind, payload=dict(payload))
+            for kind, payload, audiences in items
+            for audience in dict.fromkeys(audiences)
+        ]
     )
-    batch = [(row.audience, {"type": "event", "id": row.pk, "kind": kind, "payload": row.payload}) for row in rows]
+    batch = [(row.audience, {"type": "event", "id": row.pk, "kind": row.kind, "payload": row.payload}) for row in rows]
     transaction.on_commit(lambda: _send(batch), robust=True)
 
 

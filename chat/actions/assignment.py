@@ -60,7 +60,8 @@ def _assign_next() -> Assignment | bool | None:
         free = operators_with_free_slots()
         served_queues = Queue.objects.filter(skill__operators__in=free.values("pk")).values("pk")
         conversation = (
-            Conversation.objects.select_for_update(skip_locked=True)
+            Conversation.objects.select_for_update(skip_locked=True, of=("self",))
+            .select_related("contact", "queue")
             .filter(state=ConversationState.QUEUED, queue_id__in=served_queues)
             .order_by("queued_at", "id")
             .first()
@@ -70,32 +71,44 @@ def _assign_next() -> Assignment | bool | None:
         candidate = (
             free.filter(skills__queues__id=conversation.queue_id)
             .order_by("active_count", F("last_assigned_at").asc(nulls_first=True), "id")
-            .values_list("pk", flat=True)
+            .values_list("pk", "display_name")
             .first()
         )
-        if candidate is None or not take_slot(candidate):
+        if candidate is None or not take_slot(candidate[0]):
             return False
         at = now()
+        operator_id, operator_name = candidate
         Conversation.objects.filter(pk=conversation.pk).update(
             state=ConversationState.ACTIVE,
-            operator_id=candidate,
+            operator_id=operator_id,
             assigned_at=F("assigned_at") if conversation.assigned_at else at,
         )
-        ConversationStep.objects.create(conversation=conversation, kind=StepKind.ASSIGNED, at=at, operator_id=candidate)
+        ConversationStep.objects.create(
+            conversation=conversation, kind=StepKind.ASSIGNED, at=at, operator_id=operator_id
+        )
         mark_changed(conversation)
-        _announce_assignment(conversation.pk)
-        return Assignment(conversation_id=conversation.pk, operator_id=candidate)
+        # The row as the UPDATE left it, without reading it back.
+        conversation.state = ConversationState.ACTIVE
+        conversation.assigned_at = conversation.assigned_at or at
+        conversation.operator = Operator.from_db(None, ["id", "display_name"], [operator_id, operator_name])
+        _announce_assignment(conversation)
+        return Assignment(conversation_id=conversation.pk, operator_id=operator_id)
 
 
-def _announce_assignment(conversation_id: int) -> None:
-    conversation = Conversation.objects.select_related("contact", "queue", "operator").get(pk=conversation_id)
-    payload = conversation_payload(conversation)
-    events.emit("conversation.assigned", payload, audiences=[events.operator_group(conversation.operator_id)])
-    events.emit("queue.left", {"conversation_id": conversation_id}, audiences=[events.STAFF])
+def _announce_assignment(conversation: Conversation) -> None:
+    assert conversation.operator is not None
+    events.emit_all(
+        [
+            (
+                "conversation.assigned",
+                conversation_payload(conversation),
+                [events.operator_group(conversation.operator.pk)],
+            ),
+            ("queue.left", {"conversation_id": conversation.pk}, [events.STAFF]),
+        ]
+    )
     events.emit_to_conversation(
-        conversation_id,
-        "conversation.assigned",
-        {"operator_name": conversation.operator.display_name if conversation.operator else ""},
+        conversation.pk, "conversation.assigned", {"operator_name": conversation.operator.display_name}
     )
 
 
@@ -119,18 +132,20 @@ def do_assign_waiting(*, limit: int | None = None) -> list[Assignment]:
 
 
 def publish_queue_positions() -> None:
-    """Tell the shoppers at the head of each queue their new position and estimated wait."""
-    with transaction.atomic():
-        events.emit_to_conversations(
-            "queue.position",
-            {
-                place.conversation_id: {
-                    "position": place.position,
-                    "estimated_wait_seconds": place.estimated_wait_seconds,
-                }
-                for place in queue_places(limit=POSITION_PUSH_LIMIT)
-            },
-        )
+    """Tell the shoppers at the head of each queue their new position and estimated wait.
+
+    Read-only: no transaction of its own (called inside one, the sends still wait for its commit).
+    """
+    events.emit_to_conversations(
+        "queue.position",
+        {
+            place.conversation_id: {
+                "position": place.position,
+                "estimated_wait_seconds": place.estimated_wait_seconds,
+            }
+            for place in queue_places(limit=POSITION_PUSH_LIMIT)
+        },
+    )
 
 
 def enqueue(conversation: Conversation, *, queued_at_kept: bool = False) -> None:
@@ -150,6 +165,25 @@ def enqueue(conversation: Conversation, *, queued_at_kept: bool = False) -> None
     )
     conversation_with_refs = Conversation.objects.select_related("contact", "queue").get(pk=conversation.pk)
     events.emit("queue.joined", conversation_payload(conversation_with_refs), audiences=[events.STAFF])
+    conversation_id = conversation.pk
+    transaction.on_commit(lambda: _after_enqueue(conversation_id), robust=True)
+
+
+def enqueue_new(conversation: Conversation) -> None:
+    """A conversation the caller just created queued, with its contact and queue: its created and
+    queued steps in one INSERT, the staff's event, and assignment after commit."""
+    assert conversation.queued_at is not None
+    ConversationStep.objects.bulk_create(
+        [
+            ConversationStep(
+                conversation=conversation, kind=StepKind.CREATED, at=conversation.created_at, queue=conversation.queue
+            ),
+            ConversationStep(
+                conversation=conversation, kind=StepKind.QUEUED, at=conversation.queued_at, queue=conversation.queue
+            ),
+        ]
+    )
+    events.emit("queue.joined", conversation_payload(conversation), audiences=[events.STAFF])
     conversation_id = conversation.pk
     transaction.on_commit(lambda: _after_enqueue(conversation_id), robust=True)
 

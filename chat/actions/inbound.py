@@ -6,6 +6,7 @@ import json
 from collections.abc import Mapping, Sequence
 from contextlib import nullcontext
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -16,7 +17,7 @@ from django.db import IntegrityError, connection, transaction
 
 from chat import events
 from chat.actions._common import check_text, now, retry_on_conflict
-from chat.actions.assignment import do_assign_waiting, enqueue
+from chat.actions.assignment import do_assign_waiting, enqueue_new
 from chat.actions.conversations import publish_stored_message
 from chat.actions.metrics_days import mark_changed
 from chat.errors import ConversationClosed, Forbidden, InvalidInput, NotFound
@@ -27,11 +28,9 @@ from chat.models import (
     Contact,
     Conversation,
     ConversationState,
-    ConversationStep,
     Identity,
     Message,
     Queue,
-    StepKind,
 )
 from chat.payloads import message_payload
 
@@ -205,18 +204,27 @@ def ensure_contact(
     *, connector: str, sender_id: str, name: str = "", language: str = "", details: Mapping[str, Any] | None = None
 ) -> Contact:
     """The contact behind a connector identity, created on first contact (race-safe)."""
+    contact, _ = _contact_for(connector=connector, sender_id=sender_id, name=name, language=language, details=details)
+    return contact
+
+
+def _contact_for(
+    *, connector: str, sender_id: str, name: str = "", language: str = "", details: Mapping[str, Any] | None = None
+) -> tuple[Contact, bool]:
+    """The contact, and whether this very transaction created it (so nobody else can see it yet)."""
     identity = Identity.objects.select_related("contact").filter(connector=connector, external_id=sender_id).first()
     if identity is None:
         try:
             with transaction.atomic():
                 contact = Contact.objects.create(name=name, language=language)
-                identity = Identity.objects.create(
+                Identity.objects.create(
                     contact=contact,
                     connector=connector,
                     external_id=sender_id,
                     display_name=name,
                     details=dict(details or {}),
                 )
+            return contact, True
         except IntegrityError:
             identity = Identity.objects.select_related("contact").get(connector=connector, external_id=sender_id)
     contact = identity.contact
@@ -233,7 +241,7 @@ def ensure_contact(
             setattr(contact, key, value)
     if details and identity.details != {**identity.details, **details}:
         Identity.objects.filter(pk=identity.pk).update(details={**identity.details, **details})
-    return contact
+    return contact, False
 
 
 CONTACT_FIELD_LIMITS = {"name": 200, "email": 254, "phone": 40, "customer_id": 100}
@@ -294,25 +302,31 @@ def open_conversation(
     language: str = "",
     force_new: bool = False,
     conversation_id: int | None = None,
+    new_contact: bool = False,
+    first_message_at: datetime | None = None,
 ) -> tuple[Conversation, bool]:
     """The contact's open conversation on this connector, or a new queued one (locked either way).
 
     A shopper who writes after a close starts a new conversation linked to the last one, so its
     wait, rating and reason are counted on their own; the operator sees the earlier chat beside it.
+    ``new_contact``: created in this transaction, so it has no chats and nobody else can lock it.
+    ``first_message_at``: a message opens the chat, so its shopper-message times are set at once.
     """
     if conversation_id is not None:
         # Writing into a known open chat creates nothing, so its own lock is enough.
         return _chosen_conversation(contact=contact, connector=connector, conversation_id=conversation_id), False
-    Contact.objects.select_for_update().filter(pk=contact.pk).first()  # serialise per shopper
-    open_chats = Conversation.objects.select_for_update().filter(
-        contact=contact, connector=connector, state__in=[ConversationState.QUEUED, ConversationState.ACTIVE]
-    )
-    current = None if force_new else open_chats.order_by("-id").first()
-    if current is not None:
-        return current, False
+    previous = None
+    if not new_contact:
+        Contact.objects.select_for_update().filter(pk=contact.pk).first()  # serialise per shopper
+        open_chats = Conversation.objects.select_for_update().filter(
+            contact=contact, connector=connector, state__in=[ConversationState.QUEUED, ConversationState.ACTIVE]
+        )
+        current = None if force_new else open_chats.order_by("-id").first()
+        if current is not None:
+            return current, False
+        previous = Conversation.objects.filter(contact=contact).order_by("-id").values_list("pk", flat=True).first()
     queue = _queue(queue_slug)
-    previous = Conversation.objects.filter(contact=contact).order_by("-id").values_list("pk", flat=True).first()
-    at = now()
+    at = first_message_at or now()
     conversation = Conversation.objects.create(
         connector=connector,
         contact=contact,
@@ -320,10 +334,13 @@ def open_conversation(
         state=ConversationState.QUEUED,
         language=language or contact.language,
         created_at=at,
+        queued_at=at,
         previous_id=previous,
+        first_shopper_message_at=first_message_at,
+        last_shopper_message_at=first_message_at,
+        response_clock_at=first_message_at,
     )
-    ConversationStep.objects.create(conversation=conversation, kind=StepKind.CREATED, at=at, queue=queue)
-    enqueue(conversation)
+    enqueue_new(conversation)
     return conversation, True
 
 
@@ -331,13 +348,14 @@ def open_conversation(
 def _receive(inbound: InboundMessage) -> ReceivedMessage:
     # The contact is created in the same transaction, so a refused message leaves no stray shopper.
     with transaction.atomic():
-        contact = ensure_contact(
+        contact, new_contact = _contact_for(
             connector=inbound.connector,
             sender_id=inbound.sender_id,
             name=inbound.sender_name,
             language=inbound.language,
             details=inbound.identity_details,
         )
+        at = now()
         conversation, is_new = open_conversation(
             contact=contact,
             connector=inbound.connector,
@@ -345,8 +363,9 @@ def _receive(inbound: InboundMessage) -> ReceivedMessage:
             language=inbound.language,
             force_new=inbound.new_conversation,
             conversation_id=inbound.conversation_id,
+            new_contact=new_contact,
+            first_message_at=at,
         )
-        at = now()
         message = Message.objects.create(
             conversation=conversation,
             connector=inbound.connector,
@@ -363,16 +382,17 @@ def _receive(inbound: InboundMessage) -> ReceivedMessage:
                 content_type=item.content_type,
                 size=len(item.content),
             )
-        fields = ["last_shopper_message_at"]
-        conversation.last_shopper_message_at = at
-        if conversation.first_shopper_message_at is None:
-            conversation.first_shopper_message_at = at
-            fields.append("first_shopper_message_at")
-        if conversation.response_clock_at is None:
-            conversation.response_clock_at = at
-            fields.append("response_clock_at")
-            mark_changed(conversation)
-        conversation.save(update_fields=fields)
+        if not is_new:  # a new chat was created with this message's times
+            fields = ["last_shopper_message_at"]
+            conversation.last_shopper_message_at = at
+            if conversation.first_shopper_message_at is None:
+                conversation.first_shopper_message_at = at
+                fields.append("first_shopper_message_at")
+            if conversation.response_clock_at is None:
+                conversation.response_clock_at = at
+                fields.append("response_clock_at")
+                mark_changed(conversation)
+            conversation.save(update_fields=fields)
         if not inbound.attachments:
             message._known_attachments = False  # type: ignore[attr-defined]
         publish_stored_message(message, conversation)
