@@ -32,8 +32,11 @@ def conversation_group(conversation_id: int) -> str:
     return f"conversation.{conversation_id}"
 
 
+OPERATOR_GROUP_PREFIX = "operator."
+
+
 def operator_group(operator_id: int) -> str:
-    return f"operator.{operator_id}"
+    return f"{OPERATOR_GROUP_PREFIX}{operator_id}"
 
 
 async def _send_all(layer: Any, groups_and_messages: list[tuple[str, dict[str, Any]]]) -> None:

@@ -160,7 +160,7 @@ def _append_to_open_conversation(inbound: InboundMessage) -> ReceivedMessage | N
         "text": inbound.text,
         "external_id": message.external_id,
         "staff": events.STAFF,
-        "operator_group": events.operator_group(0)[:-1],
+        "operator_group": events.OPERATOR_GROUP_PREFIX,
         "kind": "message.new",
         "payload": json.dumps(message_payload(message), cls=DjangoJSONEncoder),
     }

@@ -10,6 +10,7 @@ from channels.db import database_sync_to_async
 from channels.testing import WebsocketCommunicator
 from django.db import connections
 
+from chat.models import Message
 from config.asgi import application
 
 ORIGIN = (b"origin", b"http://127.0.0.1:8000")
@@ -70,3 +71,12 @@ async def widget_client() -> Any:
     for client in clients:
         await client.close()
     await database_sync_to_async(connections.close_all)()
+
+
+async def texts(conversation_id: int) -> list[str]:
+    """The conversation's message texts as stored, oldest first."""
+    return await database_sync_to_async(
+        lambda: list(
+            Message.objects.filter(conversation_id=conversation_id).order_by("id").values_list("text", flat=True)
+        )
+    )()

@@ -13,20 +13,13 @@ from django.core import signing
 
 from chat.actions import do_close, do_operator_reply, do_set_operator_status
 from chat.events import operator_group
-from chat.models import Conversation, Message, Operator
+from chat.models import Conversation, Operator
 from connectors.widget.signing import issue_token
+from tests.widget.conftest import texts
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.embedded]
 
 db = database_sync_to_async
-
-
-async def texts(conversation_id: int) -> list[str]:
-    return await db(
-        lambda: list(
-            Message.objects.filter(conversation_id=conversation_id).order_by("id").values_list("text", flat=True)
-        )
-    )()
 
 
 async def online(make_operator: Callable[..., Operator], name: str = "Anna") -> Operator:

@@ -12,18 +12,11 @@ from chat.actions import InboundMessage, do_close, do_receive_inbound
 from chat.errors import ConversationClosed, Forbidden
 from chat.models import Message
 from connectors.widget.signing import issue_token
+from tests.widget.conftest import texts
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.embedded]
 
 db = database_sync_to_async
-
-
-async def texts(conversation_id: int) -> list[str]:
-    return await db(
-        lambda: list(
-            Message.objects.filter(conversation_id=conversation_id).order_by("id").values_list("text", flat=True)
-        )
-    )()
 
 
 async def write(client: Any, text: str, client_id: str) -> int:
