@@ -10,7 +10,7 @@ REDIS ?= redis://127.0.0.1:6379/0
 PROCESSES ?= 2
 PORT ?= 8000
 
-.PHONY: install run serve test lint services messages bench demo-env
+.PHONY: install run serve test lint services messages bench demo-env screenshots
 
 $(STAMP): requirements.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -52,11 +52,19 @@ lint: install
 TEST_ENV := DATABASE_URL=$(PG_URL) REDIS_URL=$(REDIS) CHANNEL_LAYER_PREFIX=sbtest$$$$ CELERY_TASK_ALWAYS_EAGER=1 \
 	DJANGO_ALLOW_ASYNC_UNSAFE=true
 
+# What `git diff` says before the run: a test run must leave tracked files as it found them.
+TRACKED_BEFORE := $(shell git diff 2>/dev/null | cksum)
+
 test: install .env services messages lint
 	$(TEST_ENV) $(BIN)/pytest -m "not browser"
 	$(TEST_ENV) $(BIN)/pytest -m browser
 	env -u DATABASE_URL -u REDIS_URL DJANGO_ALLOW_ASYNC_UNSAFE=true $(BIN)/pytest -m "embedded and not browser" \
 	  -o addopts="" -p no:cacheprovider -q
+	@[ "$$(git diff 2>/dev/null | cksum)" = "$(TRACKED_BEFORE)" ] || { echo "The test run modified tracked files:"; git status --short; exit 1; }
+
+# Refresh the screenshots kept in docs/ (the browser tests write them to var/screenshots/ otherwise).
+screenshots: install .env services messages
+	$(TEST_ENV) SCREENSHOT_DIR=$(CURDIR)/docs/screenshots $(BIN)/pytest -m browser
 
 # Benchmarks on their own databases (sb_bench, var/bench/): `make bench BENCH_ARGS="relay --smoke"`.
 bench: install services messages

@@ -25,7 +25,8 @@ Fixtures
 
 Helpers
 -------
-``save_screenshot(page, name)`` writes ``docs/screenshots/<name>.png`` (kept in git for the README).
+``save_screenshot(page, name)`` writes ``<SCREENSHOT_DIR>/<name>.png``: ``var/screenshots/`` (ignored) during
+``make test``, so a test run never modifies tracked files; ``make screenshots`` points it at ``docs/screenshots/``.
 ``PHONE`` is a 375 px wide touch viewport for ``new_context(**PHONE)``.
 ``wait_for(condition, timeout=10)`` polls a Python condition (e.g. a database query) until it holds.
 ``in_thread(func, *args, **kwargs)`` calls a chat action (or anything that publishes events) in a
@@ -65,7 +66,7 @@ from django.conf import settings
 from django.db import connection, connections
 
 REPO = Path(__file__).resolve().parents[2]
-SCREENSHOTS = REPO / "docs" / "screenshots"
+SCREENSHOTS = Path(os.environ.get("SCREENSHOT_DIR") or REPO / "var" / "screenshots")
 CHROMIUM_ARGS = [
     "--no-sandbox",
     "--disable-gpu",
@@ -104,7 +105,7 @@ def in_thread(func: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
 
 
 def save_screenshot(page: Any, name: str, **kwargs: Any) -> Path:
-    """Save ``docs/screenshots/<name>.png`` and return its path."""
+    """Save ``<SCREENSHOT_DIR>/<name>.png`` and return its path."""
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     path = SCREENSHOTS / f"{name}.png"
     page.screenshot(path=str(path), **kwargs)
