@@ -2,4 +2,27 @@
 
 from chat.actions import InboundAttachment, InboundMessage
 
-__all__ = ["InboundAttachment", "InboundMessage"]
+__all__ = ["InboundAttachment", "InboundMessage", "part_external_id", "split_long_text"]
+
+
+def split_long_text(text: str, limit: int) -> list[str]:
+    """Cut a text longer than ``limit`` into parts of at most ``limit`` characters, in order.
+
+    A Telegram or VK shopper cannot be refused before sending, so a text over our limit is stored as
+    several messages instead of being dropped. Joining the parts gives the text back exactly; a cut
+    falls after the last line break (or space) in the second half of a part, so words stay whole.
+    """
+    parts: list[str] = []
+    while len(text) > limit:
+        window = text[:limit]
+        cut = max(window.rfind("\n"), window.rfind(" "))
+        cut = cut + 1 if cut >= limit // 2 else limit
+        parts.append(text[:cut])
+        text = text[cut:]
+    parts.append(text)
+    return parts
+
+
+def part_external_id(external_id: str, index: int) -> str:
+    """The first part keeps the platform's id (edits find it); later parts add ``#<n>`` (retries dedupe)."""
+    return external_id if index == 0 else f"{external_id}#{index + 1}"

@@ -15,6 +15,7 @@ from telegram.error import TelegramError
 from chat.actions import InboundAttachment, InboundMessage, do_receive_inbound
 from chat.models import Connector
 from connectors import callbacks, feedback, ratelimit
+from connectors.base import part_external_id, split_long_text
 from connectors.greetings import greeting
 from connectors.inbox import Outcome, apply_edit, ignored, processed
 from connectors.telegram import client
@@ -72,25 +73,26 @@ def _message(message: dict[str, Any]) -> Outcome:
         if outcome is not None:
             return outcome
     text, attachments = _content(message)
-    limit = settings.SWITCHBOARD_MESSAGE_MAX_CHARS
-    if len(text) > limit:
-        return ignored(f"Text of {len(text)} characters is over the {limit} limit; not stored as a message.")
-    if not attachments and (thanks := feedback.take_comment(CONNECTOR, str(sender["id"]), text)):
+    parts = split_long_text(text, settings.SWITCHBOARD_MESSAGE_MAX_CHARS)
+    if not attachments and len(parts) == 1 and (thanks := feedback.take_comment(CONNECTOR, str(sender["id"]), text)):
         reply_now(chat_id, thanks)
         return processed("rating comment")
-    received = do_receive_inbound(
-        InboundMessage(
-            connector=CONNECTOR,
-            sender_id=str(sender["id"]),
-            text=text,
-            external_id=external_id(message),
-            sender_name=_name(sender),
-            language=language,
-            identity_details={"chat_id": chat_id, "username": sender.get("username") or ""},
-            attachments=attachments,
+    stored = []
+    for index, part in enumerate(parts):
+        received = do_receive_inbound(
+            InboundMessage(
+                connector=CONNECTOR,
+                sender_id=str(sender["id"]),
+                text=part,
+                external_id=part_external_id(external_id(message), index),
+                sender_name=_name(sender),
+                language=language,
+                identity_details={"chat_id": chat_id, "username": sender.get("username") or ""},
+                attachments=attachments if index == 0 else (),
+            )
         )
-    )
-    return processed("duplicate" if received.duplicate else f"message {received.message.pk}")
+        stored.append("duplicate" if received.duplicate else f"message {received.message.pk}")
+    return processed(", ".join(stored))
 
 
 def _command(message: dict[str, Any], sender: dict[str, Any], text: str) -> Outcome | None:

@@ -17,6 +17,7 @@ from vk_api.exceptions import VkApiError
 from chat.actions import InboundAttachment, InboundMessage, do_receive_inbound
 from chat.models import Connector, Identity
 from connectors import callbacks, feedback, ratelimit
+from connectors.base import part_external_id, split_long_text
 from connectors.greetings import greeting
 from connectors.inbox import Outcome, apply_edit, ignored, processed
 from connectors.vk import client
@@ -62,26 +63,27 @@ def _message_new(obj: dict[str, Any]) -> Outcome:
         if outcome is not None:
             return outcome
     text, attachments = _content(message)
-    limit = settings.SWITCHBOARD_MESSAGE_MAX_CHARS
-    if len(text) > limit:
-        return ignored(f"Text of {len(text)} characters is over the {limit} limit; not stored as a message.")
-    if not attachments and (thanks := feedback.take_comment(CONNECTOR, str(from_id), text)):
+    parts = split_long_text(text, settings.SWITCHBOARD_MESSAGE_MAX_CHARS)
+    if not attachments and len(parts) == 1 and (thanks := feedback.take_comment(CONNECTOR, str(from_id), text)):
         reply_now(peer_id, thanks)
         return processed("rating comment")
     name = _name_if_new(from_id)
-    received = do_receive_inbound(
-        InboundMessage(
-            connector=CONNECTOR,
-            sender_id=str(from_id),
-            text=text,
-            external_id=external_id(message),
-            sender_name=name,
-            language=language,
-            identity_details={"peer_id": peer_id},
-            attachments=attachments,
+    stored = []
+    for index, part in enumerate(parts):
+        received = do_receive_inbound(
+            InboundMessage(
+                connector=CONNECTOR,
+                sender_id=str(from_id),
+                text=part,
+                external_id=part_external_id(external_id(message), index),
+                sender_name=name,
+                language=language,
+                identity_details={"peer_id": peer_id},
+                attachments=attachments if index == 0 else (),
+            )
         )
-    )
-    return processed("duplicate" if received.duplicate else f"message {received.message.pk}")
+        stored.append("duplicate" if received.duplicate else f"message {received.message.pk}")
+    return processed(", ".join(stored))
 
 
 def _name_if_new(user_id: int) -> str:

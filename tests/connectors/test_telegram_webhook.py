@@ -220,14 +220,22 @@ def test_missing_fields_are_answered_200_kept_and_marked_failed(post_update, fak
     assert Message.objects.count() == 0
 
 
-def test_text_over_4096_is_kept_raw_and_ignored_not_500(post_update, fake_telegram, queues):
+def test_text_over_the_limit_is_stored_split_in_order_and_nothing_is_lost(post_update, fake_telegram, queues):
     update = fixture("telegram", "message__text")
-    update["message"]["text"] = "я" * 4097
+    text = ("слово " * 700) + "я" * 4097  # 4,200 characters of words, then one unbroken run
+    update["message"]["text"] = text
     assert post_update(update).status_code == 200
+    assert post_update(update).status_code == 200  # a retry stores nothing twice
+    parts = shopper_messages()
+    assert len(parts) == 3
+    assert "".join(m.text for m in parts) == text
+    assert all(len(m.text) <= 4096 for m in parts)
+    assert parts[0].text.endswith("слово ")  # cut between words, not inside one
+    assert [m.external_id for m in parts] == ["111222333:11", "111222333:11#2", "111222333:11#3"]
+    assert len({m.conversation_id for m in parts}) == 1
     raw = RawUpdate.objects.get()
-    assert raw.state == RawUpdateState.IGNORED and "4096" in raw.note
-    assert raw.payload["message"]["text"] == "я" * 4097
-    assert Message.objects.count() == 0
+    assert raw.state == RawUpdateState.PROCESSED
+    assert raw.payload["message"]["text"] == text
 
 
 def test_shopper_text_is_stored_exactly(post_update, fake_telegram, queues):

@@ -157,12 +157,15 @@ def test_event_missing_its_object_is_answered_ok_kept_and_marked_failed(post_eve
     assert Message.objects.count() == 0
 
 
-def test_text_over_4096_is_kept_raw_and_ignored(post_event, fake_vk, queues):
+def test_text_over_the_limit_is_stored_split_in_order(post_event, fake_vk, queues):
     event = copy.deepcopy(fixture("vk", "message_new__text"))
-    event["object"]["message"]["text"] = "ы" * 4097
+    text = "ы" * 4097
+    event["object"]["message"]["text"] = text
     assert post_event(event).content == b"ok"
-    assert RawUpdate.objects.get().state == RawUpdateState.IGNORED
-    assert Message.objects.count() == 0
+    assert post_event(event).content == b"ok"  # VK's retry stores nothing twice
+    parts = list(Message.objects.filter(connector="vk").order_by("id").values_list("text", flat=True))
+    assert parts == ["ы" * 4096, "ы"]
+    assert RawUpdate.objects.get().state == RawUpdateState.PROCESSED
 
 
 def test_group_chat_message_is_ignored(post_event, fake_vk, queues):
