@@ -211,6 +211,10 @@ SWITCHBOARD_OFFLINE_GRACE_SECONDS: int = env.int("SWITCHBOARD_OFFLINE_GRACE_SECO
 SWITCHBOARD_EWT_SAMPLE: int = env.int("SWITCHBOARD_EWT_SAMPLE", default=50)
 SWITCHBOARD_DEFAULT_HANDLE_SECONDS: int = env.int("SWITCHBOARD_DEFAULT_HANDLE_SECONDS", default=300)
 SWITCHBOARD_MESSAGE_MAX_CHARS: int = env.int("SWITCHBOARD_MESSAGE_MAX_CHARS", default=4096)
+# The shop's greeting, first in every new chat (widget) and the answer to /start and VK's Start
+# button; empty means the built-in one (connectors/greetings.py).
+SWITCHBOARD_GREETING_EN: str = env.str("SWITCHBOARD_GREETING_EN", default="")
+SWITCHBOARD_GREETING_RU: str = env.str("SWITCHBOARD_GREETING_RU", default="")
 # Shared with the shop: it signs its logged-in customer (HMAC-SHA256) for the widget. Empty: off.
 WIDGET_CUSTOMER_SECRET: str = env.str("WIDGET_CUSTOMER_SECRET", default="")
 # How long a widget visitor token stays valid; the widget refreshes it on each chat opening.

@@ -6,6 +6,8 @@ greeting must not silently fall back to English when the catalogue is stale.
 
 from __future__ import annotations
 
+from django.conf import settings
+
 GREETINGS = {
     "en": "Hello! Write your question here and an operator will answer you shortly.",
     "ru": "Здравствуйте! Напишите здесь ваш вопрос, и оператор скоро ответит.",
@@ -13,4 +15,7 @@ GREETINGS = {
 
 
 def greeting(language: str) -> str:
-    return GREETINGS["ru" if language.lower().startswith("ru") else "en"]
+    """The shop's greeting (``SWITCHBOARD_GREETING_EN`` / ``_RU``) in the shopper's language, else ours."""
+    code = "ru" if language.lower().startswith("ru") else "en"
+    shop_set = settings.SWITCHBOARD_GREETING_RU if code == "ru" else settings.SWITCHBOARD_GREETING_EN
+    return shop_set or GREETINGS[code]

@@ -18,6 +18,7 @@ from chat.actions import InboundMessage, do_open_conversation, do_receive_inboun
 from chat.actions._common import check_text
 from chat.errors import ChatError
 from chat.models import Connector
+from connectors.greetings import greeting
 from connectors.widget.offline_replies import PAGE_URL_KEY, clean_page_url
 from connectors.widget.selectors import anyone_online
 from connectors.widget.signing import (
@@ -107,9 +108,12 @@ def session(request: HttpRequest) -> HttpResponse:
 
 @widget_endpoint("GET")
 def status(request: HttpRequest) -> HttpResponse:
-    """``{"online": bool, "queue": slug}``: whether anyone serves the queue (``?queue=``, default general)."""
+    """``{"online", "queue", "greeting"}``: whether anyone serves the queue (``?queue=``, default general)
+    and the shop's greeting in ``?lang=`` (shown first in the chat)."""
     queue = request.GET.get("queue", "general")[:50]
-    return JsonResponse({"online": anyone_online(queue), "queue": queue})
+    return JsonResponse(
+        {"online": anyone_online(queue), "queue": queue, "greeting": greeting(request.GET.get("lang", "")[:8])}
+    )
 
 
 def _text_field(data: dict[str, Any], key: str) -> str:

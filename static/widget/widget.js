@@ -30,6 +30,8 @@
       name: "Name", email: "Email", phone: "Phone", message: "Message", leave: "Send message",
       needContact: "Leave an email or a phone number.", thanks: "Thank you! We will answer soon.",
       tooLong: "The message is longer than {n} characters.",
+      overLimit: "{count} of {n} characters: shorten the message to send it.",
+      support: "Support", confirmEnd: "End this chat?", endYes: "End chat", endNo: "Keep chatting",
       rate: "How did we do? Rate this chat.", star: "{n} of 5 stars", comment: "Comment (optional)",
       rateSend: "Send rating", rated: "Thank you for your rating!", chooseStars: "Choose 1 to 5 stars.",
       questionnaire: "Stylist questionnaire"
@@ -46,6 +48,8 @@
       name: "Имя", email: "Эл. почта", phone: "Телефон", message: "Сообщение", leave: "Отправить сообщение",
       needContact: "Укажите почту или телефон.", thanks: "Спасибо! Мы скоро ответим.",
       tooLong: "Сообщение длиннее {n} символов.",
+      overLimit: "{count} из {n} символов: сократите сообщение, чтобы отправить.",
+      support: "Поддержка", confirmEnd: "Завершить этот чат?", endYes: "Завершить чат", endNo: "Продолжить",
       rate: "Как мы справились? Оцените чат.", star: "{n} из 5 звёзд", comment: "Комментарий (необязательно)",
       rateSend: "Отправить оценку", rated: "Спасибо за оценку!", chooseStars: "Выберите от 1 до 5 звёзд.",
       questionnaire: "Анкета для стилиста"
@@ -88,18 +92,24 @@
     "border-radius:6px}.sbw-icon:hover{background:rgba(255,255,255,.18)}" +
     ".sbw-end{font-size:12px;border:1px solid rgba(255,255,255,.6);background:transparent;color:#fff;border-radius:6px;" +
     "padding:3px 8px;cursor:pointer}" +
+    ".sbw-confirm{display:flex;flex-wrap:wrap;align-items:center;gap:8px;padding:10px 14px;background:#fff4e5;" +
+    "border-bottom:1px solid #f0d2a8}.sbw-confirm p{margin:0;flex:1 0 100%;font-weight:600}" +
+    ".sbw-confirm button{border-radius:8px;padding:6px 12px;cursor:pointer;border:1px solid var(--sbw-accent)}" +
+    ".sbw-yes{background:var(--sbw-accent);color:#fff}.sbw-no{background:#fff;color:var(--sbw-accent)}" +
     ".sbw-actions{padding:8px 14px 0}.sbw-actions button{border:1px solid var(--sbw-accent);color:var(--sbw-accent);" +
     "background:#fff;border-radius:16px;padding:4px 12px;cursor:pointer}" +
-    ".sbw-log{flex:1;overflow-y:auto;padding:12px 14px;display:flex;flex-direction:column;gap:8px;background:#f6f7f9}" +
+    ".sbw-log{flex:1 1 0;min-height:120px;overflow-y:auto;padding:12px 14px;display:flex;flex-direction:column;gap:8px;background:#f6f7f9}" +
     ".sbw-msg{max-width:85%;padding:8px 11px;border-radius:12px;white-space:pre-wrap;overflow-wrap:anywhere;" +
     "word-break:break-word}" +
     ".sbw-shopper{align-self:flex-end;background:var(--sbw-accent);color:#fff;border-bottom-right-radius:4px}" +
-    ".sbw-operator,.sbw-system{align-self:flex-start;background:#fff;border:1px solid #e2e4e8;border-bottom-left-radius:4px}" +
+    ".sbw-greeting{max-width:85%;padding:8px 11px;border-radius:12px;white-space:pre-wrap;overflow-wrap:anywhere}" +
+    ".sbw-operator,.sbw-system,.sbw-greeting{align-self:flex-start;background:#fff;border:1px solid #e2e4e8;border-bottom-left-radius:4px}" +
     ".sbw-who{display:block;font-size:11px;font-weight:700;opacity:.75;margin-bottom:2px}" +
     ".sbw-pending{opacity:.65}.sbw-failed{background:#fde8e8;color:#8a1c1c}" +
     ".sbw-typing,.sbw-notice{min-height:18px;padding:2px 14px;font-size:12px;color:#555}" +
+    ".sbw-count{padding:2px 14px;font-size:12px;color:#a01c1c;background:#fff}.sbw-send:disabled{opacity:.5;cursor:not-allowed}" +
     ".sbw-notice{color:#a01c1c}.sbw-notice.sbw-ok{color:#1c6b2a}" +
-    ".sbw-rate{padding:10px 14px;border-top:1px solid #e2e4e8;background:#fff;display:flex;flex-direction:column;gap:6px}" +
+    ".sbw-rate{flex:0 0 auto;padding:8px 14px;border-top:1px solid #e2e4e8;background:#fff;display:flex;flex-direction:column;gap:6px}" +
     ".sbw-rate p{margin:0;font-weight:600}.sbw-stars{display:flex;gap:4px}" +
     ".sbw-star{border:0;background:transparent;color:#c9a000;font-size:28px;line-height:1;cursor:pointer;padding:2px 4px;" +
     "border-radius:6px;min-width:40px;min-height:40px}" +
@@ -159,7 +169,8 @@
   var log = el("div", { class: "sbw-log", role: "log", "aria-live": "polite", "aria-label": t("messages"), tabindex: "0" });
   var typing = el("div", { class: "sbw-typing", "aria-live": "polite" });
   var notice = el("div", { class: "sbw-notice", role: "status" });
-  var input = el("textarea", { "aria-label": t("input"), placeholder: t("placeholder"), maxlength: String(MAX_CHARS), rows: "1" });
+  var input = el("textarea", { "aria-label": t("input"), placeholder: t("placeholder"), rows: "1", "aria-describedby": "sbw-count" });
+  var counter = el("div", { class: "sbw-count", id: "sbw-count", "aria-live": "polite", hidden: "" });
   var sendButton = el("button", { type: "submit", class: "sbw-send", text: t("send"), "aria-label": t("send") });
   var compose = el("form", { class: "sbw-compose", onsubmit: onSubmit }, [input, sendButton]);
   var offline = buildOfflineForm();
@@ -175,7 +186,7 @@
     rateComment, el("button", { type: "submit", class: "sbw-send", text: t("rateSend") })
   ]);
   var questionnaire = el("iframe", { class: "sbw-questionnaire", title: t("questionnaire"), hidden: "" });
-  var chatView = el("div", { style: "display:contents" }, [actions, questionnaire, log, typing, rateForm, compose]);
+  var chatView = el("div", { style: "display:contents" }, [actions, questionnaire, log, typing, rateForm, counter, compose]);
   var panel = el("div", { class: "sbw-panel", role: "dialog", "aria-label": t("title"), hidden: "" }, [
     el("div", { class: "sbw-head" }, [
       el("div", { class: "sbw-headtext" }, [el("h2", { text: t("title") }), status]), endButton, minimize
@@ -355,6 +366,7 @@
   function clearLog() {
     byId = {}; maxId = 0;
     while (log.firstChild) log.removeChild(log.firstChild);
+    renderGreeting();
     outbox.forEach(renderPending);
   }
   function bubble(kind, who, text) {
@@ -402,6 +414,7 @@
     else if (conversationState === "closed") text = t("closed");
     status.textContent = text;
     endButton.hidden = !(conversationState === "active" || conversationState === "queued");
+    if (endButton.hidden && endConfirm) endConfirm.hidden = true; // nothing left to end
   }
   function renderBadge() {
     badge.hidden = !unread;
@@ -415,12 +428,38 @@
   }
   function showNotice(text, ok) { notice.textContent = text; notice.classList.toggle("sbw-ok", !!ok); }
 
+  // --- greeting: the shop's welcome line, first in the log of every chat (stored nowhere) ----------
+  var greetingText = load("greeting." + lang, "");
+  function setGreeting(text) {
+    if (typeof text !== "string" || text === greetingText) return;
+    greetingText = text; save("greeting." + lang, text); renderGreeting();
+  }
+  function loadGreeting() {
+    fetch(API + "status/?lang=" + lang).then(function (r) { return r.json(); })
+      .then(function (data) { setGreeting(data.greeting); }, function () { /* the cached one stays */ });
+  }
+  function renderGreeting() {
+    var node = log.querySelector(".sbw-greeting");
+    if (!greetingText) { if (node) log.removeChild(node); return; }
+    if (!node) {
+      // Not a .sbw-msg: it is no stored message, and counts of the shopper's messages skip it.
+      node = bubble("system", t("support"), "");
+      node.className = "sbw-greeting";
+      node.setAttribute("data-id", "0"); // sorts before every stored message
+      log.insertBefore(node, log.firstChild);
+    }
+    node.querySelector(".sbw-text").textContent = greetingText;
+  }
+
   // --- rating and questionnaire -------------------------------------------------------------------
   function showRating(id) {
     rateConversation = id || conversationId; pickStars(0); rateComment.value = "";
     rateForm.hidden = false;
-    if (panelOpen) starButtons[0].focus();
+    keepLastInView();
+    if (panelOpen) starButtons[0].focus({ preventScroll: true });
   }
+  // The prompt takes room below the list: the list keeps its end (the last reply) in view.
+  function keepLastInView() { log.scrollTop = log.scrollHeight; }
   function hideRating() { rateForm.hidden = true; rateConversation = null; }
   function pickStars(n) {
     rateStars = n;
@@ -440,15 +479,27 @@
   }
   function hideQuestionnaire() { questionnaire.hidden = true; questionnaire.removeAttribute("src"); }
 
+  // --- length: a paste over the limit is refused here, visibly, and stays in the box ---------------
+  // (no maxlength on the box: the browser would cut a paste short without a word)
+  function checkLength() {
+    var over = input.value.length > MAX_CHARS;
+    counter.hidden = !over;
+    counter.textContent = over ? t("overLimit", { count: input.value.length, n: MAX_CHARS }) : "";
+    input.setAttribute("aria-invalid", over ? "true" : "false");
+    sendButton.disabled = over;
+    return over;
+  }
+
   // --- shopper actions ------------------------------------------------------------------------------
   function openPanel() {
     panelOpen = true; save("open", true);
     panel.hidden = false; root.classList.add("sbw-open");
     button.setAttribute("aria-expanded", "true");
     unread = 0; save("unread", 0); renderBadge();
-    if (inProgress() || conversationId) { showChat(); connect(); }
+    if (inProgress() || conversationId) { showChat(); connect(); loadGreeting(); }
     else {
-      fetch(API + "status/").then(function (r) { return r.json(); }).then(function (data) {
+      fetch(API + "status/?lang=" + lang).then(function (r) { return r.json(); }).then(function (data) {
+        setGreeting(data.greeting);
         if (data.online) { showChat(); connect(); } else showOffline();
       }, function () { showChat(); connect(); });
     }
@@ -467,11 +518,11 @@
     event.preventDefault();
     var text = input.value;
     if (!text.trim()) return;
-    if (text.length > MAX_CHARS) return showNotice(t("tooLong", { n: MAX_CHARS }));
+    if (text.length > MAX_CHARS) return checkLength();
     var item = { client_id: uuid(), text: text };
     outbox.push(item); save("outbox", outbox);
     renderPending(item);
-    input.value = "";
+    input.value = ""; checkLength();
     send({ type: "message", text: item.text, client_id: item.client_id });
     if (!socket) connect();
   }
@@ -479,11 +530,24 @@
     if (event.key === "Enter" && !event.shiftKey && !event.isComposing) { event.preventDefault(); compose.requestSubmit ? compose.requestSubmit() : onSubmit(event); }
   });
   input.addEventListener("input", function () {
+    checkLength();
     var now = Date.now();
     if (conversationId && now - lastTypingSent > 2000) { lastTypingSent = now; send({ type: "typing" }); }
   });
   panel.addEventListener("keydown", function (event) { if (event.key === "Escape") closePanel(); });
-  function endChat() { send({ type: "close" }); }
+  // --- ending: one press asks, the second (a clearly named button) ends --------------------------
+  var endConfirm = el("div", { class: "sbw-confirm", role: "alertdialog", "aria-label": t("confirmEnd"), hidden: "" }, [
+    el("p", { text: t("confirmEnd") }),
+    el("button", { type: "button", class: "sbw-yes", text: t("endYes"), onclick: confirmEnd }),
+    el("button", { type: "button", class: "sbw-no", text: t("endNo"), onclick: cancelEnd })
+  ]);
+  panel.insertBefore(endConfirm, chatView);
+  function endChat() {
+    endConfirm.hidden = false;
+    endConfirm.querySelector(".sbw-no").focus();
+  }
+  function confirmEnd() { endConfirm.hidden = true; send({ type: "close" }); input.focus(); }
+  function cancelEnd() { endConfirm.hidden = true; endButton.focus(); }
   function onOfflineSubmit(event) {
     event.preventDefault();
     var f = offline;
@@ -533,6 +597,7 @@
     document.head.appendChild(style);
     document.body.appendChild(root);
     renderBadge(); renderStatus();
+    renderGreeting();
     outbox.forEach(renderPending);
     if (load("open", false)) openPanel();
     else if (inProgress()) connect();
