@@ -19,7 +19,7 @@ from ninja.security import HttpBearer, SessionAuth
 
 from chat import actions
 from chat.errors import ChatError
-from chat.models import Conversation, Message, Operator, Queue
+from chat.models import Connector, Conversation, Identity, Message, Operator, Queue
 from chat.payloads import conversation_payload, message_payload
 from workspace import selectors
 from workspace.tokens import operator_for_api_token
@@ -249,6 +249,9 @@ class IdentityOut(Schema):
     connector: str
     external_id: str
     display_name: str
+    # How people know this identity: "@username" on Telegram; the profile address on VK.
+    handle: str = ""
+    profile_url: str = ""
 
 
 class EarlierConversationOut(Schema):
@@ -441,7 +444,7 @@ def list_operators(request: HttpRequest) -> list[dict[str, Any]]:
 def list_queues(request: HttpRequest) -> list[dict[str, Any]]:
     me(request)
     return [
-        {"id": q.pk, "slug": q.slug, "name": q.name, "skill": q.skill.slug}
+        {"id": q.pk, "slug": q.slug, "name": q.localized_name(), "skill": q.skill.slug}
         for q in Queue.objects.select_related("skill").order_by("name")
     ]
 
@@ -471,11 +474,26 @@ def get_contact(request: HttpRequest, contact_id: int) -> dict[str, Any]:
         "phone": contact.phone,
         "language": contact.language,
         "customer_id": contact.customer_id,
-        "identities": [
-            {"connector": i.connector, "external_id": i.external_id, "display_name": i.display_name}
-            for i in contact.identities.order_by("id")
-        ],
+        "identities": [identity_payload(i) for i in contact.identities.order_by("id")],
         "conversations": conversations,
+    }
+
+
+def identity_payload(identity: Identity) -> dict[str, str]:
+    """An identity as people read it: a Telegram @username, a VK profile link, not only a raw id."""
+    handle = profile_url = ""
+    if identity.connector == Connector.TELEGRAM:
+        username = str((identity.details or {}).get("username") or "")
+        handle = f"@{username}" if username else ""
+        profile_url = f"https://t.me/{username}" if username else ""
+    elif identity.connector == Connector.VK and identity.external_id.isdigit():
+        profile_url = f"https://vk.com/id{identity.external_id}"
+    return {
+        "connector": identity.connector,
+        "external_id": identity.external_id,
+        "display_name": identity.display_name,
+        "handle": handle,
+        "profile_url": profile_url,
     }
 
 

@@ -8,7 +8,7 @@ from django.utils import translation
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import ensure_csrf_cookie
 
-from chat.models import Operator
+from chat.models import Operator, Queue
 
 
 def demo_shop(request: HttpRequest) -> HttpResponse:
@@ -72,6 +72,19 @@ def client_strings() -> dict[str, str]:
         "telegram": _("Telegram"),
         "vk": _("VK"),
         "anonymous": _("Visitor"),
+        **edge_strings(),
+    }
+
+
+def edge_strings() -> dict[str, str]:
+    """Texts for the composer's length check, readable identities and notifications."""
+    return {
+        "over_limit": _("%(count)s of %(max)s characters: shorten the message to send it."),
+        "site_visitor": _("Site visitor"),
+        "vk_profile": _("VK profile"),
+        "notify_new_chat": _("New chat"),
+        "notify_new_message": _("New message from %(name)s"),
+        "notify_enable": _("Turn on desktop notifications"),
     }
 
 
@@ -87,5 +100,14 @@ def workspace_home(request: HttpRequest) -> HttpResponse:
             "operator": operator,
             "strings": client_strings(),
             "message_max_chars": settings.SWITCHBOARD_MESSAGE_MAX_CHARS,
+            "context": operator_context(operator),
         },
     )
+
+
+def operator_context(operator: Operator | None) -> dict[str, object]:
+    """What the scripts need to know about this operator: manager-only calls, queue names in their language."""
+    return {
+        "isManager": bool(operator and operator.is_manager),
+        "queueNames": {q.slug: q.localized_name() for q in Queue.objects.all()},
+    }

@@ -4,7 +4,11 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
+from django.utils.translation import gettext, gettext_noop
 from django.utils.translation import gettext_lazy as _
+
+# The names the setup gives the built-in queues, so the catalogue translates them where they show.
+BUILT_IN_QUEUE_NAMES = (gettext_noop("General"), gettext_noop("Stylist consultation"))
 
 
 def default_cap() -> int:
@@ -36,6 +40,10 @@ class Queue(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    def localized_name(self) -> str:
+        """The name in the active language: the catalogue's translation if it has one, else as typed."""
+        return gettext(self.name) if self.name else self.name
 
 
 class OperatorStatus(models.TextChoices):

@@ -99,6 +99,9 @@
   // --- managers: low ratings to review ---------------------------------------------------------
   let reviewList = null;
   async function setUpReview() {
+    // Only a manager's page asks: anyone else's would only earn a 403 in the server log.
+    const context = document.getElementById("workspace-context");
+    if (!context || !JSON.parse(context.textContent).isManager) return;
     let flagged;
     try {
       flagged = await api("GET", "/ratings/flagged");

@@ -9,6 +9,7 @@
 
   const T = JSON.parse(document.getElementById("workspace-strings").textContent);
   const CONFIG = JSON.parse(document.getElementById("workspace-config").textContent);
+  const CONTEXT = JSON.parse((document.getElementById("workspace-context") || { textContent: "{}" }).textContent);
   const BASE_TITLE = document.title;
   const MAX_CHATS_SHOWN = 4;
 
@@ -19,7 +20,6 @@
     selected: null,
     queue: new Map(), // conversation id -> queue item
     reasons: [],
-    canned: null,
     lastEventId: null,
     ready: false,
     pending: [],
@@ -94,6 +94,11 @@
     return T[connector] || connector;
   }
 
+  // Queue names in the operator's language (the page lists them; events carry the stored name).
+  function queueName(queue) {
+    return (CONTEXT.queueNames && CONTEXT.queueNames[queue.slug]) || queue.name;
+  }
+
   function contactName(conversation) {
     return (conversation.contact && conversation.contact.name) || `${T.anonymous} #${conversation.contact.id}`;
   }
@@ -146,6 +151,61 @@
     if (!document.hidden) markRead(state.chats.get(state.selected));
   });
 
+  // --- desktop notifications: a new chat, or a message in a chat not in front of the operator ---
+
+  const notifyButton = document.getElementById("notify-enable");
+  function notificationsWanted() {
+    return "Notification" in window && Notification.permission === "default";
+  }
+  function renderNotifyButton() {
+    if (notifyButton) notifyButton.hidden = !notificationsWanted();
+  }
+  if (notifyButton) {
+    notifyButton.textContent = T.notify_enable;
+    notifyButton.addEventListener("click", async () => {
+      await Notification.requestPermission().catch(() => null);
+      renderNotifyButton();
+    });
+  }
+  renderNotifyButton();
+
+  function desktopNotify(title, body, conversationId) {
+    if (!("Notification" in window) || Notification.permission !== "granted") return;
+    try {
+      // One notification per chat: a newer one replaces the last (tag), a click brings the chat up.
+      const note = new Notification(title, { body, tag: `chat-${conversationId}`, lang: CONFIG.language });
+      note.onclick = () => {
+        window.focus();
+        if (state.chats.has(conversationId)) select(conversationId);
+        note.close();
+      };
+    } catch (_) {
+      /* some browsers only notify from a service worker: the sound and the title still say it */
+    }
+  }
+
+  function notifyNewChat(conversation) {
+    beep();
+    desktopNotify(T.notify_new_chat, contactName(conversation), conversation.id);
+  }
+
+  function notifyMessage(chat, message) {
+    beep();
+    desktopNotify(T.notify_new_message.replace("%(name)s", contactName(chat.conversation)), message.text.slice(0, 140), chat.conversation.id);
+  }
+
+  // --- composer length: over the limit the reply is refused here, visibly, and kept in the box ---
+
+  function checkLength(chat) {
+    const count = chat.textarea.value.length;
+    const over = count > CONFIG.maxChars;
+    chat.lengthNote.hidden = !over;
+    chat.lengthNote.textContent = over ? T.over_limit.replace("%(count)s", count).replace("%(max)s", CONFIG.maxChars) : "";
+    chat.textarea.setAttribute("aria-invalid", over ? "true" : "false");
+    chat.sendButton.disabled = over;
+    return over;
+  }
+
   // --- status ---------------------------------------------------------------------------------
 
   const statusSelect = document.getElementById("status");
@@ -180,7 +240,7 @@
         const wait = el("span", { className: "wait", "data-queued-at": item.queued_at });
         return el("li", { className: "queue-item", "data-conversation": conversation.id }, [
           el("span", { className: "who", text: contactName(conversation) }),
-          el("span", { className: "meta", text: `${connectorName(conversation.connector)} · ${conversation.queue.name}` }),
+          el("span", { className: "meta", text: `${connectorName(conversation.connector)} · ${queueName(conversation.queue)}` }),
           el("span", { className: "waiting" }, [el("span", { className: "visually-hidden", text: T.waiting + " " }), wait]),
         ]);
       })
@@ -275,7 +335,6 @@
     chat.textarea = el("textarea", {
       rows: "3",
       name: "text",
-      maxlength: String(CONFIG.maxChars),
       "aria-label": T.reply_label,
       placeholder: T.reply_label + " — Enter ↵, Shift+Enter, /",
       "aria-autocomplete": "list",
@@ -283,13 +342,17 @@
       "aria-expanded": "false",
     });
     chat.noteBox = el("input", { type: "checkbox", name: "is_note", id: `note-${id}` });
+    chat.sendButton = el("button", { type: "submit", text: T.send });
+    chat.lengthNote = el("span", { className: "length-note", id: `length-${id}`, "aria-live": "polite", hidden: true });
+    chat.textarea.setAttribute("aria-describedby", `length-${id}`);
     chat.cannedList = el("ul", { id: `canned-${id}`, className: "canned", role: "listbox", "aria-label": T.canned_label, hidden: true });
     chat.form = el("form", { className: "composer", onsubmit: (event) => { event.preventDefault(); send(chat); } }, [
       chat.cannedList,
       chat.textarea,
       el("div", { className: "composer-actions" }, [
         el("label", { className: "note-toggle", for: `note-${id}`, title: T.note_hint }, [chat.noteBox, el("span", { text: T.note })]),
-        el("button", { type: "submit", text: T.send }),
+        chat.lengthNote,
+        chat.sendButton,
       ]),
     ]);
     chat.noteBox.addEventListener("change", () => {
@@ -298,6 +361,7 @@
     });
     chat.textarea.addEventListener("keydown", (event) => onComposerKey(chat, event));
     chat.textarea.addEventListener("input", () => {
+      checkLength(chat);
       updateCanned(chat);
       sendTyping(chat);
     });
@@ -333,7 +397,7 @@
   function renderHeader(chat) {
     const c = chat.conversation;
     chat.title.textContent = contactName(c);
-    chat.subtitle.textContent = `${connectorName(c.connector)} · ${c.queue.name} · #${c.id}`;
+    chat.subtitle.textContent = `${connectorName(c.connector)} · ${queueName(c.queue)} · #${c.id}`;
   }
 
   function removeChat(conversationId, why) {
@@ -430,7 +494,7 @@
         renderTab(chat);
       }
       updateTitle();
-      if (document.hidden || state.selected !== chat.conversation.id) beep();
+      if (document.hidden || state.selected !== chat.conversation.id) notifyMessage(chat, message);
     }
   }
 
@@ -452,13 +516,14 @@
 
   async function send(chat) {
     const text = chat.textarea.value;
-    if (!text.trim()) return;
+    if (!text.trim() || checkLength(chat)) return;
     const isNote = chat.noteBox.checked;
     chat.textarea.disabled = true;
     try {
       const message = await api("POST", `/conversations/${chat.conversation.id}/messages`, { text, is_note: isNote });
       addMessage(chat, message, { quiet: true });
       chat.textarea.value = "";
+      checkLength(chat);
       if (isNote) {
         chat.noteBox.checked = false;
         chat.noteBox.dispatchEvent(new Event("change"));
@@ -491,11 +556,25 @@
 
   // --- canned replies: "/" in the reply box ---------------------------------------------------
 
-  async function cannedReplies() {
-    if (state.canned === null) {
-      state.canned = await api("GET", `/canned-replies?language=${encodeURIComponent(CONFIG.language)}`).catch(() => []);
+  // The shopper's language first (that is who reads the reply), then the operator's own.
+  const cannedByLanguage = new Map();
+  function cannedIn(language) {
+    if (!cannedByLanguage.has(language)) {
+      cannedByLanguage.set(language, api("GET", `/canned-replies?language=${encodeURIComponent(language)}`).catch(() => []));
     }
-    return state.canned;
+    return cannedByLanguage.get(language);
+  }
+
+  function shopperLanguage(chat) {
+    const code = ((chat.conversation.contact && chat.conversation.contact.language) || "").toLowerCase().slice(0, 2);
+    return code === "ru" || code === "en" ? code : null;
+  }
+
+  async function cannedReplies(chat) {
+    const own = (CONFIG.language || "en").slice(0, 2);
+    const first = shopperLanguage(chat) || own;
+    const languages = first === own ? [own] : [first, own];
+    return (await Promise.all(languages.map(cannedIn))).flat();
   }
 
   function slashQuery(chat) {
@@ -507,7 +586,7 @@
   async function updateCanned(chat) {
     const query = slashQuery(chat);
     if (query === null) return hideCanned(chat);
-    const replies = (await cannedReplies()).filter(
+    const replies = (await cannedReplies(chat)).filter(
       (r) => r.shortcut.startsWith(query.toLowerCase()) || (query && r.text.toLowerCase().includes(query.toLowerCase()))
     );
     if (!replies.length) return hideCanned(chat);
@@ -523,7 +602,7 @@
             "aria-selected": index === 0 ? "true" : "false",
             onmousedown: (event) => { event.preventDefault(); insertCanned(chat, reply); },
           },
-          [el("strong", { text: "/" + reply.shortcut }), el("span", { text: " " + reply.text })]
+          [el("strong", { text: "/" + reply.shortcut }), el("span", { className: "pill", text: reply.language.toUpperCase() }), el("span", { text: " " + reply.text })]
         )
       )
     );
@@ -593,13 +672,7 @@
       chat.customer.replaceChildren(el("p", { className: "muted", text: error.message }));
       return;
     }
-    const identities = el("ul", { className: "identities" }, card.identities.map((i) =>
-      el("li", {}, [
-        el("span", { className: "pill", text: connectorName(i.connector) }),
-        i.display_name && i.display_name !== i.external_id ? el("span", { text: " " + i.display_name }) : null,
-        el("code", { text: " " + i.external_id }),
-      ])
-    ));
+    const identities = el("ul", { className: "identities" }, card.identities.map(identityItem));
     const earlier = card.conversations.filter((c) => c.id !== chat.conversation.id);
     const history = earlier.length
       ? el("ol", { className: "history" }, earlier.map((c) => historyItem(c)))
@@ -623,6 +696,23 @@
       ])
     );
     document.dispatchEvent(new CustomEvent("workspace:customer-panel", { detail: { contactId, conversationId: chat.conversation.id, element: chat.customer } }));
+  }
+
+  // An identity as people read it: a name and @username, a VK profile link, "Site visitor"; the raw
+  // id only on hover (support staff may need it), never as the text.
+  function identityItem(i) {
+    const name = i.display_name && i.display_name !== i.external_id ? i.display_name : "";
+    const parts = [el("span", { className: "pill", text: connectorName(i.connector) })];
+    if (i.connector === "widget") parts.push(el("span", { text: " " + (name || T.site_visitor) }));
+    else if (name) parts.push(el("span", { text: " " + name }));
+    if (i.handle && i.profile_url) {
+      parts.push(el("a", { className: "handle", href: i.profile_url, target: "_blank", rel: "noopener noreferrer", text: " " + i.handle }));
+    } else if (i.profile_url) {
+      parts.push(el("a", { className: "handle", href: i.profile_url, target: "_blank", rel: "noopener noreferrer", text: " " + T.vk_profile }));
+    } else if (i.connector !== "widget" && !name) {
+      parts.push(el("span", { text: " " + T.anonymous }));
+    }
+    return el("li", { title: `${connectorName(i.connector)} ${i.external_id}` }, parts);
   }
 
   function historyItem(c) {
@@ -747,7 +837,10 @@
       case "conversation.assigned":
         queueRemove(p.id);
         // A chat that arrives while the page is open announces its messages as unread.
-        if (p.operator && p.operator.id === CONFIG.operatorId && p.state === "active") openChat(p, state.ready);
+        if (p.operator && p.operator.id === CONFIG.operatorId && p.state === "active") {
+          if (state.ready && !state.chats.has(p.id)) notifyNewChat(p);
+          openChat(p, state.ready);
+        }
         break;
       case "conversation.removed":
         removeChat(p.conversation_id, T.transferred);

@@ -98,7 +98,7 @@ def test_a_chat_live_reply_note_canned_reply_and_close_with_a_reason(
     # Customer panel: name, connector, identities.
     panel = page.get_by_role("complementary", name="Customer")
     expect(panel).to_contain_text("Olga")
-    expect(panel).to_contain_text("v-olga")
+    expect(panel.locator(".identities")).to_have_text("Site chat Olga")  # a name, not the visitor's raw id
     save_screenshot(page, "workspace")
 
     # Closing needs exactly one reason.

@@ -315,12 +315,34 @@ def test_contact_card_lists_identities_and_earlier_conversations(
     assert second.pk != first.pk
     card = client_for(anna).get(f"/api/contacts/{second.contact_id}").json()
     assert card["name"] == "Olga"
-    assert card["identities"] == [{"connector": "widget", "external_id": "v-1", "display_name": "Olga"}]
+    assert card["identities"] == [
+        {"connector": "widget", "external_id": "v-1", "display_name": "Olga", "handle": "", "profile_url": ""}
+    ]
     assert [c["id"] for c in card["conversations"]] == [second.pk, first.pk]
     assert card["conversations"][1]["reason"] == "Order: where is it"
     assert card["conversations"][1]["last_message"] == "where is my order?"
     # The earlier chat is readable as context while the operator holds the customer's current one.
     assert client_for(anna).get(f"/api/conversations/{first.pk}").status_code == 200
+
+
+def test_contact_card_gives_a_vk_profile_link_and_a_telegram_username(
+    anna: Operator, shopper_writes: Callable[..., Any], client_for: Callable[..., Client]
+) -> None:
+    vk = shopper_writes("123456", "привет", connector="vk", sender_name="Oleg").conversation
+    tg = shopper_writes("777", "hi", connector="telegram", identity_details={"username": "anna_iv"}).conversation
+    client = client_for(anna)
+    [vk_identity] = client.get(f"/api/contacts/{vk.contact_id}").json()["identities"]
+    assert (vk_identity["handle"], vk_identity["profile_url"]) == ("", "https://vk.com/id123456")
+    [tg_identity] = client.get(f"/api/contacts/{tg.contact_id}").json()["identities"]
+    assert (tg_identity["handle"], tg_identity["profile_url"]) == ("@anna_iv", "https://t.me/anna_iv")
+
+
+def test_queue_names_come_in_the_operators_language(
+    make_operator: Callable[..., Operator], client_for: Callable[..., Client]
+) -> None:
+    irina = make_operator("Irina", language="ru")
+    names = {q["slug"]: q["name"] for q in client_for(irina).get("/api/queues").json()}
+    assert names == {"general": "Общие вопросы", "stylist": "Консультация стилиста"}
 
 
 def test_queued_conversations_are_visible_to_every_operator(
