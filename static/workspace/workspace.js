@@ -940,6 +940,7 @@
       flash(error.message);
     }
     state.ready = true;
+    document.body.dataset.ready = "true"; // live from here on (tests wait for it)
     renderChatsEmpty();
     for (const frame of state.pending.splice(0)) applyEvent(frame);
   }

@@ -43,6 +43,7 @@ def logs_in(page: Page, operator: Operator, login: str = "Login", password: str 
     page.get_by_label(password).fill("pw-123456")
     page.locator("button[type=submit]").click()
     expect(page.locator("#connection.live")).to_be_visible()
+    expect(page.locator("body[data-ready=true]")).to_have_count(1)  # state loaded, events apply live
 
 
 def shopper_writes(sender: str, text: str, name: str = "", **kwargs: Any) -> Conversation:
@@ -118,7 +119,7 @@ def test_the_customer_card_shows_identities_as_people_read_them(
     save_screenshot(page, "workspace-customer-identities")
 
 
-def test_russian_workspace_names_the_queue_in_russian(
+def test_russian_workspace_names_the_queue_and_the_length_limit_in_russian(
     transactional_db: None, make_operator: Callable[..., Operator], new_page: Callable[..., Page]
 ) -> None:
     operator = online(make_operator, "Ирина", language="ru")
@@ -127,6 +128,10 @@ def test_russian_workspace_names_the_queue_in_russian(
     shopper_writes("v-ru", "Здравствуйте", name="Олег")
     expect(page.locator(".chat-subtitle")).to_contain_text("Общие вопросы")
     assert "General" not in page.locator(".chat-subtitle").inner_text()
+    page.get_by_role("textbox", name="Ответ покупателю").fill("я" * 4100)
+    expect(page.locator(".length-note")).to_have_text("4100 из 4096 символов: сократите сообщение, чтобы отправить.")
+    expect(page.locator(".identities")).to_have_text("Чат на сайте Олег")
+    save_screenshot(page, "workspace-too-long-ru")
 
 
 def test_an_operators_page_asks_only_what_it_may_and_has_an_icon(

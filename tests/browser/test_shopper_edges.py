@@ -82,6 +82,7 @@ def test_ending_a_chat_asks_first(
     page.get_by_role("button", name="End chat").click()
     confirm = page.get_by_role("alertdialog", name="End this chat?")
     expect(confirm).to_be_visible()
+    save_screenshot(page, "widget-end-confirm")
     confirm.get_by_role("button", name="Keep chatting").click()
     expect(confirm).to_be_hidden()
     page.wait_for_timeout(300)
@@ -140,3 +141,21 @@ def test_the_rating_prompt_keeps_the_last_reply_in_view(
     page.wait_for_timeout(300)
     assert visible_in_log(page, last)
     save_screenshot(page, "widget-rating-last-reply")
+
+
+def test_in_russian_the_end_question_and_the_length_warning_read_russian(
+    transactional_db: None, make_operator: Callable[..., Operator], new_page: Callable[..., Page]
+) -> None:
+    operator = online_operator(make_operator)
+    page = new_page(locale="ru-RU")
+    page.goto("/")
+    page.get_by_role("button", name="Открыть чат").click()
+    box = page.get_by_role("textbox", name="Ваше сообщение")
+    box.fill("Где мой заказ?")
+    box.press("Enter")
+    wait_for(lambda: Conversation.objects.filter(operator=operator).exists())
+    box.fill("ы" * 4100)
+    expect(page.locator(".sbw-count")).to_have_text("4100 из 4096 символов: сократите сообщение, чтобы отправить.")
+    page.get_by_role("button", name="Завершить чат").click()
+    expect(page.get_by_role("alertdialog", name="Завершить этот чат?")).to_be_visible()
+    save_screenshot(page, "widget-end-confirm-ru")
