@@ -198,7 +198,7 @@
 
   function buildOfflineForm() {
     function field(key, tag, type) {
-      var control = el(tag, tag === "input" ? { type: type, name: key } : { name: key, maxlength: String(MAX_CHARS) });
+      var control = el(tag, tag === "input" ? { type: type, name: key } : { name: key });
       return { label: el("label", {}, [document.createTextNode(t(key)), control]), control: control };
     }
     var name = field("name", "input", "text"), email = field("email", "input", "email"),
@@ -553,6 +553,7 @@
     var f = offline;
     if (!f.email.value.trim() && !f.phone.value.trim()) return showNotice(t("needContact"));
     if (!f.message.value.trim()) return f.message.focus();
+    if (f.message.value.length > MAX_CHARS) { f.message.focus(); return showNotice(t("tooLong", { n: MAX_CHARS })); }
     var clientId = f.form.getAttribute("data-client-id") || uuid();
     f.form.setAttribute("data-client-id", clientId);
     ensureToken().then(function (token) {

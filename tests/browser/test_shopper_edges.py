@@ -159,3 +159,19 @@ def test_in_russian_the_end_question_and_the_length_warning_read_russian(
     page.get_by_role("button", name="Завершить чат").click()
     expect(page.get_by_role("alertdialog", name="Завершить этот чат?")).to_be_visible()
     save_screenshot(page, "widget-end-confirm-ru")
+
+
+def test_an_offline_message_over_the_limit_is_refused_not_cut(
+    transactional_db: None, queues: object, new_page: Callable[..., Page]
+) -> None:
+    page = new_page()  # nobody online: the widget offers the offline form
+    open_chat(page)
+    page.get_by_label("Email").fill("ivan@example.com")
+    long_message = "Please call me back about order 1042. " * 110  # 4,180 characters
+    page.get_by_label("Message", exact=True).fill(long_message)
+    expect(page.get_by_label("Message", exact=True)).to_have_value(long_message)
+    page.get_by_role("button", name="Send message").click()
+    expect(page.locator(".sbw-notice")).to_have_text("The message is longer than 4096 characters.")
+    expect(page.get_by_label("Message", exact=True)).to_have_value(long_message)
+    page.wait_for_timeout(300)
+    assert not Message.objects.exists()
