@@ -184,13 +184,21 @@
     }
   }
 
+  // A new chat and its first message arrive together: one sound for both.
+  const lastRing = new Map(); // conversation id -> time of its last sound
+  function ring(conversationId) {
+    const now = Date.now();
+    if (now - (lastRing.get(conversationId) || 0) > 1500) beep();
+    lastRing.set(conversationId, now);
+  }
+
   function notifyNewChat(conversation) {
-    beep();
+    ring(conversation.id);
     desktopNotify(T.notify_new_chat, contactName(conversation), conversation.id);
   }
 
   function notifyMessage(chat, message) {
-    beep();
+    ring(chat.conversation.id);
     desktopNotify(T.notify_new_message.replace("%(name)s", contactName(chat.conversation)), message.text.slice(0, 140), chat.conversation.id);
   }
 

@@ -16,7 +16,8 @@ from tests.browser.conftest import in_thread, save_screenshot, wait_for
 
 pytestmark = [pytest.mark.browser]
 
-# Records every desktop notification the page constructs (the real one needs a desktop to show).
+# Records every desktop notification the page constructs (the real one needs a desktop to show)
+# and every beep it plays.
 RECORD_NOTIFICATIONS = """
 (() => {
   window.__notifications = [];
@@ -27,6 +28,9 @@ RECORD_NOTIFICATIONS = """
     static requestPermission() { return Promise.resolve("granted"); }
   }
   window.Notification = Recorded;
+  window.__beeps = 0;
+  const start = OscillatorNode.prototype.start;
+  OscillatorNode.prototype.start = function (...args) { window.__beeps += 1; return start.apply(this, args); };
 })();
 """
 
@@ -183,9 +187,12 @@ def test_a_new_chat_and_a_message_behind_another_tab_ring_notify_and_count_in_th
     assert {"title": "New chat", "body": "Pyotr"} in notes
     assert {"title": "New message from Pyotr", "body": "hello?"} in notes
     assert {"title": "New chat", "body": "Ivan"} in notes
+    beeps = page.evaluate("window.__beeps")
+    assert beeps >= 2  # a sound for each arrival (a new chat and its first message ring once)
     shopper_writes("v-1", "second question", name="Ivan")  # the chat in front needs no alert
     expect(page.locator(".message.shopper .text").filter(has_text="second question")).to_be_visible()
     assert not [n for n in page.evaluate("window.__notifications") if n["title"] == "New message from Ivan"]
+    assert page.evaluate("window.__beeps") == beeps
 
     page.get_by_role("tab", name="Chat with Pyotr, 2 unread").click()
     expect(page).to_have_title("Workspace · Switchboard")

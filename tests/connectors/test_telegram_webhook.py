@@ -130,6 +130,13 @@ def test_start_gets_a_greeting_and_opens_no_conversation(post_update, fake_teleg
     assert sent.params["text"].startswith("Здравствуйте")
 
 
+def test_start_answers_with_the_shops_own_greeting_when_it_set_one(post_update, fake_telegram, queues, settings):
+    settings.SWITCHBOARD_GREETING_RU = "Привет! Это Northwind, пишите."
+    assert post_update(fixture("telegram", "message__start")).status_code == 200
+    [sent] = fake_telegram.calls("sendMessage")
+    assert sent.params["text"] == "Привет! Это Northwind, пишите."
+
+
 def test_claimed_command_goes_to_its_handler_unclaimed_is_text(post_update, fake_telegram, queues):
     post_update(fixture("telegram", "message__stylist"))
     [message] = shopper_messages()
