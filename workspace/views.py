@@ -81,6 +81,8 @@ def edge_strings() -> dict[str, str]:
     return {
         "over_limit": _("%(count)s of %(max)s characters: shorten the message to send it."),
         "site_visitor": _("Site visitor"),
+        "email": _("Email"),
+        "phone": _("Phone"),
         "vk_profile": _("VK profile"),
         "notify_new_chat": _("New chat"),
         "notify_new_message": _("New message from %(name)s"),

@@ -688,8 +688,8 @@
     const details = el("dl", {}, [
       el("dt", { text: T.name }), el("dd", { text: card.name || T.anonymous }),
       el("dt", { text: T.connector }), el("dd", { text: connectorName(chat.conversation.connector) }),
-      card.email ? el("dt", { text: "Email" }) : null, card.email ? el("dd", { text: card.email }) : null,
-      card.phone ? el("dt", { text: "☎" }) : null, card.phone ? el("dd", { text: card.phone }) : null,
+      card.email ? el("dt", { text: T.email }) : null, card.email ? el("dd", {}, [el("a", { href: `mailto:${card.email}`, text: card.email })]) : null,
+      card.phone ? el("dt", { text: T.phone }) : null, card.phone ? el("dd", {}, [el("a", { href: `tel:${card.phone}`, text: card.phone })]) : null,
     ]);
     chat.customer.replaceChildren(
       el("h3", { text: T.customer }),
