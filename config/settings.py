@@ -210,6 +210,8 @@ SWITCHBOARD_OFFLINE_GRACE_SECONDS: int = env.int("SWITCHBOARD_OFFLINE_GRACE_SECO
 # Chats whose handle time feeds the estimated wait shown to queued shoppers.
 SWITCHBOARD_EWT_SAMPLE: int = env.int("SWITCHBOARD_EWT_SAMPLE", default=50)
 SWITCHBOARD_DEFAULT_HANDLE_SECONDS: int = env.int("SWITCHBOARD_DEFAULT_HANDLE_SECONDS", default=300)
+# A shopper queued this long is offered to leave an email or phone (the chat keeps its place).
+SWITCHBOARD_OFFER_MESSAGE_AFTER_SECONDS: int = env.int("SWITCHBOARD_OFFER_MESSAGE_AFTER_SECONDS", default=180)
 SWITCHBOARD_MESSAGE_MAX_CHARS: int = env.int("SWITCHBOARD_MESSAGE_MAX_CHARS", default=4096)
 # The shop's greeting, first in every new chat (widget) and the answer to /start and VK's Start
 # button; empty means the built-in one (connectors/greetings.py).

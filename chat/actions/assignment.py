@@ -138,13 +138,7 @@ def publish_queue_positions() -> None:
     """
     events.emit_to_conversations(
         "queue.position",
-        {
-            place.conversation_id: {
-                "position": place.position,
-                "estimated_wait_seconds": place.estimated_wait_seconds,
-            }
-            for place in queue_places(limit=POSITION_PUSH_LIMIT)
-        },
+        {place.conversation_id: place.as_payload() for place in queue_places(limit=POSITION_PUSH_LIMIT)},
     )
 
 
@@ -166,7 +160,12 @@ def enqueue(conversation: Conversation, *, queued_at_kept: bool = False) -> None
     conversation_with_refs = Conversation.objects.select_related("contact", "queue").get(pk=conversation.pk)
     events.emit("queue.joined", conversation_payload(conversation_with_refs), audiences=[events.STAFF])
     conversation_id = conversation.pk
-    transaction.on_commit(lambda: _after_enqueue(conversation_id), robust=True)
+    if queued_at_kept:
+        # Back at the head: the shopper's header says so now, and everyone behind moves down one.
+        events.emit_to_conversation(conversation_id, "conversation.queued", {"conversation_id": conversation_id})
+        transaction.on_commit(_after_requeue, robust=True)
+    else:
+        transaction.on_commit(lambda: _after_enqueue(conversation_id), robust=True)
 
 
 def enqueue_new(conversation: Conversation) -> None:
@@ -202,5 +201,11 @@ def _after_enqueue(conversation_id: int) -> None:
         events.emit_to_conversation(
             conversation_id,
             "queue.position",
-            {"position": place.position, "estimated_wait_seconds": place.estimated_wait_seconds},
+            place.as_payload(),
         )
+
+
+def _after_requeue() -> None:
+    """A requeued chat goes before the others, so every waiting shopper's position changed."""
+    if not do_assign_waiting():  # an assignment already told them
+        publish_queue_positions()

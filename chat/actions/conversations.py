@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from django.db import transaction
 from django.db.models import F
+from django.utils import translation
 
 from chat import events
 from chat.actions._common import check_text, now, retry_on_conflict
 from chat.actions.assignment import do_assign_waiting, enqueue, release_slot, take_slot
 from chat.actions.metrics_days import mark_changed
+from chat.actions.system_lines import post_system_line, shopper_language
 from chat.errors import (
     ConversationClosed,
     Forbidden,
@@ -150,7 +152,9 @@ def do_transfer(
                 conversation=conversation, kind=StepKind.TRANSFERRED, at=at, operator=target, actor=actor.user
             )
             conversation = Conversation.objects.select_related("contact", "queue", "operator").get(pk=conversation.pk)
-
+            post_system_line(
+                conversation, "transferred_to_operator", source=actor.display_name, target=target.display_name
+            )
             events.emit(
                 "conversation.assigned",
                 conversation_payload(conversation),
@@ -173,6 +177,9 @@ def do_transfer(
                 conversation=conversation, kind=StepKind.TRANSFERRED, at=at, queue=queue, actor=actor.user
             )
             enqueue(conversation, queued_at_kept=True)
+            with translation.override(shopper_language(conversation)):
+                queue_name = queue.localized_name()
+            post_system_line(conversation, "transferred_to_queue", source=actor.display_name, queue=queue_name)
         events.emit(
             "conversation.removed",
             {"conversation_id": conversation.pk, "why": "transferred"},
@@ -228,6 +235,19 @@ def do_close(
         at = now()
         previous_operator = conversation.operator_id
         was_queued = conversation.state == ConversationState.QUEUED
+        # Nobody ever answered and the shopper did not leave by choice: say why, offer a message.
+        unanswered = by != "shopper" and conversation.last_operator_reply_at is None
+        if unanswered:
+            nobody_online = not Operator.objects.filter(
+                status=OperatorStatus.ONLINE, skills__queues__id=conversation.queue_id
+            ).exists()
+            post_system_line(conversation, "closed_nobody_online" if nobody_online else "closed_unanswered")
+        elif by == "shopper":
+            post_system_line(conversation, "closed_by_shopper")
+        elif actor is not None:
+            post_system_line(conversation, "closed_by_operator", source=actor.display_name)
+        else:
+            post_system_line(conversation, "closed_by_system")
         if conversation.state == ConversationState.ACTIVE and previous_operator:
             release_slot(previous_operator)
         conversation.state = ConversationState.CLOSED
@@ -254,7 +274,7 @@ def do_close(
         if previous_operator:
             audiences.append(events.operator_group(previous_operator))
         events.emit("conversation.closed", payload, audiences=audiences)
-        events.emit_to_conversation(conversation.pk, "conversation.closed", {"by": by})
+        events.emit_to_conversation(conversation.pk, "conversation.closed", {"by": by, "unanswered": unanswered})
         transaction.on_commit(do_assign_waiting, robust=True)
         schedule_rating_request(conversation.pk)
         return conversation

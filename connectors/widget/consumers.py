@@ -272,9 +272,7 @@ class WidgetConsumer(LiveConsumer):
 
     async def on_position(self, frame: Frame) -> None:
         if self.conversation_id is None:
-            await self.send_json(
-                {"type": "queue.position", "conversation_id": None, "position": None, "estimated_wait_seconds": None}
-            )
+            await self.send_json({"type": "queue.position", "conversation_id": None, **selectors.NOT_QUEUED})
             return
         await self.send_json(await database_sync_to_async(selectors.queue_position)(self.conversation_id))
 
@@ -329,10 +327,19 @@ class WidgetConsumer(LiveConsumer):
                 "conversation_id": conversation_id,
                 "position": payload.get("position"),
                 "estimated_wait_seconds": payload.get("estimated_wait_seconds"),
+                "nobody_online": bool(payload.get("nobody_online")),
+                "offer_message": bool(payload.get("offer_message")),
             }
+        if kind == "conversation.queued":
+            return {"type": "queued", "conversation_id": conversation_id}
         if kind == "conversation.closed":
             self.following_open = False
-            return {"type": "closed", "conversation_id": conversation_id, "by": payload.get("by", "")}
+            return {
+                "type": "closed",
+                "conversation_id": conversation_id,
+                "by": payload.get("by", ""),
+                "unanswered": bool(payload.get("unanswered")),
+            }
         if kind == "rating.requested":
             return {"type": "rating.requested", "conversation_id": conversation_id, "prompt": payload.get("prompt", "")}
         if kind == "conversation.rated":
