@@ -39,6 +39,10 @@ def _text(key: str, **values: str) -> str:
         ),
         "closed_by_operator": gettext("%(source)s closed the chat."),
         "closed_by_shopper": gettext("The customer ended the chat."),
+        "left_contact": gettext(
+            "Thank you: we will answer at %(contact)s even if you leave this page. Your chat keeps its place "
+            "in the queue."
+        ),
         "closed_by_system": gettext("The chat was closed."),
         "closed_nobody_online": gettext(
             "The chat ended before an operator could answer: nobody who can answer it was online. Leave us a "

@@ -18,7 +18,14 @@ from urllib.parse import parse_qs
 from channels.db import database_sync_to_async
 
 from chat import events
-from chat.actions import InboundMessage, ReceivedMessage, do_close, do_open_conversation, do_receive_inbound
+from chat.actions import (
+    InboundMessage,
+    ReceivedMessage,
+    do_close,
+    do_leave_contact_while_waiting,
+    do_open_conversation,
+    do_receive_inbound,
+)
 from chat.consumers import LiveConsumer
 from chat.errors import ChatError, ConversationClosed, InvalidInput
 from chat.models import Connector
@@ -276,6 +283,19 @@ class WidgetConsumer(LiveConsumer):
             return
         await self.send_json(await database_sync_to_async(selectors.queue_position)(self.conversation_id))
 
+    async def on_contact(self, frame: Frame) -> None:
+        """The shopper would rather not wait: an email or phone to answer on, the chat kept queued."""
+        assert self.visitor_id is not None
+        if self.conversation_id is None or not self.following_open:
+            raise InvalidInput("There is no open conversation to leave a contact for.")
+        fields = {key: frame.get(key, "") for key in ("name", "email", "phone")}
+        if not all(isinstance(value, str) for value in fields.values()):
+            raise FrameError("malformed", "name, email and phone must be strings.")
+        await database_sync_to_async(do_leave_contact_while_waiting)(
+            connector=Connector.WIDGET, sender_id=self.visitor_id, conversation_id=self.conversation_id, **fields
+        )
+        await self.send_json({"type": "contact.saved", "conversation_id": self.conversation_id})
+
     async def on_rate(self, frame: Frame) -> None:
         """1-5 stars and an optional comment for one of this visitor's closed chats."""
         assert self.visitor_id is not None
@@ -298,6 +318,7 @@ class WidgetConsumer(LiveConsumer):
         "typing": on_typing,
         "close": on_close,
         "position": on_position,
+        "contact": on_contact,
         "rate": on_rate,
     }
 
