@@ -129,6 +129,8 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
     "sweep-disconnected-operators": {"task": "chat.tasks.sweep_disconnected_operators", "schedule": 15.0},
     # Safety net: assignment skips a chat another transaction holds locked at that instant.
     "assign-waiting": {"task": "chat.tasks.assign_waiting", "schedule": 10.0},
+    # Off unless a manager sets a queue's first-reply limit (admin, Queues).
+    "requeue-unanswered-chats": {"task": "chat.tasks.requeue_unanswered_chats", "schedule": 10.0},
     "prune-events": {"task": "chat.tasks.prune_events", "schedule": 3600.0},
     # Dashboards: recompute finished days that changed (or were never rolled up); today is read raw.
     "roll-up-metrics-days": {"task": "chat.tasks.roll_up_metrics_days", "schedule": 300.0},

@@ -42,8 +42,9 @@ def _set_status(operator_id: int, status: str) -> tuple[bool, list[int]]:
         if status == OperatorStatus.OFFLINE:
             for conversation in chats:
                 # Back to the head of the queue: the original queue time is kept.
-                enqueue(conversation, queued_at_kept=True)
+                # The line first: the shopper reads why before the next operator's name.
                 post_system_line(conversation, "requeued_offline", source=operator.display_name)
+                enqueue(conversation, queued_at_kept=True)
                 requeued.append(conversation.pk)
             if requeued:
                 # Every tab of theirs drops these chats at once, without a reload.

@@ -2,6 +2,7 @@
 
 from chat.models.contacts import Connector, Contact, Identity
 from chat.models.conversations import (
+    NO_FIRST_REPLY,
     Attachment,
     AuthorKind,
     CannedReply,
@@ -19,6 +20,7 @@ from chat.models.metrics import DurationDay, MetricsDay, OperatorDay, VolumeHour
 from chat.models.operators import Operator, OperatorStatus, OperatorStatusChange, Queue, Skill
 
 __all__ = [
+    "NO_FIRST_REPLY",
     "Attachment",
     "AuthorKind",
     "CannedReply",

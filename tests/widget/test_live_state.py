@@ -11,6 +11,7 @@ import pytest
 from channels.db import database_sync_to_async
 from channels.testing import WebsocketCommunicator
 from django.test import Client
+from django.utils import timezone
 
 from chat.actions import do_close, do_set_operator_status, do_transfer
 from chat.models import Contact, Conversation, Operator
@@ -67,6 +68,14 @@ async def shopper(
     return client, conversation_id
 
 
+async def position_becomes(client: WidgetClient, position: int) -> bool:
+    """Position frames come after every change: wait for the one that says ``position``."""
+    for _ in range(10):
+        if (await client.expect("queue.position"))["position"] == position:
+            return True
+    return False
+
+
 async def system_line(client: WidgetClient) -> str:
     for _ in range(20):
         frame = await client.expect("message")
@@ -92,21 +101,21 @@ async def test_an_operator_going_offline_changes_every_screen_at_once(
     assert (await workspace_event(anna_tab, "conversation.removed", conversation_id=held_en_id))["why"] == "requeued"
     await workspace_event(anna_tab, "conversation.removed", conversation_id=held_ru_id)
     await anna_tab.disconnect()
-    # Her shoppers no longer read "Anna is here to help": they are queued again, at the head, told why.
-    assert await held_en.expect("queued")
+    # Her shoppers no longer read "Anna is here to help": they are told why, and queued again at the head.
     assert await system_line(held_en) == (
         "Anna is no longer available. You are back at the head of the queue: the next free operator will answer."
     )
+    assert await held_en.expect("queued")
     en_place = await held_en.expect("queue.position")
     assert (en_place["position"], en_place["nobody_online"]) == (1, True)
-    assert await held_ru.expect("queued")
     assert (await system_line(held_ru)).startswith("Anna больше не на связи. Вы снова первый в очереди")
+    assert await held_ru.expect("queued")
     # The shopper who was first now waits behind the two requeued chats.
-    assert (await waiting.expect("queue.position"))["position"] == 3
+    assert await position_becomes(waiting, 3)
 
     boris = await online(make_operator, "Boris", cap=1)
     assert (await held_en.expect("assigned"))["operator_name"] == "Boris"
-    assert (await held_ru.expect("queue.position"))["position"] == 1
+    assert await position_becomes(held_ru, 1)
     assert await db(lambda: Conversation.objects.get(pk=held_en_id).operator_id)() == boris.pk
 
 
@@ -127,8 +136,8 @@ async def test_a_transfer_tells_both_sides_in_the_shoppers_language(
     await boris_tab.disconnect()
 
     await db(do_transfer)(conversation_id=conversation_id, actor_operator_id=boris.pk, to_queue_id=queues["stylist"].pk)
-    assert await client.expect("queued")
     assert (await system_line(client)).startswith("Boris передаёт чат в очередь «Консультация стилиста»")
+    assert await client.expect("queued")
 
 
 async def test_closing_a_chat_nobody_answered_says_why_and_offers_a_message(
@@ -193,3 +202,47 @@ async def test_the_stylist_queue_with_no_stylist_online_says_so(
     assert place["position"] == 1
     assert place["estimated_wait_seconds"] is None
     assert (place["nobody_online"], place["offer_message"]) == (True, True)
+
+
+async def test_no_first_reply_in_time_sends_the_chat_to_the_next_operator(
+    widget_client: Any, queues: Any, make_operator: Callable[..., Operator], client: Client
+) -> None:
+    from datetime import timedelta
+
+    from chat.actions import do_requeue_unanswered_chats
+    from chat.actions.setup import do_create_operator
+    from chat.models import ConversationStep, Queue
+
+    anna = await online(make_operator, "Anna", cap=1)
+    client_ws, conversation_id = await shopper(widget_client, "v-1", "Hello?", operator_name="Anna")
+    anna_tab = await workspace_socket(anna)
+    boris = await db(make_operator)("Boris", cap=1)
+    assert await db(do_requeue_unanswered_chats)() == []  # off by default
+
+    def set_limit_and_let_a_minute_pass() -> None:
+        # Test setup: the manager's limit (admin, Queues), and the chat taken a minute ago.
+        Queue.objects.filter(slug="general").update(first_reply_timeout_seconds=30)
+        minute_ago = timezone.now() - timedelta(seconds=60)
+        ConversationStep.objects.filter(conversation_id=conversation_id).update(at=minute_ago)
+        Conversation.objects.filter(pk=conversation_id).update(response_clock_at=minute_ago)
+
+    await db(set_limit_and_let_a_minute_pass)()
+    await db(do_set_operator_status)(operator_id=boris.pk, status="online")
+    assert await db(do_requeue_unanswered_chats)() == [conversation_id]
+
+    assert (await workspace_event(anna_tab, "conversation.removed", conversation_id=conversation_id))["why"] == (
+        "requeued"
+    )
+    await anna_tab.disconnect()
+    assert await system_line(client_ws) == (
+        "Anna could not answer in time. You are back at the head of the queue: the next free operator will answer."
+    )
+    assert await client_ws.expect("queued")
+    # Anna has a free slot again, yet the chat goes to Boris: the next operator.
+    assert (await client_ws.expect("assigned"))["operator_name"] == "Boris"
+    assert await db(lambda: Conversation.objects.get(pk=conversation_id).operator_id)() == boris.pk
+
+    manager = await db(do_create_operator)(username="boss", password="pw-123456", display_name="Boss", is_manager=True)
+    await db(client.force_login)(manager.user)
+    live = await db(lambda: client.get("/workspace/dashboards/live.json").json())()
+    assert live["no_first_reply_today"] == 1
