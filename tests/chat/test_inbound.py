@@ -242,7 +242,9 @@ def test_queue_position_and_estimated_wait_by_hand(make_operator, reason) -> Non
     # The five chats were taken a moment ago: each slot frees in about one handle time.
     assert [round(p.estimated_wait_seconds, -1) for p in places] == [200] * 5 + [400] * 2
     listed = {p.conversation_id: p for p in queue_places(limit=100)}
-    assert [listed[pk] for pk in waiting] == places
+    assert [listed[pk].position for pk in waiting] == [p.position for p in places]
+    # Read a moment later: the held chats ran a little longer, so the waits may be a second shorter.
+    assert all(0 <= p.estimated_wait_seconds - listed[p.conversation_id].estimated_wait_seconds <= 2 for p in places)
 
     assert estimated_wait_seconds(position=11, capacity=5, handle_seconds=200) == 600
     assert estimated_wait_seconds(position=1, capacity=0, handle_seconds=200) is None
