@@ -37,9 +37,9 @@
       questionnaire: "Stylist questionnaire",
       nobodyOnline: "Nobody who can answer this is online right now.",
       offerWait: "Rather not wait? Leave your email or phone: we will answer there, and your chat keeps its place.",
-      offerClosed: "Nobody could answer in time. Leave a message with your email or phone and we will answer.",
+      offerClosed: "Leave a message with your email or phone and we will answer.",
       offerButton: "Leave a message", keepIntro: "Leave your email or phone. Your chat keeps its place in the queue.",
-      unanswered: "The chat ended before anyone could answer.", contactSaved: "Thank you! We will answer there."
+      unanswered: "Nobody could answer in time. Write to start a new chat.", contactSaved: "Thank you! We will answer there."
     },
     ru: {
       open: "Открыть чат", unread: " (непрочитанных: {n})", title: "Напишите нам", minimize: "Свернуть чат",
@@ -60,9 +60,9 @@
       questionnaire: "Анкета для стилиста",
       nobodyOnline: "Сейчас на связи нет никого, кто может ответить на этот вопрос.",
       offerWait: "Не хотите ждать? Оставьте почту или телефон: мы ответим туда, а чат сохранит место в очереди.",
-      offerClosed: "Никто не успел ответить. Оставьте сообщение с почтой или телефоном, и мы ответим.",
+      offerClosed: "Оставьте сообщение с почтой или телефоном, и мы ответим.",
       offerButton: "Оставить сообщение", keepIntro: "Оставьте почту или телефон. Чат сохранит место в очереди.",
-      unanswered: "Чат завершён: никто не успел ответить.", contactSaved: "Спасибо! Мы ответим туда."
+      unanswered: "Никто не успел ответить. Напишите, чтобы начать новый чат.", contactSaved: "Спасибо! Мы ответим туда."
     }
   };
   var lang = (cfg.lang || document.documentElement.lang || navigator.language || "en").toLowerCase();
@@ -114,6 +114,8 @@
     ".sbw-shopper{align-self:flex-end;background:var(--sbw-accent);color:#fff;border-bottom-right-radius:4px}" +
     ".sbw-greeting{max-width:85%;padding:8px 11px;border-radius:12px;white-space:pre-wrap;overflow-wrap:anywhere}" +
     ".sbw-operator,.sbw-system,.sbw-greeting{align-self:flex-start;background:#fff;border:1px solid #e2e4e8;border-bottom-left-radius:4px}" +
+    ".sbw-msg.sbw-system{align-self:center;max-width:92%;background:#eef1f5;border:0;border-radius:10px;color:#333;" +
+    "font-size:13px;text-align:center}" +
     ".sbw-who{display:block;font-size:11px;font-weight:700;opacity:.75;margin-bottom:2px}" +
     ".sbw-pending{opacity:.65}.sbw-failed{background:#fde8e8;color:#8a1c1c}" +
     ".sbw-typing,.sbw-notice{min-height:18px;padding:2px 14px;font-size:12px;color:#555}" +
@@ -406,7 +408,7 @@
   function addMessage(m, live) {
     var existing = byId[m.id];
     if (existing) { existing.querySelector(".sbw-text").textContent = m.text; return false; }
-    var who = m.author_kind === "shopper" ? t("you") : m.author_name || t("someone");
+    var who = m.author_kind === "shopper" ? t("you") : m.author_kind === "system" ? t("support") : m.author_name || t("someone");
     var node = bubble(m.author_kind === "shopper" ? "shopper" : m.author_kind === "system" ? "system" : "operator", who, m.text);
     node.setAttribute("data-id", m.id);
     byId[m.id] = node;
@@ -455,7 +457,7 @@
     var text = "";
     if (conversationState === "active") text = t("operator", { name: operatorName || t("someone") });
     else if (conversationState === "queued") text = queueText || t("waiting");
-    else if (conversationState === "closed") text = unansweredClose ? t("unanswered") + " " + t("closed") : t("closed");
+    else if (conversationState === "closed") text = unansweredClose ? t("unanswered") : t("closed");
     status.textContent = text;
     endButton.hidden = !(conversationState === "active" || conversationState === "queued");
     if (endButton.hidden && endConfirm) endConfirm.hidden = true; // nothing left to end
