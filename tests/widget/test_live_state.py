@@ -246,3 +246,22 @@ async def test_no_first_reply_in_time_sends_the_chat_to_the_next_operator(
     await db(client.force_login)(manager.user)
     live = await db(lambda: client.get("/workspace/dashboards/live.json").json())()
     assert live["no_first_reply_today"] == 1
+
+
+async def test_a_managers_transfer_of_someone_elses_chat_reaches_every_screen(
+    widget_client: Any, queues: Any, make_operator: Callable[..., Operator]
+) -> None:
+    anna = await online(make_operator, "Anna", cap=1)
+    client, conversation_id = await shopper(widget_client, "v-1", "Hello", operator_name="Anna")
+    boris = await online(make_operator, "Boris", cap=1)
+    maria = await db(make_operator)("Maria", is_manager=True)
+    anna_tab = await workspace_socket(anna)
+
+    await db(do_transfer)(conversation_id=conversation_id, actor_operator_id=maria.pk, to_operator_id=boris.pk)
+
+    assert (await workspace_event(anna_tab, "conversation.removed", conversation_id=conversation_id))["why"] == (
+        "transferred"
+    )
+    await anna_tab.disconnect()
+    assert await system_line(client) == "Maria handed the chat over to Boris."
+    assert (await client.expect("assigned"))["operator_name"] == "Boris"
