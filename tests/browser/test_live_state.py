@@ -146,9 +146,7 @@ def test_a_chat_nobody_answered_ends_with_why_and_an_offer_to_leave_a_message(
         "или телефоном, и мы ответим.",
     }[lang]
     expect(system_lines(page)).to_have_text([why])
-    expect(header(page)).to_contain_text(
-        {"en": "Nobody could answer in time.", "ru": "Никто не успел ответить."}[lang]
-    )
+    expect(header(page)).to_contain_text({"en": "Nobody could answer in time.", "ru": "Никто не успел ответить."}[lang])
     offer = page.locator(".sbw-offer")
     expect(offer).to_be_visible()
     save_screenshot(page, f"live-unanswered-{lang}")
