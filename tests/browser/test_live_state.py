@@ -188,3 +188,37 @@ def test_a_waiting_shopper_is_offered_to_leave_a_contact_and_keeps_the_chat(
     stored = Conversation.objects.select_related("contact").get(pk=conversation.pk)
     assert (stored.state, stored.is_offline, stored.contact.email) == ("queued", True, "oleg@example.com")
     save_screenshot(page, "live-offer-while-waiting")
+
+
+@pytest.mark.parametrize("lang", ["en", "ru"])
+def test_no_first_reply_in_time_sends_the_chat_on_to_the_next_operator(
+    transactional_db: None, make_operator: Callable[..., Operator], new_page: Callable[..., Page], lang: str
+) -> None:
+    from chat.actions import do_requeue_unanswered_chats
+    from chat.models import ConversationStep, Queue
+
+    anna = online(make_operator, "Anna", cap=1)
+    page, conversation = shopper_opens_chat(new_page, "Hello?", lang=lang)
+    workspace = new_page()
+    logs_in(workspace, anna)
+    expect(workspace.get_by_role("tab")).to_have_count(1)
+    boris = online(make_operator, "Boris", cap=1)
+    # Test setup: the manager's limit on the queue (admin, Queues), and Anna silent for a minute.
+    Queue.objects.filter(slug="general").update(first_reply_timeout_seconds=30)
+    minute_ago = timezone.now() - timedelta(seconds=60)
+    ConversationStep.objects.filter(conversation=conversation).update(at=minute_ago)
+    Conversation.objects.filter(pk=conversation.pk).update(response_clock_at=minute_ago)
+
+    assert in_thread(do_requeue_unanswered_chats) == [conversation.pk]
+
+    expect(workspace.get_by_role("tab")).to_have_count(0)
+    expect(workspace.locator("#flash")).to_contain_text("The chat went back to the queue.")
+    line = {
+        "en": "Anna could not answer in time. You are back at the head of the queue: the next free operator "
+        "will answer.",
+        "ru": "Anna не успевает ответить. Вы снова первый в очереди: ответит первый освободившийся оператор.",
+    }[lang]
+    expect(system_lines(page)).to_have_text([line])
+    expect(header(page)).to_have_text({"en": "Boris is here to help", "ru": "Вам отвечает Boris"}[lang])
+    assert Conversation.objects.get(pk=conversation.pk).operator_id == boris.pk
+    save_screenshot(page, f"live-no-first-reply-{lang}")
