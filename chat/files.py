@@ -116,12 +116,19 @@ class Refusal:
     name: str
     reason: str
     detected_type: str = ""
+    limit_bytes: int = 0
 
 
-def check_file_size(name: str, size: int) -> Refusal | None:
-    """Refuse a file over ``SWITCHBOARD_ATTACHMENT_MAX_BYTES`` (before downloading it, when the size is known)."""
-    if size > settings.SWITCHBOARD_ATTACHMENT_MAX_BYTES:
-        return Refusal(name=name, reason="too_large")
+def check_file_size(name: str, size: int, cap: int | None = None) -> Refusal | None:
+    """Refuse a file over ``SWITCHBOARD_ATTACHMENT_MAX_BYTES`` or the platform's own download ``cap``
+    (before downloading it, when the size is known)."""
+    limit = (
+        settings.SWITCHBOARD_ATTACHMENT_MAX_BYTES
+        if cap is None
+        else min(cap, settings.SWITCHBOARD_ATTACHMENT_MAX_BYTES)
+    )
+    if size > limit:
+        return Refusal(name=name, reason="too_large", limit_bytes=limit)
     return None
 
 
@@ -139,7 +146,7 @@ def check_file(name: str, content: bytes) -> Refusal | None:
 def refusal_note(refusal: Refusal) -> str:
     """The line stored in the message instead of the file, so operators see what was sent."""
     if refusal.reason == "too_large":
-        return f"[file {refusal.name} not accepted: larger than {_limit_mb()} MB]"
+        return f"[file {refusal.name} not accepted: larger than {_megabytes(refusal.limit_bytes)} MB]"
     return f"[file {refusal.name} not accepted: {refusal.detected_type} files are not allowed]"
 
 
@@ -152,7 +159,7 @@ def refusal_notice(refusals: list[Refusal], language: str) -> str:
             if refusal.reason == "too_large":
                 lines.append(
                     _("The file %(name)s was not accepted: it is larger than %(mb)s MB.")
-                    % {"name": refusal.name, "mb": _limit_mb()}
+                    % {"name": refusal.name, "mb": _megabytes(refusal.limit_bytes)}
                 )
             else:
                 text = _("The file %(name)s was not accepted: this type of file is not allowed.")
@@ -161,5 +168,5 @@ def refusal_notice(refusals: list[Refusal], language: str) -> str:
         return "\n".join(lines)
 
 
-def _limit_mb() -> str:
-    return f"{settings.SWITCHBOARD_ATTACHMENT_MAX_BYTES / 1_000_000:g}"
+def _megabytes(size: int) -> str:
+    return f"{size / 1_000_000:.3g}"

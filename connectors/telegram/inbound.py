@@ -158,11 +158,7 @@ def _content(message: dict[str, Any]) -> tuple[str, list[InboundAttachment], lis
 def _file(
     caption: str, file: dict[str, Any], name: str, content_type: str, what: str
 ) -> tuple[str, list[InboundAttachment], list[Refusal]]:
-    size = file.get("file_size") or 0
-    if size > client.MAX_DOWNLOAD_BYTES:
-        note = f"[{what}, {size // (1024 * 1024)} MB: over the 20 MB Telegram lets bots download]"
-        return (f"{note}\n{caption}" if caption else note), [], []
-    refusal = check_file_size(name, size)
+    refusal = check_file_size(name, int(file.get("file_size") or 0), cap=client.MAX_DOWNLOAD_BYTES)
     if refusal is None:
         try:
             content = client.download(file["file_id"])

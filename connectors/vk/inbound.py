@@ -179,7 +179,7 @@ def _content(message: dict[str, Any]) -> tuple[str, list[InboundAttachment], lis
             _download(largest.get("url", ""), name, "image/jpeg", "photo", files, notes, refused)
         elif kind == "doc" and item.get("url"):
             name = item.get("title") or f"document_{index}.{item.get('ext', 'bin')}"
-            if refusal := check_file_size(name, int(item.get("size") or 0)):
+            if refusal := check_file_size(name, int(item.get("size") or 0), cap=client.MAX_DOWNLOAD_BYTES):
                 notes.append(refusal_note(refusal))
                 refused.append(refusal)
             else:

@@ -198,3 +198,18 @@ def test_vk_document_over_the_limit_is_not_downloaded(post_event, fake_vk, queue
     assert fake_vk.calls("file") == []
     [sent] = fake_vk.sent()
     assert sent["message"].startswith("The file big.pdf was not accepted: it is larger than 1 MB.")
+
+
+def test_telegrams_own_download_cap_is_a_refusal_the_shopper_hears_about(
+    post_update, fake_telegram, queues, settings
+) -> None:
+    settings.SWITCHBOARD_ATTACHMENT_MAX_BYTES = 50_000_000  # the shop allows more than Telegram gives bots
+    update = telegram_document("video.zip", "application/zip", 25 * 1024 * 1024)
+    update["message"]["from"]["language_code"] = "en"
+    assert post_update(update).status_code == 200
+
+    message = Message.objects.get(connector="telegram", author_kind="shopper")
+    assert message.text == "[file video.zip not accepted: larger than 21 MB]"
+    assert fake_telegram.calls("getFile") == []
+    [notice] = fake_telegram.sent_texts()
+    assert notice.startswith("The file video.zip was not accepted: it is larger than 21 MB.")
