@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib
+import re
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -19,7 +20,7 @@ from chat.actions import (
     do_start_consultation,
     do_submit_questionnaire,
 )
-from chat.models import Attachment, Operator
+from chat.models import Attachment, Operator, Questionnaire
 from tests.connectors.test_attachments import EVIL_HTML, PNG, SANDBOX
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.embedded]  # assignment runs on commit
@@ -118,6 +119,26 @@ def test_a_row_stored_before_sniffing_is_sniffed_by_the_migration_and_served_as_
     assert response["Content-Security-Policy"] == SANDBOX
 
 
+def test_files_under_old_guessable_names_are_moved_to_random_ones_by_the_migration(
+    make_operator, shopper_writes, settings
+) -> None:
+    attachment, holder = held_chat_with_file(make_operator, shopper_writes)
+    conversation_id = attachment.message.conversation_id
+    old_name = f"attachments/{conversation_id}/photo_14.jpg"
+    old_path = Path(settings.MEDIA_ROOT) / old_name
+    old_path.parent.mkdir(parents=True)
+    Path(attachment.file.path).rename(old_path)
+    Attachment.objects.filter(pk=attachment.pk).update(file=old_name)  # a row as stored before
+    migration = importlib.import_module("chat.migrations.0006_attachment_detected_type")
+    migration.rename_guessable(apps, None)
+
+    attachment.refresh_from_db()
+    assert re.fullmatch(r"attachments/[0-9a-f]{32}", attachment.file.name)
+    assert not old_path.exists()
+    response = logged_in(holder).get(f"/workspace/attachments/{attachment.pk}/")
+    assert b"".join(response.streaming_content) == PNG
+
+
 def test_a_write_method_is_not_allowed(make_operator, shopper_writes) -> None:
     attachment, holder = held_chat_with_file(make_operator, shopper_writes)
     assert logged_in(holder).post(f"/workspace/attachments/{attachment.pk}/").status_code == 405
@@ -144,6 +165,23 @@ def test_the_stylist_sees_the_questionnaire_photo_inline_and_others_do_not(make_
     assert Client().get(url).status_code == 404
     # A general operator who does not hold the consultation; it is active with the stylist.
     assert logged_in(make_operator("Boris")).get(url).status_code == 404
+
+
+def test_an_old_questionnaire_photo_name_is_moved_to_a_random_one(make_operator, settings) -> None:
+    conversation_id, stylist = consultation_with_photo(make_operator)
+    questionnaire = Questionnaire.objects.get(conversation_id=conversation_id)
+    old_name = f"questionnaires/{conversation_id}/photo-1763900000.png"
+    old_path = Path(settings.MEDIA_ROOT) / old_name
+    old_path.parent.mkdir(parents=True)
+    Path(questionnaire.photo.path).rename(old_path)
+    Questionnaire.objects.filter(pk=questionnaire.pk).update(photo=old_name)
+    importlib.import_module("chat.migrations.0006_attachment_detected_type").rename_guessable(apps, None)
+
+    questionnaire.refresh_from_db()
+    assert re.fullmatch(r"questionnaires/[0-9a-f]{32}\.png", questionnaire.photo.name)
+    assert not old_path.exists()
+    response = logged_in(stylist).get(f"/workspace/questionnaires/{conversation_id}/photo/")
+    assert b"".join(response.streaming_content) == PNG
 
 
 def test_with_a_file_origin_the_workspace_redirects_to_a_short_lived_signed_link(
