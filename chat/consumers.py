@@ -17,6 +17,20 @@ class LiveConsumer(AsyncWebsocketConsumer):
     messages being stored (9 % of a busy server's time and most of its relay latency), and is skipped.
     """
 
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        """Run the consumer; :meth:`finished` runs however it ends, a crash or a cancellation included.
+
+        ``disconnect()`` runs only when the client's close reaches a healthy consumer; state a
+        consumer keeps outside itself must also go when a frame crashes it.
+        """
+        try:
+            await super().__call__(scope, receive, send)
+        finally:
+            await self.finished()
+
+    async def finished(self) -> None:
+        """Release what the connection held; called once, after everything else."""
+
     async def dispatch(self, message: dict[str, Any]) -> None:
         handler = getattr(self, get_handler_name(message), None)
         if handler is None:
