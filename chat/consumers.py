@@ -7,6 +7,9 @@ from typing import Any
 from channels.consumer import get_handler_name
 from channels.generic.websocket import AsyncWebsocketConsumer
 
+# The live stream missed events (chat.layers: Redis lost its subscriptions): reconnect and resume.
+CLOSE_RESYNC = 4012
+
 
 class LiveConsumer(AsyncWebsocketConsumer):
     """A WebSocket consumer whose every database access goes through ``database_sync_to_async``.
@@ -30,6 +33,10 @@ class LiveConsumer(AsyncWebsocketConsumer):
 
     async def finished(self) -> None:
         """Release what the connection held; called once, after everything else."""
+
+    async def layer_resubscribed(self, message: dict[str, Any]) -> None:
+        """What was published while Redis was away reached nobody: the client resumes from the database."""
+        await self.close(code=CLOSE_RESYNC)
 
     async def dispatch(self, message: dict[str, Any]) -> None:
         handler = getattr(self, get_handler_name(message), None)

@@ -101,7 +101,8 @@ if REDIS_URL:
     CHANNEL_LAYERS = {
         "default": {
             "BACKEND": (
-                "channels_redis.pubsub.RedisPubSubChannelLayer"
+                # channels-redis' pub/sub layer, telling consumers when Redis lost their subscriptions.
+                "chat.layers.ResyncingPubSubChannelLayer"
                 if CHANNEL_LAYER_KIND == "pubsub"
                 else "channels_redis.core.RedisChannelLayer"
             ),

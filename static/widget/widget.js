@@ -213,7 +213,10 @@
 
   // --- state --------------------------------------------------------------------------------------
   var socket = null, ready = false, retries = 0, retryTimer = null, typingTimer = null, lastTypingSent = 0;
-  var byId = {}, maxId = 0, pending = {};
+  // resumeId: the newest id that came through the conversation's stream (a state or a live frame).
+  // The acknowledgement of our own message is no proof that everything before it was received:
+  // while the live stream is cut (a Redis restart), the operator's replies in between are missed.
+  var byId = {}, resumeId = 0, pending = {};
   var conversationId = load("conversation", null), conversationState = null, operatorName = "";
   var queueText = "", outbox = load("outbox", []), unread = load("unread", 0), panelOpen = false;
 
@@ -260,7 +263,7 @@
       if (socket) return;
       var ws = socket = new WebSocket(WS_URL);
       ws.onopen = function () {
-        var hello = { type: "hello", token: token, last_id: maxId, language: lang };
+        var hello = { type: "hello", token: token, last_id: resumeId, language: lang };
         if (conversationId) hello.conversation_id = conversationId;
         ws.send(JSON.stringify(hello));
       };
@@ -321,7 +324,7 @@
     conversationState = frame.state; operatorName = frame.operator_name || "";
     queueText = frame.state === "queued" ? positionText(frame.queue_position, frame.estimated_wait_seconds) : "";
     setInProgress(frame.state === "queued" || frame.state === "active");
-    (frame.messages || []).forEach(function (m) { addMessage(m, false); });
+    (frame.messages || []).forEach(function (m) { addMessage(m, false); resumeId = Math.max(resumeId, m.id); });
     renderStatus();
     outbox.forEach(function (item) {
       send({ type: "message", text: item.text, client_id: item.client_id });
@@ -336,6 +339,7 @@
     if (frame.client_id) { dropFromOutbox(frame.client_id); setInProgress(true); }
     if (frame.conversation_id !== conversationId) return; // a new conversation: its state frame follows
     var isNew = addMessage(frame.message, true);
+    if (!frame.client_id) resumeId = Math.max(resumeId, frame.message.id);
     if (frame.message.author_kind !== "shopper") showTyping(null);
     if (conversationState === "closed" || conversationState === null) conversationState = "queued";
     setInProgress(true);
@@ -364,7 +368,7 @@
 
   // --- rendering ------------------------------------------------------------------------------------
   function clearLog() {
-    byId = {}; maxId = 0;
+    byId = {}; resumeId = 0;
     while (log.firstChild) log.removeChild(log.firstChild);
     renderGreeting();
     outbox.forEach(renderPending);
@@ -386,7 +390,6 @@
       if (!child.hasAttribute("data-id") || id > m.id) { before = child; break; }
     }
     log.insertBefore(node, before);
-    maxId = Math.max(maxId, m.id);
     if (live || !before) log.scrollTop = log.scrollHeight;
     return true;
   }
