@@ -6,9 +6,14 @@ from typing import Any
 
 from channels.consumer import get_handler_name
 from channels.generic.websocket import AsyncWebsocketConsumer
+from django.db import InterfaceError, OperationalError
 
 # The live stream missed events (chat.layers: Redis lost its subscriptions): reconnect and resume.
 CLOSE_RESYNC = 4012
+# The database is away: the client keeps what it has not sent and reconnects with backoff.
+CLOSE_UNAVAILABLE = 4503
+# What a lost or refused PostgreSQL connection raises.
+DATABASE_UNAVAILABLE = (OperationalError, InterfaceError)
 
 
 class LiveConsumer(AsyncWebsocketConsumer):

@@ -21,7 +21,7 @@ from django.conf import settings
 from django.db.models import Max
 
 from chat import actions, events
-from chat.consumers import LiveConsumer
+from chat.consumers import CLOSE_UNAVAILABLE, DATABASE_UNAVAILABLE, LiveConsumer
 from chat.models import Conversation, ConversationState, Event, Operator
 
 logger = logging.getLogger(__name__)
@@ -128,8 +128,12 @@ class WorkspaceConsumer(LiveConsumer):
                 await database_sync_to_async(actions.do_operator_heartbeat)(
                     operator_id=self.operator_id, connection_key=self.connection_key
                 )
-            except Exception:  # the database is away: the next beat tries again, the row may expire
-                logger.warning("Presence heartbeat failed", exc_info=True)
+            except DATABASE_UNAVAILABLE:
+                # Nothing can be stored or read now: the page shows it is reconnecting, and
+                # resumes from its last event id once the database is back.
+                logger.warning("Database unavailable: workspace socket closed for a reconnect")
+                await self.close(code=CLOSE_UNAVAILABLE)
+                return
 
     async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
         if text_data is None:

@@ -26,6 +26,8 @@
       operator: "{name} is here to help", typing: "{name} is typing…", someone: "The operator",
       closed: "The chat has ended. Write to start a new one.", sending: "Sending…", failed: "Not sent: {e}",
       reconnecting: "Connection lost, reconnecting…", stylist: "Stylist consultation",
+      unavailable: "The chat is briefly unavailable. Your message is kept and will be sent when we are back.",
+      retrying: "Not sent yet, will retry",
       offlineIntro: "No one is online right now. Leave a message and we will answer by email or phone.",
       name: "Name", email: "Email", phone: "Phone", message: "Message", leave: "Send message",
       needContact: "Leave an email or a phone number.", thanks: "Thank you! We will answer soon.",
@@ -44,6 +46,8 @@
       operator: "Вам отвечает {name}", typing: "{name} печатает…", someone: "Оператор",
       closed: "Чат завершён. Напишите, чтобы начать новый.", sending: "Отправляется…", failed: "Не отправлено: {e}",
       reconnecting: "Связь потеряна, переподключаемся…", stylist: "Консультация стилиста",
+      unavailable: "Чат ненадолго недоступен. Ваше сообщение сохранено и уйдёт, как только мы вернёмся.",
+      retrying: "Ещё не отправлено, повторим",
       offlineIntro: "Сейчас никого нет на связи. Оставьте сообщение, и мы ответим по почте или телефону.",
       name: "Имя", email: "Эл. почта", phone: "Телефон", message: "Сообщение", leave: "Отправить сообщение",
       needContact: "Укажите почту или телефон.", thanks: "Спасибо! Мы скоро ответим.",
@@ -272,16 +276,18 @@
         try { frame = JSON.parse(event.data); } catch (e) { return; }
         handle(frame);
       };
-      ws.onclose = function () {
+      ws.onclose = function (event) {
         if (socket !== ws) return;
         socket = null; ready = false;
-        scheduleReconnect();
+        scheduleReconnect(event.code);
       };
     }, function () { socket = null; scheduleReconnect(); });
   }
-  function scheduleReconnect() {
+  function scheduleReconnect(code) {
     if (!wanted()) return;
-    if (retries > 0) showNotice(t("reconnecting"));
+    // 4503: the server is up but cannot store anything yet; the shopper's text waits in the outbox.
+    if (code === 4503) showNotice(t("unavailable"));
+    else if (retries > 0) showNotice(t("reconnecting"));
     var delay = Math.min(15000, 500 * Math.pow(2, retries)) * (0.5 + Math.random() / 2);
     retries += 1;
     clearTimeout(retryTimer);
@@ -327,6 +333,7 @@
     (frame.messages || []).forEach(function (m) { addMessage(m, false); resumeId = Math.max(resumeId, m.id); });
     renderStatus();
     outbox.forEach(function (item) {
+      if (pending[item.client_id]) pending[item.client_id].querySelector(".sbw-who").textContent = t("sending");
       send({ type: "message", text: item.text, client_id: item.client_id });
     });
     releaseIfIdle();
@@ -354,6 +361,11 @@
       else { conversationId = null; save("conversation", null); }
       if (socket) socket.close();
       return;
+    }
+    if (frame.code === "unavailable") {
+      // Nothing was stored: the text stays in the outbox and goes out again after the reconnect.
+      for (var id in pending) pending[id].querySelector(".sbw-who").textContent = t("retrying");
+      return showNotice(t("unavailable"));
     }
     if (frame.client_id && pending[frame.client_id]) {
       var node = pending[frame.client_id];

@@ -17,8 +17,31 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import websockets
+from django.db import connections
+
+from chat.models import Message
 
 RECONNECT_SECONDS = 0.3
+
+
+def stored_messages(conversation_id: int) -> list[tuple[int, str, str]]:
+    """``(id, author kind, text)`` of what the conversation holds, from a thread of its own."""
+    try:
+        return list(
+            Message.objects.filter(conversation_id=conversation_id, is_note=False)
+            .order_by("id")
+            .values_list("id", "author_kind", "text")
+        )
+    finally:
+        connections.close_all()
+
+
+async def until(condition: Any, within: float, what: Any) -> None:
+    """Poll an async condition; fail with ``what`` (or ``what()``) when it does not hold in time."""
+    deadline = time.monotonic() + within
+    while not await condition():
+        assert time.monotonic() < deadline, f"not within {within} s: {what() if callable(what) else what}"
+        await asyncio.sleep(0.1)
 
 
 @dataclass

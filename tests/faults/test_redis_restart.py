@@ -12,14 +12,12 @@ import time
 from typing import Any
 
 import pytest
-from django.db import connections
 from django.test import Client
 
 from chat.actions import do_set_operator_status
 from chat.consumers import CLOSE_RESYNC
-from chat.models import Message
 from connectors.widget.signing import issue_token, new_visitor_id
-from tests.faults.clients import OperatorClient, ShopperClient
+from tests.faults.clients import OperatorClient, ShopperClient, stored_messages, until
 from tests.faults.conftest import log_of
 from workspace.tokens import issue_api_token
 
@@ -28,24 +26,6 @@ pytestmark = [pytest.mark.django_db(transaction=True)]
 SHOPPER_MESSAGES = 60
 OPERATOR_REPLIES = 40
 REDIS_DOWN_SECONDS = 3.0
-
-
-def _stored(conversation_id: int) -> list[tuple[int, str, str]]:
-    try:
-        return list(
-            Message.objects.filter(conversation_id=conversation_id, is_note=False)
-            .order_by("id")
-            .values_list("id", "author_kind", "text")
-        )
-    finally:
-        connections.close_all()
-
-
-async def _until(condition: Any, within: float, what: Any) -> None:
-    deadline = time.monotonic() + within
-    while not await condition():
-        assert time.monotonic() < deadline, f"not within {within} s: {what() if callable(what) else what}"
-        await asyncio.sleep(0.1)
 
 
 def test_a_redis_restart_mid_conversation_loses_and_doubles_nothing(
@@ -70,7 +50,7 @@ def test_a_redis_restart_mid_conversation_loses_and_doubles_nothing(
         async def assigned() -> bool:
             return shopper.conversation_id is not None and any(t == "s-000" for t in operator.seen.texts.values())
 
-        await _until(assigned, 15, "the first message reached the operator")
+        await until(assigned, 15, "the first message reached the operator")
         conversation_id = shopper.conversation_id
         assert conversation_id is not None
 
@@ -94,13 +74,13 @@ def test_a_redis_restart_mid_conversation_loses_and_doubles_nothing(
         missing: dict[str, Any] = {}
 
         async def everyone_saw_everything() -> bool:
-            stored = {pk: text for pk, _, text in await asyncio.to_thread(_stored, conversation_id)}
+            stored = {pk: text for pk, _, text in await asyncio.to_thread(stored_messages, conversation_id)}
             missing["shopper"] = sorted(stored[pk] for pk in set(stored) - set(shopper.seen.texts))
             missing["operator"] = sorted(stored[pk] for pk in set(stored) - set(operator.seen.texts))
             missing["outbox"] = sorted(shopper.outbox.values())
             return not any(missing.values())
 
-        await _until(everyone_saw_everything, 30, lambda: f"both sides show every stored message: missing {missing}")
+        await until(everyone_saw_everything, 30, lambda: f"both sides show every stored message: missing {missing}")
         resumed = [min((t for t in c.seen.resumed_at if t >= back_at), default=None) for c in (shopper, operator)]
         await asyncio.gather(shopper.stop(), operator.stop())
         await asyncio.wait(tasks, timeout=5)
@@ -111,7 +91,7 @@ def test_a_redis_restart_mid_conversation_loses_and_doubles_nothing(
     except AssertionError as failure:
         raise AssertionError(f"{failure}\n--- server log ---\n{log_of(server)}") from failure
     shopper, operator = run["shopper"], run["operator"]
-    stored = _stored(shopper.conversation_id)
+    stored = stored_messages(shopper.conversation_id)
     shopper_texts = [text for _, kind, text in stored if kind == "shopper"]
     operator_texts = [text for _, kind, text in stored if kind == "operator"]
     sent = [f"s-{n:03}" for n in range(SHOPPER_MESSAGES)]
