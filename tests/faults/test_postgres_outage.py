@@ -53,8 +53,9 @@ def _post(url: str, body: dict[str, Any], headers: dict[str, str]) -> tuple[int,
 
 
 def test_webhooks_answer_503_while_postgres_is_down_and_the_platforms_retry_is_stored_once(
-    queues: Any, postgres_proxy: Any, fault_daphne: Any
+    make_operator: Any, postgres_proxy: Any, fault_daphne: Any
 ) -> None:
+    api_token = issue_api_token(make_operator("Anna"))
     server = fault_daphne(proxy=postgres_proxy, **CONNECTOR_ENV)
     telegram = (f"{server.url}/connectors/telegram/webhook/", fixture("telegram", "message__text"))
     vk_event = {**fixture("vk", "message_new__text"), "secret": VK_SECRET}
@@ -66,7 +67,15 @@ def test_webhooks_answer_503_while_postgres_is_down_and_the_platforms_retry_is_s
         for url, body in (telegram, vk):
             status, answer = _post(url, body, headers)
             assert status == 503, (status, answer, log_of(server))
-            assert b"ok" not in answer.lower().replace(b"unavailable", b"")
+            assert json.loads(answer)["error"]["code"] == "unavailable"
+        # The workspace's API says the same, in the operator's language.
+        request = urllib.request.Request(
+            f"{server.url}/api/me", headers={"Authorization": f"Bearer {api_token}", "Accept-Language": "ru"}
+        )
+        with pytest.raises(urllib.error.HTTPError) as refused:
+            urllib.request.urlopen(request, timeout=10)
+        assert refused.value.code == 503 and refused.value.headers["Retry-After"] == "5"
+        assert json.loads(refused.value.read())["error"]["message"].startswith("Сервис ненадолго недоступен")
     finally:
         postgres_proxy.restore()
     restored_at = time.monotonic()
