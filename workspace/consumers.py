@@ -134,6 +134,8 @@ class WorkspaceConsumer(LiveConsumer):
                 logger.warning("Database unavailable: workspace socket closed for a reconnect")
                 await self.close(code=CLOSE_UNAVAILABLE)
                 return
+            except Exception:  # a beat that fails otherwise must not end the beating
+                logger.exception("Presence heartbeat failed")
 
     async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
         if text_data is None:
