@@ -22,7 +22,7 @@ from tests.browser.conftest import wait_for
 
 pytestmark = [pytest.mark.django_db(transaction=True)]
 
-HEARTBEAT, EXPIRY, GRACE = 0.5, 2.0, 2
+HEARTBEAT, EXPIRY, GRACE = 0.5, 3.0, 3
 
 
 def test_an_operator_whose_server_was_killed_goes_offline_and_gets_no_new_chat(
