@@ -327,3 +327,16 @@ async def test_shopper_typing_reaches_the_assigned_operator_only(
             pass
     assert event["payload"] == {"conversation_id": conversation_id, "author_kind": "shopper", "name": ""}
     assert await client.nothing_more(), "the shopper is not told about their own typing"
+
+
+async def test_the_demo_stylist_greets_the_shopper_by_her_name(widget_client: Any) -> None:
+    from chat.demo import load_demo
+
+    await db(load_demo)()
+    sofia = await db(Operator.objects.get)(user__username="sofia")
+    await db(do_set_operator_status)(operator_id=sofia.pk, status="online")
+    client = await widget_client()
+    state = await client.hello(issue_token("visitor-style"), queue="stylist")
+    if state["state"] != "active":
+        state = await client.expect("assigned", wait=10)
+    assert state["operator_name"] == "Sofia"
