@@ -315,6 +315,11 @@ def history_tables(
                 [[d.isoformat(), n, f] for d, n, f in consultations(filters)],
             )
     if shown is not None:
+        if "by_connector" in tables:
+            labels = dict(Connector.choices)
+            shown["by_connector"] = [
+                [str(labels.get(c, c)), _cell_text(n, [], 1)] for c, n in tables["by_connector"][1]
+            ]
         for name, (_, rows) in tables.items():
             if name not in shown:
                 kinds = OPERATOR_KINDS if name == "operators" else []

@@ -50,6 +50,6 @@ def test_history_draws_its_charts(queues, new_page):
     manager_logs_in(page, "/workspace/dashboards/history/")
     for chart in ("by_day", "by_hour", "by_connector", "by_reason", "reason_trend", "ratings"):
         page.wait_for_function(f"() => window.Chart && Chart.getChart(document.getElementById('chart-{chart}'))")
-    expect(page.locator("#table-by_connector")).to_contain_text("vk")
+    expect(page.locator("#table-by_connector")).to_contain_text("VK")
     assert errors == []
     save_screenshot(page, "dashboard-history", full_page=True)
