@@ -374,6 +374,8 @@ def history(request: HttpRequest, viewer: Viewer, filters: MetricFilters, form: 
     shown: dict[str, list[list[str]]] = {}
     tables = history_tables(filters, viewer, shown=shown)
     charts = {name: rows for name, (_, rows) in tables.items() if name != "summary"}
+    if "by_connector" in charts:  # the legend names connectors as the table does
+        charts["by_connector"] = [[row[0], row[1]] for row in shown["by_connector"]]
     context = {
         "viewer": viewer,
         "form": form,
