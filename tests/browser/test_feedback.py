@@ -305,3 +305,34 @@ def test_a_rating_to_review_names_who_and_opens_its_transcript(
     # The entry's address opens the same transcript.
     page.goto(f"/workspace/#transcript-{chat.pk}")
     expect(page.locator("#transcript-dialog")).to_contain_text("Sorry, checking.")
+
+
+def test_asking_for_a_stylist_mid_chat_hands_the_chat_over_instead_of_orphaning_it(
+    transactional_db: None, make_operator: Callable[..., Operator], new_page: Callable[..., Page]
+) -> None:
+    anna = online_operator(make_operator, "Anna")
+    anna_page = new_page()
+    operator_logs_in(anna_page, anna)
+    shopper = new_page()
+    open_chat(shopper)
+    box = shopper.get_by_role("textbox", name="Your message")
+    box.fill("Does this dress come in blue?")
+    box.press("Enter")
+    chat = wait_for(lambda: Conversation.objects.filter(operator=anna).first())
+    expect(anna_page.locator(f"#chat-{chat.pk}")).to_have_count(1)
+    in_thread(do_operator_reply, conversation_id=chat.pk, operator_id=anna.pk, text="Let me find our stylist.")
+    expect(shopper.locator(".sbw-operator .sbw-text")).to_have_text(["Let me find our stylist."])
+
+    shopper.get_by_role("button", name="Stylist consultation").click()
+
+    # The same chat, history and all, with a line saying where it went; Anna's tab for it is gone.
+    expect(shopper.locator(".sbw-text").filter(has_text="moved to the stylist consultation")).to_be_visible()
+    expect(shopper.locator(".sbw-text").filter(has_text="Does this dress come in blue?")).to_be_visible()
+    expect(shopper.locator("iframe.sbw-questionnaire")).to_be_visible()
+    expect(anna_page.locator(f"#chat-{chat.pk}")).to_have_count(0)
+    assert Conversation.objects.count() == 1
+    assert Conversation.objects.get(pk=chat.pk).queue.slug == "stylist"
+    sofia = online_operator(make_operator, "Sofia", skills=["stylist"])
+    wait_for(lambda: Conversation.objects.get(pk=chat.pk).operator_id == sofia.pk)
+    expect(shopper.locator(".sbw-status")).to_contain_text("Sofia")
+    save_screenshot(shopper, "widget-consultation-handover")
