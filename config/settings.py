@@ -11,6 +11,8 @@ from pathlib import Path
 import environ
 from django.core.exceptions import ImproperlyConfigured
 
+from config.prefix import channel_layer_prefix
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 env = environ.Env()
@@ -25,7 +27,10 @@ if not SECRET_KEY:
 
 ALLOWED_HOSTS: list[str] = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "[::1]"])
 CSRF_TRUSTED_ORIGINS: list[str] = env.list("CSRF_TRUSTED_ORIGINS", default=[])
-SITE_URL: str = env.str("SITE_URL", default="http://127.0.0.1:8000")
+# The public address (links sent on Telegram and VK, the URLs printed by load_demo); by default the
+# local one on the port daphne is given (`make run PORT=8100`).
+PORT: int = env.int("PORT", default=8000)
+SITE_URL: str = env.str("SITE_URL", default=f"http://127.0.0.1:{PORT}")
 
 INSTALLED_APPS = [
     "daphne",
@@ -93,7 +98,8 @@ USING_POSTGRES: bool = DATABASES["default"]["ENGINE"].startswith("django.db.back
 
 # --- Redis: channel layer, cache, Celery broker --------------------------------------------------
 REDIS_URL: str = env.str("REDIS_URL", default="")
-CHANNEL_LAYER_PREFIX: str = env.str("CHANNEL_LAYER_PREFIX", default="switchboard")
+# Two deployments on one Redis must not hear each other: unless set, the prefix names this database.
+CHANNEL_LAYER_PREFIX: str = env.str("CHANNEL_LAYER_PREFIX", default="") or channel_layer_prefix(DATABASES["default"])
 # "pubsub" (default: no silent drops, lower CPU per message) or "core" (channels-redis' list layer).
 CHANNEL_LAYER_KIND: str = env.str("CHANNEL_LAYER_KIND", default="pubsub")
 if REDIS_URL:

@@ -25,9 +25,11 @@ from chat.actions import (
     do_leave_contact_while_waiting,
     do_open_conversation,
     do_receive_inbound,
+    do_start_consultation,
 )
 from chat.consumers import CLOSE_UNAVAILABLE, DATABASE_UNAVAILABLE, LiveConsumer
 from chat.errors import ChatError, ConversationClosed, InvalidInput
+from chat.feedback import STYLIST_QUEUE
 from chat.models import Connector
 from chat.payloads import message_payload
 from connectors import feedback
@@ -204,14 +206,16 @@ class WidgetConsumer(LiveConsumer):
         )
 
     async def _open(self, queue: str) -> int:
-        """Open a conversation before the first message (a consultation always opens a new one)."""
+        """Open a conversation before the first message; the consultation takes the same path as on
+        Telegram and VK (one per shopper, the open general chat handed over)."""
         assert self.visitor_id is not None
+        if queue == STYLIST_QUEUE:
+            consultation = await database_sync_to_async(do_start_consultation)(
+                connector=Connector.WIDGET, sender_id=self.visitor_id, language=self.language
+            )
+            return consultation.conversation.pk
         conversation = await database_sync_to_async(do_open_conversation)(
-            connector=Connector.WIDGET,
-            sender_id=self.visitor_id,
-            queue_slug=queue,
-            language=self.language,
-            force_new=queue != "general",
+            connector=Connector.WIDGET, sender_id=self.visitor_id, queue_slug=queue, language=self.language
         )
         return conversation.pk
 
