@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import logging
 from typing import Any
 
 from channels.consumer import get_handler_name
 from channels.generic.websocket import AsyncWebsocketConsumer
+from django.conf import settings
+
+logger = logging.getLogger(__name__)
 
 
 class LiveConsumer(AsyncWebsocketConsumer):
@@ -16,6 +22,38 @@ class LiveConsumer(AsyncWebsocketConsumer):
     around each database call, so here the extra hop only queued each relayed event behind the
     messages being stored (9 % of a busy server's time and most of its relay latency), and is skipped.
     """
+
+    _catching_up: asyncio.Task[None] | None = None
+
+    def start_catching_up(self) -> None:
+        """Every SWITCHBOARD_CATCH_UP_SECONDS, send what was stored but never broadcast to this socket.
+
+        The channel layer is at most once, and a process killed -9 between a commit and its broadcast
+        loses the broadcast for good: a client connected to another process never reconnects, so it
+        never resumes. One indexed read per socket and tick closes that gap (measured in
+        tests/faults/test_daphne_kill.py; docs/reliability.md).
+        """
+        if self._catching_up is None and settings.SWITCHBOARD_CATCH_UP_SECONDS > 0:
+            self._catching_up = asyncio.create_task(self._catch_up_forever())
+
+    def stop_catching_up(self) -> None:
+        if self._catching_up is not None:
+            self._catching_up.cancel()
+            self._catching_up = None
+
+    async def _catch_up_forever(self) -> None:
+        while True:
+            await asyncio.sleep(settings.SWITCHBOARD_CATCH_UP_SECONDS)
+            try:
+                await self.catch_up()
+            except asyncio.CancelledError:
+                raise
+            except Exception:  # a database hiccup: the next tick tries again
+                with contextlib.suppress(Exception):
+                    logger.warning("Catch-up failed", exc_info=True)
+
+    async def catch_up(self) -> None:
+        """Send the stored events this socket missed (each consumer knows its own record)."""
 
     async def dispatch(self, message: dict[str, Any]) -> None:
         handler = getattr(self, get_handler_name(message), None)

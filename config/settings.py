@@ -229,6 +229,9 @@ LOGGING = {
 SWITCHBOARD_MAX_CHATS: int = env.int("SWITCHBOARD_MAX_CHATS", default=4)
 # How long every workspace tab of an operator may be gone before their chats go back to the queue.
 SWITCHBOARD_OFFLINE_GRACE_SECONDS: int = env.int("SWITCHBOARD_OFFLINE_GRACE_SECONDS", default=60)
+# Every open socket looks this often for stored messages and events whose broadcast was lost (a
+# process killed between commit and broadcast); 0 turns it off.
+SWITCHBOARD_CATCH_UP_SECONDS: float = env.float("SWITCHBOARD_CATCH_UP_SECONDS", default=10.0)
 # Chats whose handle time feeds the estimated wait shown to queued shoppers.
 SWITCHBOARD_EWT_SAMPLE: int = env.int("SWITCHBOARD_EWT_SAMPLE", default=50)
 SWITCHBOARD_DEFAULT_HANDLE_SECONDS: int = env.int("SWITCHBOARD_DEFAULT_HANDLE_SECONDS", default=300)

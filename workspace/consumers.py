@@ -89,8 +89,12 @@ class WorkspaceConsumer(LiveConsumer):
         await self._send_json({"type": "hello", "operator_id": operator.pk, "last_event_id": latest})
         if requested:
             await self._resume(requested)
+        # Catch-up starts from what this socket has been told exists (hello or the resume point).
+        self.caught_up_to = max(latest, int(requested) if requested.isdigit() else 0)
+        self.start_catching_up()
 
     async def disconnect(self, code: int) -> None:
+        self.stop_catching_up()
         for group in self.groups_joined:
             await self.channel_layer.group_discard(group, self.channel_name)
         if self.operator_id is not None:
@@ -133,6 +137,15 @@ class WorkspaceConsumer(LiveConsumer):
         else:
             # Too far behind (or pruned): the client reloads its state from the API instead.
             await self._send_json({"type": "resync"})
+
+    async def catch_up(self) -> None:
+        """Stored events after the mark of the previous tick that never reached this socket (a
+        process died between commit and broadcast); the mark trails by one tick, so an event
+        committed late with a lower id is still found. Sent once: ``event`` drops seen ids."""
+        after = self.caught_up_to
+        self.caught_up_to = max([after, *self.sent_ids])
+        for event in await database_sync_to_async(_stored_events)(self.groups_joined, after):
+            await self.event(event)
 
     async def _typing(self, raw_conversation_id: Any) -> None:
         if not isinstance(raw_conversation_id, int) or isinstance(raw_conversation_id, bool):

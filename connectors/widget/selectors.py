@@ -56,6 +56,17 @@ def queue_position(conversation_id: int) -> dict[str, Any]:
     }
 
 
+def messages_after(*, conversation_id: int, after_id: int) -> list[dict[str, Any]]:
+    """The shopper's copies of the conversation's messages after ``after_id`` (notes never), oldest first."""
+    rows = (
+        Message.objects.filter(conversation_id=conversation_id, is_note=False, pk__gt=after_id)
+        .select_related("author")
+        .prefetch_related("attachments")
+        .order_by("id")[:HISTORY_LIMIT]
+    )
+    return [message_payload(message, for_shopper=True) for message in rows]
+
+
 def widget_state(*, conversation_id: int | None, last_id: int) -> dict[str, Any]:
     """The ``state`` frame: the conversation's header and the messages after ``last_id``, oldest first."""
     if conversation_id is None:

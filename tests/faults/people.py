@@ -13,11 +13,21 @@ import contextlib
 import json
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
 import websockets
+
+
+async def eventually(check: Callable[[], Any], seconds: float) -> bool:
+    """Poll a blocking ``check`` (database reads, HTTP) from a thread until it holds or time is up."""
+    for _ in range(int(seconds / 0.2)):
+        if await asyncio.to_thread(check):
+            return True
+        await asyncio.sleep(0.2)
+    return bool(await asyncio.to_thread(check))
 
 
 async def _close_when(stop: asyncio.Event, socket: Any) -> None:
