@@ -39,11 +39,13 @@ SKIPPED = "skipped: already running"
 
 
 @contextmanager
-def _redis_lock(name: str) -> Iterator[bool]:
+def redis_lock(name: str, expiry_seconds: float = LOCK_EXPIRY_SECONDS) -> Iterator[bool]:
+    """Yield True while this process holds ``name`` in Redis (renewed every third of the expiry),
+    False if another holder has it. A holder killed -9 stops renewing: free ``expiry_seconds`` later."""
     import redis
 
     client = redis.Redis.from_url(settings.REDIS_URL, socket_timeout=10)
-    lock = client.lock(f"{settings.CHANNEL_LAYER_PREFIX}:periodic:{name}", timeout=LOCK_EXPIRY_SECONDS)
+    lock = client.lock(f"{settings.CHANNEL_LAYER_PREFIX}:lock:{name}", timeout=expiry_seconds)
     if not lock.acquire(blocking=False):
         client.close()
         yield False
@@ -51,7 +53,7 @@ def _redis_lock(name: str) -> Iterator[bool]:
     done = threading.Event()
 
     def renew() -> None:
-        while not done.wait(LOCK_EXPIRY_SECONDS / 3):
+        while not done.wait(expiry_seconds / 3):
             try:
                 lock.reacquire()
             except Exception:  # lost to expiry (a long stall): the task finishes, the next run checks
@@ -91,8 +93,8 @@ def _file_lock(name: str) -> Iterator[bool]:
 @contextmanager
 def exclusive(name: str) -> Iterator[bool]:
     """Yield True while this process alone holds the lock ``name``; False if another holds it."""
-    lock = _redis_lock if settings.REDIS_URL else _file_lock
-    with lock(name) as held:
+    lock = redis_lock if settings.REDIS_URL else _file_lock
+    with lock(f"periodic:{name}") if settings.REDIS_URL else lock(name) as held:
         yield held
 
 
