@@ -45,7 +45,8 @@ def redis_lock(name: str, expiry_seconds: float = LOCK_EXPIRY_SECONDS) -> Iterat
     import redis
 
     client = redis.Redis.from_url(settings.REDIS_URL, socket_timeout=10)
-    lock = client.lock(f"{settings.CHANNEL_LAYER_PREFIX}:lock:{name}", timeout=expiry_seconds)
+    # Not thread-local: the renewing thread must see the token this thread took.
+    lock = client.lock(f"{settings.CHANNEL_LAYER_PREFIX}:lock:{name}", timeout=expiry_seconds, thread_local=False)
     if not lock.acquire(blocking=False):
         client.close()
         yield False
