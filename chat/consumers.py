@@ -5,11 +5,13 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from datetime import datetime, timedelta
 from typing import Any
 
 from channels.consumer import get_handler_name
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
+from django.utils import timezone
 
 logger = logging.getLogger(__name__)
 
@@ -24,6 +26,7 @@ class LiveConsumer(AsyncWebsocketConsumer):
     """
 
     _catching_up: asyncio.Task[None] | None = None
+    caught_up_to = 0
 
     def start_catching_up(self) -> None:
         """Every SWITCHBOARD_CATCH_UP_SECONDS, send what was stored but never broadcast to this socket.
@@ -34,7 +37,19 @@ class LiveConsumer(AsyncWebsocketConsumer):
         tests/faults/test_daphne_kill.py; docs/reliability.md).
         """
         if self._catching_up is None and settings.SWITCHBOARD_CATCH_UP_SECONDS > 0:
+            self._caught_up_at = timezone.now()
             self._catching_up = asyncio.create_task(self._catch_up_forever())
+
+    def catch_up_window(self) -> tuple[int, datetime]:
+        """What the next tick reads: ids after the previous tick's mark, and anything stored since
+        two ticks before it. Resume is by the last id a client saw, and a lower id can arrive after
+        a higher one (an acknowledgement overtakes a broadcast; commits finish out of id order): the
+        time window finds those too. Clients drop an id they already show."""
+        now = timezone.now()
+        lookback = timedelta(seconds=2 * max(settings.SWITCHBOARD_CATCH_UP_SECONDS, 5))
+        since = getattr(self, "_caught_up_at", now) - lookback
+        self._caught_up_at = now
+        return self.caught_up_to, since
 
     def stop_catching_up(self) -> None:
         if self._catching_up is not None:

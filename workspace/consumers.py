@@ -11,12 +11,13 @@ import asyncio
 import json
 import logging
 from collections import deque
+from datetime import datetime
 from typing import Any
 from urllib.parse import parse_qs
 
 from channels.db import database_sync_to_async
 from django.conf import settings
-from django.db.models import Max
+from django.db.models import Max, Q
 
 from chat import actions, events
 from chat.consumers import LiveConsumer
@@ -38,6 +39,15 @@ def _operator_for(user: Any) -> Operator | None:
 
 def _stored_events(audiences: list[str], after_id: int) -> list[dict[str, Any]]:
     rows = Event.objects.filter(audience__in=audiences, pk__gt=after_id).order_by("id")[:REPLAY_LIMIT]
+    return [{"type": "event", "id": row.pk, "kind": row.kind, "payload": row.payload} for row in rows]
+
+
+def _events_to_catch_up(audiences: list[str], after_id: int, since: datetime) -> list[dict[str, Any]]:
+    rows = (
+        Event.objects.filter(audience__in=audiences)
+        .filter(Q(pk__gt=after_id) | Q(created_at__gte=since))
+        .order_by("id")[:REPLAY_LIMIT]
+    )
     return [{"type": "event", "id": row.pk, "kind": row.kind, "payload": row.payload} for row in rows]
 
 
@@ -139,12 +149,11 @@ class WorkspaceConsumer(LiveConsumer):
             await self._send_json({"type": "resync"})
 
     async def catch_up(self) -> None:
-        """Stored events after the mark of the previous tick that never reached this socket (a
-        process died between commit and broadcast); the mark trails by one tick, so an event
-        committed late with a lower id is still found. Sent once: ``event`` drops seen ids."""
-        after = self.caught_up_to
+        """Stored events that never reached this socket (a process died between commit and
+        broadcast), by ``catch_up_window``. Sent once here: ``event`` drops ids it sent."""
+        after, since = self.catch_up_window()
         self.caught_up_to = max([after, *self.sent_ids])
-        for event in await database_sync_to_async(_stored_events)(self.groups_joined, after):
+        for event in await database_sync_to_async(_events_to_catch_up)(self.groups_joined, after, since):
             await self.event(event)
 
     async def _typing(self, raw_conversation_id: Any) -> None:

@@ -130,13 +130,16 @@ class WidgetConsumer(LiveConsumer):
         await self._leave_group()
 
     async def catch_up(self) -> None:
-        """Messages of the followed conversation stored after the previous tick's mark that this
-        socket never sent (their broadcast died with the process that stored them)."""
-        conversation_id, after = self.conversation_id, self.caught_up_to
+        """Messages of the followed conversation this socket never sent (their broadcast died with
+        the process that stored them), by ``catch_up_window``."""
+        conversation_id = self.conversation_id
+        after, since = self.catch_up_window()
         if conversation_id is None or self.visitor_id is None:
             return
         self.caught_up_to = max([after, *self.sent_ids])
-        missed = await database_sync_to_async(selectors.messages_after)(conversation_id=conversation_id, after_id=after)
+        missed = await database_sync_to_async(selectors.messages_to_catch_up)(
+            conversation_id=conversation_id, after_id=after, since=since
+        )
         for message in missed:
             if message["id"] not in self.sent_ids and conversation_id == self.conversation_id:
                 await self.send_json({"type": "message", "conversation_id": conversation_id, "message": message})
