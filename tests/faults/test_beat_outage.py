@@ -34,7 +34,7 @@ def test_beat_starts_fresh_catches_up_after_an_outage_and_never_overlaps(
     schedule_file = tmp_path / "fresh-clone" / "var" / "celerybeat-schedule"
     env = processes.server_env(
         DATABASE_URL=database_url(),
-        REDIS_URL=private_redis,
+        REDIS_URL=private_redis.url,
         CHANNEL_LAYER_PREFIX=prefix,
         SECRET_KEY=settings.SECRET_KEY,
         CELERY_TASK_ALWAYS_EAGER="0",
@@ -43,7 +43,7 @@ def test_beat_starts_fresh_catches_up_after_an_outage_and_never_overlaps(
         CONN_MAX_AGE="0",
     )
     # The test process takes the same lock the worker does: same Redis, same prefix.
-    settings.REDIS_URL, settings.CHANNEL_LAYER_PREFIX = private_redis, prefix
+    settings.REDIS_URL, settings.CHANNEL_LAYER_PREFIX = private_redis.url, prefix
     ServiceTarget.objects.create(metric="max_queue_wait", threshold=1)
     operator = make_operator("Anna")
     do_receive_inbound(InboundMessage(connector="widget", sender_id="waiting", text="Hello?"))
