@@ -80,6 +80,18 @@ def first_unstorable(value: Any) -> tuple[str, str] | None:
     return None
 
 
+def storable_copy(value: Any) -> Any:
+    """A copy that can be stored, for the record of what was refused: NUL shown as the six characters
+    ``\\u0000``, a lone surrogate as U+FFFD. Never used for what is kept as the shopper's words."""
+    if isinstance(value, str):
+        return _SURROGATE.sub("\ufffd", value.replace("\x00", "\\u0000"))
+    if isinstance(value, dict):
+        return {storable_copy(key): storable_copy(child) for key, child in value.items()}
+    if isinstance(value, list):
+        return [storable_copy(child) for child in value]
+    return value
+
+
 def loads_bounded(text: str | bytes, *, max_depth: int = MAX_JSON_DEPTH) -> Any:
     """``json.loads`` that refuses, with ``UntrustedJSONError``, what it cannot read or nests too deeply."""
     try:
