@@ -112,3 +112,12 @@ async def test_binary_and_oversized_frames_are_refused(widget_client: Any, queue
     await client.communicator.send_to(bytes_data=b"\x00\xff\xfe")
     assert (await client.expect("error"))["code"] == "malformed"
     await refused(client, json.dumps({"type": "message", "text": "x" * 70_000, "client_id": "c"}), "too_large")
+
+
+async def test_a_russian_shopper_reads_the_broken_character_refusal_in_russian(widget_client: Any, queues: Any) -> None:
+    client = await widget_client()
+    await client.hello(issue_token("visitor-ru"), language="ru")
+    await client.send(r'{"type":"message","text":"сломанный \ud83d смайлик","client_id":"c-ru"}')
+    error = await client.expect("error")
+    assert (error["code"], error["client_id"]) == ("invalid_input", "c-ru")
+    assert error["message"] == "В сообщении есть испорченный символ; удалите его и отправьте снова."
