@@ -52,6 +52,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last, so it sees the views' exceptions first: a database outage answers 503, never ok.
+    "config.middleware.DatabaseUnavailableMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -101,7 +103,8 @@ if REDIS_URL:
     CHANNEL_LAYERS = {
         "default": {
             "BACKEND": (
-                "channels_redis.pubsub.RedisPubSubChannelLayer"
+                # channels-redis' pub/sub layer, telling consumers when Redis lost their subscriptions.
+                "chat.layers.ResyncingPubSubChannelLayer"
                 if CHANNEL_LAYER_KIND == "pubsub"
                 else "channels_redis.core.RedisChannelLayer"
             ),
@@ -129,6 +132,8 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
     "sweep-disconnected-operators": {"task": "chat.tasks.sweep_disconnected_operators", "schedule": 15.0},
     # Safety net: assignment skips a chat another transaction holds locked at that instant.
     "assign-waiting": {"task": "chat.tasks.assign_waiting", "schedule": 10.0},
+    # Off unless a manager sets a queue's first-reply limit (admin, Queues).
+    "requeue-unanswered-chats": {"task": "chat.tasks.requeue_unanswered_chats", "schedule": 10.0},
     "prune-events": {"task": "chat.tasks.prune_events", "schedule": 3600.0},
     # Dashboards: recompute finished days that changed (or were never rolled up); today is read raw.
     "roll-up-metrics-days": {"task": "chat.tasks.roll_up_metrics_days", "schedule": 300.0},
@@ -184,9 +189,10 @@ USE_TZ = True
 STATIC_URL = "/static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STATIC_ROOT = BASE_DIR / "var" / "static"
-MEDIA_URL = "/media/"
+# Uploaded and downloaded files (attachments, questionnaire photos). Never served as /media/: only
+# through the access-checked views in workspace.files; MEDIA_URL is left unset.
 MEDIA_ROOT = Path(env.str("MEDIA_ROOT", default=str(BASE_DIR / "var" / "media")))
-# daphne serves /static/ and /media/ itself so a shop needs no extra web server to start.
+# daphne serves /static/ itself so a shop needs no extra web server to start.
 SERVE_FILES: bool = env.bool("SERVE_FILES", default=True)
 DATA_UPLOAD_MAX_MEMORY_SIZE = 1024 * 1024
 
@@ -207,10 +213,37 @@ LOGGING = {
 SWITCHBOARD_MAX_CHATS: int = env.int("SWITCHBOARD_MAX_CHATS", default=4)
 # How long every workspace tab of an operator may be gone before their chats go back to the queue.
 SWITCHBOARD_OFFLINE_GRACE_SECONDS: int = env.int("SWITCHBOARD_OFFLINE_GRACE_SECONDS", default=60)
+# Each workspace connection proves it is alive this often; one silent for the expiry is taken as
+# dead (a crashed consumer, a killed process) and removed by the sweep.
+SWITCHBOARD_PRESENCE_HEARTBEAT_SECONDS: float = env.float("SWITCHBOARD_PRESENCE_HEARTBEAT_SECONDS", default=15.0)
+SWITCHBOARD_PRESENCE_EXPIRY_SECONDS: float = env.float("SWITCHBOARD_PRESENCE_EXPIRY_SECONDS", default=45.0)
 # Chats whose handle time feeds the estimated wait shown to queued shoppers.
 SWITCHBOARD_EWT_SAMPLE: int = env.int("SWITCHBOARD_EWT_SAMPLE", default=50)
 SWITCHBOARD_DEFAULT_HANDLE_SECONDS: int = env.int("SWITCHBOARD_DEFAULT_HANDLE_SECONDS", default=300)
+# A shopper queued this long is offered to leave an email or phone (the chat keeps its place).
+SWITCHBOARD_OFFER_MESSAGE_AFTER_SECONDS: int = env.int("SWITCHBOARD_OFFER_MESSAGE_AFTER_SECONDS", default=180)
 SWITCHBOARD_MESSAGE_MAX_CHARS: int = env.int("SWITCHBOARD_MESSAGE_MAX_CHARS", default=4096)
+# Files shoppers send from Telegram/VK: the largest accepted, and the types accepted (by content, not
+# by the sender's claim; "*" accepts any). Refused files leave a note and the shopper is told why.
+SWITCHBOARD_ATTACHMENT_MAX_BYTES: int = env.int("SWITCHBOARD_ATTACHMENT_MAX_BYTES", default=10_000_000)
+SWITCHBOARD_ATTACHMENT_TYPES: list[str] = env.list(
+    "SWITCHBOARD_ATTACHMENT_TYPES",
+    default=[
+        "image/jpeg",
+        "image/png",
+        "image/gif",
+        "image/webp",
+        "image/heic",
+        "application/pdf",
+        "application/zip",
+        "text/plain",
+        "video/mp4",
+    ],
+)
+# Another origin (e.g. https://files.shop.example, the same servers under a second host name) that
+# serves attachments through short-lived signed links, so even a file a browser mis-renders runs in
+# an origin that holds no session. Unset: served from the workspace's own origin, sandboxed.
+SWITCHBOARD_ATTACHMENT_ORIGIN: str = env.str("SWITCHBOARD_ATTACHMENT_ORIGIN", default="").rstrip("/")
 # The shop's greeting, first in every new chat (widget) and the answer to /start and VK's Start
 # button; empty means the built-in one (connectors/greetings.py).
 SWITCHBOARD_GREETING_EN: str = env.str("SWITCHBOARD_GREETING_EN", default="")

@@ -8,6 +8,7 @@ from django.db.models import Q
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
+from chat.files import random_storage_name
 from chat.models.contacts import Connector, Contact
 from chat.models.operators import Operator, Queue
 
@@ -91,6 +92,10 @@ class Conversation(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     closed_by_kind = models.CharField(max_length=8, blank=True)  # operator | shopper | system
+    # Who last let the first reply time out: assignment gives the chat to someone else if it can.
+    passed_over_operator = models.ForeignKey(
+        Operator, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     abandoned_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
@@ -117,6 +122,10 @@ class Conversation(models.Model):
 
     def __str__(self) -> str:
         return f"#{self.pk} {self.connector} {self.state}"
+
+
+# ConversationStep.note of a requeue because the operator sent no first reply in time.
+NO_FIRST_REPLY = "no_first_reply"
 
 
 class StepKind(models.TextChoices):
@@ -197,14 +206,17 @@ class Message(models.Model):
 
 
 def attachment_path(instance: Attachment, filename: str) -> str:
-    return f"attachments/{instance.message.conversation_id}/{filename}"
+    """A random name: the sender's file name is kept in ``name`` only, and nothing here can be guessed."""
+    return random_storage_name("attachments")
 
 
 class Attachment(models.Model):
     message = models.ForeignKey(Message, on_delete=models.CASCADE, related_name="attachments")
     file = models.FileField(upload_to=attachment_path, max_length=300)
     name = models.CharField(max_length=200)
+    # What the sender claimed; metadata only. ``detected_type`` (from the bytes) decides how it is served.
     content_type = models.CharField(max_length=100, blank=True)
+    detected_type = models.CharField(max_length=100, blank=True)
     size = models.PositiveIntegerField(default=0)
 
     def __str__(self) -> str:

@@ -18,15 +18,22 @@ from channels.db import database_sync_to_async
 from django.utils import translation
 
 from chat import events
-from chat.actions import InboundMessage, ReceivedMessage, do_close, do_open_conversation, do_receive_inbound
-from chat.consumers import LiveConsumer
+from chat.actions import (
+    InboundMessage,
+    ReceivedMessage,
+    do_close,
+    do_leave_contact_while_waiting,
+    do_open_conversation,
+    do_receive_inbound,
+)
+from chat.consumers import CLOSE_UNAVAILABLE, DATABASE_UNAVAILABLE, LiveConsumer
 from chat.errors import ChatError, ConversationClosed, InvalidInput
 from chat.models import Connector
 from chat.payloads import message_payload
 from chat.untrusted import MAX_ID
 from connectors import feedback
 from connectors.widget import selectors
-from connectors.widget.frames import Bare, ClientFrame, FrameError, Hello, Message, Open, Rate, parse_frame
+from connectors.widget.frames import Bare, ClientFrame, Contact, FrameError, Hello, Message, Open, Rate, parse_frame
 from connectors.widget.signing import InvalidToken, read_token
 
 TYPING_MIN_INTERVAL_SECONDS = 1.0
@@ -36,7 +43,7 @@ CLOSE_INVALID_TOKEN = 4401
 Frame = dict[str, Any]
 
 
-_KINDS: dict[type, str] = {Hello: "hello", Open: "open", Message: "message", Rate: "rate"}
+_KINDS: dict[type, str] = {Hello: "hello", Open: "open", Message: "message", Rate: "rate", Contact: "contact"}
 
 
 def _supported_language(language: str) -> str | None:
@@ -105,6 +112,8 @@ class WidgetConsumer(LiveConsumer):
             except (InvalidToken, FrameError, ChatError) as exc:
                 await self.send_error("invalid_token" if isinstance(exc, InvalidToken) else exc.code, str(exc))
                 await self.close(code=CLOSE_INVALID_TOKEN)
+            except DATABASE_UNAVAILABLE:
+                await self._unavailable("hello", None)
 
     async def disconnect(self, code: int) -> None:
         await self._leave_group()
@@ -126,6 +135,15 @@ class WidgetConsumer(LiveConsumer):
             await self.send_error(exc.code, exc.message, exc.ref or kind, exc.client_id or client_id)
         except ChatError as exc:
             await self.send_error(exc.code, exc.message, kind, client_id)
+        except DATABASE_UNAVAILABLE:
+            await self._unavailable(kind, client_id)
+
+    async def _unavailable(self, kind: str | None, client_id: str | None) -> None:
+        """The database is away: nothing was stored. The widget keeps the text, shows that it will try
+        again, and reconnects with backoff; its outbox goes out again once the state frame arrives."""
+        message = "The chat is briefly unavailable; your message will be sent again."
+        await self.send_error("unavailable", message, kind, client_id)
+        await self.close(code=CLOSE_UNAVAILABLE)
 
     async def _handle(self, frame: ClientFrame) -> None:
         if isinstance(frame, Hello):
@@ -136,6 +154,8 @@ class WidgetConsumer(LiveConsumer):
             await self.on_message(frame)
         elif isinstance(frame, Rate):
             await self.on_rate(frame)
+        elif isinstance(frame, Contact):
+            await self.on_contact(frame)
         elif frame.kind == "typing":
             await self.on_typing()
         elif frame.kind == "close":
@@ -256,11 +276,24 @@ class WidgetConsumer(LiveConsumer):
 
     async def on_position(self) -> None:
         if self.conversation_id is None:
-            await self.send_json(
-                {"type": "queue.position", "conversation_id": None, "position": None, "estimated_wait_seconds": None}
-            )
+            await self.send_json({"type": "queue.position", "conversation_id": None, **selectors.NOT_QUEUED})
             return
         await self.send_json(await database_sync_to_async(selectors.queue_position)(self.conversation_id))
+
+    async def on_contact(self, frame: Contact) -> None:
+        """The shopper would rather not wait: an email or phone to answer on, the chat kept queued."""
+        assert self.visitor_id is not None
+        if self.conversation_id is None or not self.following_open:
+            raise InvalidInput("There is no open conversation to leave a contact for.")
+        await database_sync_to_async(do_leave_contact_while_waiting)(
+            connector=Connector.WIDGET,
+            sender_id=self.visitor_id,
+            conversation_id=self.conversation_id,
+            name=frame.name,
+            email=frame.email,
+            phone=frame.phone,
+        )
+        await self.send_json({"type": "contact.saved", "conversation_id": self.conversation_id})
 
     async def on_rate(self, frame: Rate) -> None:
         """1-5 stars and an optional comment for one of this visitor's closed chats."""
@@ -303,10 +336,19 @@ class WidgetConsumer(LiveConsumer):
                 "conversation_id": conversation_id,
                 "position": payload.get("position"),
                 "estimated_wait_seconds": payload.get("estimated_wait_seconds"),
+                "nobody_online": bool(payload.get("nobody_online")),
+                "offer_message": bool(payload.get("offer_message")),
             }
+        if kind == "conversation.queued":
+            return {"type": "queued", "conversation_id": conversation_id}
         if kind == "conversation.closed":
             self.following_open = False
-            return {"type": "closed", "conversation_id": conversation_id, "by": payload.get("by", "")}
+            return {
+                "type": "closed",
+                "conversation_id": conversation_id,
+                "by": payload.get("by", ""),
+                "unanswered": bool(payload.get("unanswered")),
+            }
         if kind == "rating.requested":
             return {"type": "rating.requested", "conversation_id": conversation_id, "prompt": payload.get("prompt", "")}
         if kind == "conversation.rated":

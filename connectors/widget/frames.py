@@ -67,13 +67,22 @@ class Rate:
 
 
 @dataclass(frozen=True)
+class Contact:
+    """An email or phone to answer on while the shopper waits (checked by the action)."""
+
+    name: str
+    email: str
+    phone: str
+
+
+@dataclass(frozen=True)
 class Bare:
     """``typing``, ``close`` and ``position``: nothing but the type."""
 
     kind: str
 
 
-ClientFrame = Hello | Open | Message | Rate | Bare
+ClientFrame = Hello | Open | Message | Rate | Contact | Bare
 
 
 def _identifier(frame: dict[str, Any], key: str, *, limit: int, required: bool = False) -> str | None:
@@ -146,11 +155,20 @@ def _rate(frame: dict[str, Any]) -> Rate:
     )
 
 
+def _contact(frame: dict[str, Any]) -> Contact:
+    fields = {key: frame.get(key, "") for key in ("name", "email", "phone")}
+    for key, value in fields.items():
+        if not isinstance(value, str) or len(value) > 256 or unstorable_reason(value):
+            raise FrameError("malformed", f"{key} must be a string of at most 256 characters, without NUL.")
+    return Contact(**fields)
+
+
 _PARSERS = {
     "hello": _hello,
     "open": lambda frame: Open(queue=_queue(frame) or "general"),
     "message": _message,
     "rate": _rate,
+    "contact": _contact,
     "typing": lambda frame: Bare("typing"),
     "close": lambda frame: Bare("close"),
     "position": lambda frame: Bare("position"),
