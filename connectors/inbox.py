@@ -19,6 +19,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from chat.errors import ChatError
+from chat.untrusted import first_unstorable, storable_copy
 from connectors.models import RawUpdate, RawUpdateState
 
 logger = logging.getLogger(__name__)
@@ -60,9 +61,18 @@ def register_processor(connector: str, processor: Processor) -> None:
 
 
 def store_update(*, connector: str, update_id: str, kind: str, payload: dict[str, Any]) -> bool:
-    """Keep the update (once per id) and queue its processing after commit; False for a repeat."""
+    """Keep the update (once per id) and queue its processing after commit; False for a repeat.
+
+    An update holding what the database can never store (NUL, a lone surrogate) is kept as a
+    readable copy marked failed, with the reason, and not processed: the platform is answered as
+    for any stored update, so it stops retrying something that would fail forever. A database that
+    is down still raises, so the webhook answers 5xx and the platform retries later.
+    """
     from connectors.tasks import process_raw_update
 
+    unstorable = first_unstorable([update_id, kind, payload])
+    if unstorable is not None:
+        return _store_rejected(connector, update_id, kind, payload, *unstorable)
     with transaction.atomic():
         raw, created = RawUpdate.objects.get_or_create(
             connector=connector, update_id=update_id, defaults={"kind": kind[:64], "payload": payload}
@@ -71,6 +81,25 @@ def store_update(*, connector: str, update_id: str, kind: str, payload: dict[str
             transaction.on_commit(lambda: process_raw_update.delay(raw.pk))
     if not created:
         logger.info("Repeated %s update %s ignored", connector, update_id)
+    return created
+
+
+def _store_rejected(connector: str, update_id: str, kind: str, payload: dict[str, Any], where: str, why: str) -> bool:
+    where = {"$[0]": "update id", "$[1]": "type"}.get(where, where.replace("$[2]", "payload", 1))
+    note = f"Rejected, never processed: the {where} {why}, which the database cannot store."
+    _, created = RawUpdate.objects.get_or_create(
+        connector=connector,
+        update_id=storable_copy(update_id),
+        defaults={
+            "kind": storable_copy(kind)[:64],
+            "payload": storable_copy(payload),
+            "state": RawUpdateState.FAILED,
+            "note": note[:500],
+            "processed_at": timezone.now(),
+        },
+    )
+    if created:
+        logger.warning("%s update rejected: %s", connector, note)
     return created
 
 

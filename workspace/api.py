@@ -9,25 +9,59 @@ selectors, writes through ``chat.actions``; every refusal has one shape:
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from django.http import Http404, HttpRequest, HttpResponse
+from django.utils.datastructures import MultiValueDict
 from django.utils.translation import gettext as _
-from ninja import NinjaAPI, Schema, Status
+from ninja import Field, NinjaAPI, Path, Query, Schema, Status
 from ninja.errors import AuthenticationError, HttpError, ValidationError
+from ninja.parser import Parser
 from ninja.security import HttpBearer, SessionAuth
 
 from chat import actions
-from chat.errors import ChatError
+from chat.errors import ChatError, InvalidInput
 from chat.models import Connector, Conversation, Identity, Message, Operator, Queue
 from chat.payloads import conversation_payload, message_payload
+from chat.untrusted import MAX_ID, UntrustedJSONError, first_unstorable, loads_bounded, unstorable_reason
 from workspace import selectors
 from workspace.tokens import operator_for_api_token
 from workspace.views import activate_operator_language
 
 
+def _cannot_store(field: str) -> InvalidInput:
+    return InvalidInput(_("%(field)s contains a character that cannot be stored; remove it.") % {"field": field})
+
+
+class UntrustedParser(Parser):
+    """JSON bodies and query strings from strangers: depth capped, and no NUL or lone surrogate
+    (neither can be stored) anywhere, so such input is a 400 naming the field, never a 500."""
+
+    def parse_body(self, request: HttpRequest) -> dict[str, Any]:
+        data = loads_bounded(request.body)
+        unstorable = first_unstorable(data)
+        if unstorable is not None:
+            raise _cannot_store(unstorable[0].removeprefix("$.") or "body")
+        return data  # type: ignore[no-any-return]
+
+    def parse_querydict(self, data: MultiValueDict, list_fields: list[str], request: HttpRequest) -> dict[str, Any]:
+        for key, values in data.lists():
+            if unstorable_reason(key) or any(unstorable_reason(value) for value in values):
+                raise _cannot_store(key if not unstorable_reason(key) else "query")
+        return super().parse_querydict(data, list_fields, request)
+
+
 class OperatorSessionAuth(SessionAuth):
-    """The Django session of a user who is an operator (CSRF is checked on unsafe methods)."""
+    """The Django session of a user who is an operator (CSRF is checked on unsafe methods).
+
+    Without a signed-in user there is nothing to protect from forgery: the request is simply not
+    authenticated (401, as the docs say), not a CSRF failure (403).
+    """
+
+    def __call__(self, request: HttpRequest) -> Operator | None:
+        if not request.user.is_authenticated:
+            return None
+        return super().__call__(request)  # type: ignore[no-any-return]
 
     def authenticate(self, request: HttpRequest, key: str | None) -> Operator | None:
         user = super().authenticate(request, key)
@@ -60,6 +94,7 @@ api = NinjaAPI(
     # The token is tried first: the session check refuses a cookie-less POST for its missing CSRF token.
     auth=[OperatorTokenAuth(), OperatorSessionAuth()],
     urls_namespace="workspace-api",
+    parser=UntrustedParser(),
 )
 
 
@@ -74,6 +109,9 @@ def chat_error(request: HttpRequest, exc: ChatError) -> HttpResponse:
 
 @api.exception_handler(ValidationError)
 def validation_error(request: HttpRequest, exc: ValidationError) -> HttpResponse:
+    if any(error.get("loc", ("",))[0] == "path" for error in exc.errors):
+        # An id that is not a number, or past what the database holds, names nothing.
+        return _error(request, "not_found", _("Not found."), 404)
     details = "; ".join(
         f"{'.'.join(str(part) for part in error.get('loc', ()))}: {error.get('msg', '')}" for error in exc.errors
     )
@@ -87,6 +125,11 @@ def authentication_error(request: HttpRequest, exc: AuthenticationError) -> Http
 
 @api.exception_handler(HttpError)
 def http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
+    # ninja wraps a body its parser refused in "Cannot parse request body": say what was wrong.
+    if isinstance(exc.__cause__, ChatError):
+        return chat_error(request, exc.__cause__)
+    if isinstance(exc.__cause__, UntrustedJSONError):
+        return _error(request, "invalid_input", exc.__cause__.message, 400)
     code = "csrf_failed" if exc.status_code == 403 else "http_error"
     return _error(request, code, str(exc), exc.status_code)
 
@@ -114,7 +157,17 @@ class ErrorOut(Schema):
     error: ErrorBody
 
 
-ERRORS: dict[int, type[Schema]] = {400: ErrorOut, 401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut}
+ERRORS: dict[int, type[Schema]] = {
+    400: ErrorOut,
+    401: ErrorOut,
+    403: ErrorOut,
+    404: ErrorOut,
+    409: ErrorOut,
+    422: ErrorOut,
+}
+# A row id: what a bigint holds. In a path, anything else is 404; in a body or query, 422.
+RowId = Annotated[int, Field(ge=1, le=MAX_ID)]
+PathId = Annotated[int, Path(ge=1, le=MAX_ID)]
 
 
 class MeOut(Schema):
@@ -210,12 +263,12 @@ class ReplyIn(Schema):
 
 
 class TransferIn(Schema):
-    operator_id: int | None = None
-    queue_id: int | None = None
+    operator_id: RowId | None = None
+    queue_id: RowId | None = None
 
 
 class CloseIn(Schema):
-    reason_id: int
+    reason_id: RowId
 
 
 class ReasonOut(Schema):
@@ -350,10 +403,10 @@ def list_queue(request: HttpRequest) -> list[dict[str, Any]]:
 )
 def get_conversation(
     request: HttpRequest,
-    conversation_id: int,
-    before_id: int | None = None,
-    after_id: int | None = None,
-    limit: int = 50,
+    conversation_id: PathId,
+    before_id: Annotated[int | None, Query(ge=0, le=MAX_ID)] = None,
+    after_id: Annotated[int | None, Query(ge=0, le=MAX_ID)] = None,
+    limit: Annotated[int, Query(ge=1, le=MAX_ID)] = 50,
 ) -> dict[str, Any]:
     """Messages in id order: the newest ``limit`` (before ``before_id`` to page back), or after ``after_id``."""
     conversation = selectors.access_conversation(conversation_id=conversation_id, operator=me(request))
@@ -372,7 +425,7 @@ def get_conversation(
     response={201: MessageOut, **ERRORS},
     summary="Reply to the shopper, or leave a private note",
 )
-def post_message(request: HttpRequest, conversation_id: int, body: ReplyIn) -> Status:
+def post_message(request: HttpRequest, conversation_id: PathId, body: ReplyIn) -> Status:
     """A note (``is_note``) is seen by operators only; a reply goes to the shopper's connector."""
     message = actions.do_operator_reply(
         conversation_id=conversation_id, operator_id=me(request).pk, text=body.text, is_note=body.is_note
@@ -385,7 +438,7 @@ def post_message(request: HttpRequest, conversation_id: int, body: ReplyIn) -> S
     response={200: ConversationOut, **ERRORS},
     summary="Hand the chat to another operator or a queue",
 )
-def transfer(request: HttpRequest, conversation_id: int, body: TransferIn) -> dict[str, Any]:
+def transfer(request: HttpRequest, conversation_id: PathId, body: TransferIn) -> dict[str, Any]:
     actions.do_transfer(
         conversation_id=conversation_id,
         actor_operator_id=me(request).pk,
@@ -400,13 +453,13 @@ def transfer(request: HttpRequest, conversation_id: int, body: TransferIn) -> di
     response={200: ConversationOut, **ERRORS},
     summary="Close the chat with exactly one contact reason",
 )
-def close(request: HttpRequest, conversation_id: int, body: CloseIn) -> dict[str, Any]:
+def close(request: HttpRequest, conversation_id: PathId, body: CloseIn) -> dict[str, Any]:
     actions.do_close(conversation_id=conversation_id, operator_id=me(request).pk, reason_id=body.reason_id)
     return _conversation(conversation_id)
 
 
 @api.post("/messages/{message_id}/retry", response={200: MessageOut, **ERRORS}, summary="Send a failed message again")
-def retry_message(request: HttpRequest, message_id: int) -> dict[str, Any]:
+def retry_message(request: HttpRequest, message_id: PathId) -> dict[str, Any]:
     message = actions.do_retry_delivery(message_id=message_id, operator_id=me(request).pk)
     return _message(message.pk)
 
@@ -453,7 +506,7 @@ def list_queues(request: HttpRequest) -> list[dict[str, Any]]:
 
 
 @api.get("/contacts/{contact_id}", response={200: ContactOut, **ERRORS}, summary="The customer card")
-def get_contact(request: HttpRequest, contact_id: int) -> dict[str, Any]:
+def get_contact(request: HttpRequest, contact_id: PathId) -> dict[str, Any]:
     """Name, every identity, and every conversation on any connector, newest first."""
     contact = selectors.access_contact(contact_id=contact_id, operator=me(request))
     conversations = []

@@ -24,6 +24,7 @@ from django.db.models import Max, Q
 from chat import actions, events
 from chat.consumers import CLOSE_UNAVAILABLE, DATABASE_UNAVAILABLE, LiveConsumer
 from chat.models import Conversation, ConversationState, Event, Operator
+from workspace.frames import FrameError, Resume, Typing, event_id, parse_frame
 
 logger = logging.getLogger(__name__)
 
@@ -106,9 +107,17 @@ class WorkspaceConsumer(LiveConsumer):
         latest = await database_sync_to_async(_latest_event_id)(audiences)
         await self._send_json({"type": "hello", "operator_id": operator.pk, "last_event_id": latest})
         if requested:
-            await self._resume(requested)
+            try:
+                resumed = event_id(requested)
+            except FrameError as exc:
+                resumed = 0
+                await self._error(exc.code, exc.message)
+            else:
+                await self._resume(resumed)
+        else:
+            resumed = 0
         # Catch-up starts from what this socket has been told exists (hello or the resume point).
-        self.caught_up_to = max(latest, int(requested) if requested.isdigit() else 0)
+        self.caught_up_to = max(latest, resumed)
         self.start_catching_up()
 
     async def disconnect(self, code: int) -> None:
@@ -152,34 +161,20 @@ class WorkspaceConsumer(LiveConsumer):
                 logger.exception("Presence heartbeat failed")
 
     async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
-        if text_data is None:
-            await self._error("invalid_frame", "Send JSON text frames.")
-            return
         try:
-            frame = json.loads(text_data)
-        except ValueError:
-            await self._error("invalid_frame", "The frame is not valid JSON.")
+            frame = parse_frame(text_data, bytes_data)
+        except FrameError as exc:
+            await self._error(exc.code, exc.message)
             return
-        if not isinstance(frame, dict):
-            await self._error("invalid_frame", "A frame is a JSON object with a type.")
-            return
-        kind = frame.get("type")
-        if kind == "resume":
-            await self._resume(frame.get("last_event_id"))
-        elif kind == "typing":
-            await self._typing(frame.get("conversation_id"))
-        elif kind == "ping":
-            await self._send_json({"type": "pong"})
+        if isinstance(frame, Resume):
+            await self._resume(frame.last_event_id)
+        elif isinstance(frame, Typing):
+            await self._typing(frame.conversation_id)
         else:
-            await self._error("unknown_type", f"Unknown frame type {kind!r}; use resume, typing or ping.")
+            await self._send_json({"type": "pong"})
 
-    async def _resume(self, raw_last_id: Any) -> None:
-        try:
-            last_id = int(raw_last_id)
-        except (TypeError, ValueError):
-            await self._error("invalid_frame", "last_event_id must be a whole number.")
-            return
-        stored = await database_sync_to_async(_stored_events)(self.groups_joined, max(last_id, 0))
+    async def _resume(self, last_id: int) -> None:
+        stored = await database_sync_to_async(_stored_events)(self.groups_joined, last_id)
         for event in stored:
             await self.event(event)
         if len(stored) < REPLAY_LIMIT:
@@ -196,16 +191,13 @@ class WorkspaceConsumer(LiveConsumer):
         for event in await database_sync_to_async(_events_to_catch_up)(self.groups_joined, after, since):
             await self.event(event)
 
-    async def _typing(self, raw_conversation_id: Any) -> None:
-        if not isinstance(raw_conversation_id, int) or isinstance(raw_conversation_id, bool):
-            await self._error("invalid_frame", "conversation_id must be a number.")
-            return
+    async def _typing(self, conversation_id: int) -> None:
         assert self.operator_id is not None
-        if not await database_sync_to_async(_owns_active_chat)(self.operator_id, raw_conversation_id):
-            await self._error("forbidden", "This is not your active conversation.", conversation_id=raw_conversation_id)
+        if not await database_sync_to_async(_owns_active_chat)(self.operator_id, conversation_id):
+            await self._error("forbidden", "This is not your active conversation.", conversation_id=conversation_id)
             return
         await events.relay_typing(
-            conversation_id=raw_conversation_id,
+            conversation_id=conversation_id,
             author_kind="operator",
             operator_id=self.operator_id,
             name=self.operator_name,

@@ -17,7 +17,7 @@ from chat.feedback import questionnaire_payload, rating_payload
 from chat.models import Questionnaire, Rating
 from chat.questionnaire import answer_rows
 from workspace import selectors
-from workspace.api import ERRORS, me
+from workspace.api import ERRORS, PathId, me
 
 router: Router = Router(tags=["feedback"])
 
@@ -27,7 +27,7 @@ FLAGGED_LIMIT = 100
 @router.get(
     "/conversations/{conversation_id}/feedback", response={200: dict, **ERRORS}, summary="Rating and questionnaire"
 )
-def get_feedback(request: HttpRequest, conversation_id: int) -> dict[str, Any]:
+def get_feedback(request: HttpRequest, conversation_id: PathId) -> dict[str, Any]:
     """The shopper's rating of this chat and their stylist questionnaire, labelled in your language."""
     operator = me(request)
     conversation = selectors.access_conversation(conversation_id=conversation_id, operator=operator)
@@ -67,5 +67,5 @@ def list_flagged(request: HttpRequest) -> list[dict[str, Any]]:
 
 
 @router.post("/ratings/{conversation_id}/review", response={200: dict, **ERRORS}, summary="Mark a rating reviewed")
-def review(request: HttpRequest, conversation_id: int) -> dict[str, Any]:
+def review(request: HttpRequest, conversation_id: PathId) -> dict[str, Any]:
     return rating_payload(actions.do_review_rating(conversation_id=conversation_id, operator_id=me(request).pk))

@@ -11,8 +11,10 @@ from typing import ParamSpec, TypeVar
 from django.conf import settings
 from django.db import OperationalError
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from chat.errors import InvalidInput
+from chat.untrusted import has_lone_surrogate
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -52,4 +54,7 @@ def check_text(text: str, *, allow_empty: bool = False) -> str:
         raise InvalidInput(f"The message is longer than {limit} characters.")
     if "\x00" in text:
         raise InvalidInput("The message contains a NUL character.")
+    if has_lone_surrogate(text):
+        # Half of a broken emoji pair: it can be neither stored nor shown, so say so instead of failing.
+        raise InvalidInput(_("The message contains a broken character; remove it and send again."))
     return text

@@ -51,6 +51,7 @@ from chat.models import (
     StepKind,
 )
 from chat.questionnaire import QuestionnaireForm, answer_rows, sniff_image
+from chat.untrusted import unstorable_reason
 
 logger = logging.getLogger(__name__)
 
@@ -108,7 +109,7 @@ def check_comment(comment: object, language: str) -> str:
         raise InvalidInput(shopper_text("comment_empty", language))
     if len(comment) > COMMENT_MAX_CHARS:
         raise InvalidInput(shopper_text("comment_too_long", language, limit=COMMENT_MAX_CHARS))
-    if "\x00" in comment:
+    if unstorable_reason(comment):
         raise InvalidInput(shopper_text("comment_empty", language))
     return comment
 

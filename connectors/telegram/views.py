@@ -11,6 +11,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
 from chat.models import Connector
+from chat.untrusted import MAX_ID
 from connectors.http import BadBody, read_json_object
 from connectors.inbox import store_update
 from connectors.telegram.inbound import update_kind
@@ -32,7 +33,7 @@ def webhook(request: HttpRequest) -> HttpResponse:
     except BadBody as exc:
         return exc.response()
     update_id = update.get("update_id")
-    if not isinstance(update_id, int) or isinstance(update_id, bool):
+    if not isinstance(update_id, int) or isinstance(update_id, bool) or not 0 <= update_id <= MAX_ID:
         # Telegram never sends this; answering 400 tells whoever did, and keeps it out of the store.
         return JsonResponse({"error": "The update has no integer update_id."}, status=400)
     store_update(connector=Connector.TELEGRAM, update_id=str(update_id), kind=update_kind(update), payload=update)

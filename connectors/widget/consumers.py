@@ -11,12 +11,12 @@ from __future__ import annotations
 import json
 import time
 from collections import deque
-from collections.abc import Awaitable, Callable
 from dataclasses import replace
 from typing import Any
 from urllib.parse import parse_qs
 
 from channels.db import database_sync_to_async
+from django.utils import translation
 
 from chat import events
 from chat.actions import (
@@ -33,15 +33,13 @@ from chat.errors import ChatError, ConversationClosed, InvalidInput
 from chat.feedback import STYLIST_QUEUE
 from chat.models import Connector
 from chat.payloads import message_payload
+from chat.untrusted import MAX_ID
 from connectors import feedback
 from connectors.widget import selectors
+from connectors.widget.frames import Bare, ClientFrame, Contact, FrameError, Hello, Message, Open, Rate, parse_frame
 from connectors.widget.signing import InvalidToken, read_token
 
-# A 4,096-character message JSON-escaped stays well below this; anything bigger is refused unread.
-MAX_FRAME_CHARS = 64 * 1024
-MAX_CLIENT_ID_CHARS = 64
 TYPING_MIN_INTERVAL_SECONDS = 1.0
-QUEUES = ("general", "stylist")
 # Close code for a forged or expired token given in the query string.
 CLOSE_INVALID_TOKEN = 4401
 # Message ids sent on this socket, remembered for the catch-up (chat.consumers.LiveConsumer).
@@ -50,38 +48,26 @@ SENT_IDS_KEPT = 500
 Frame = dict[str, Any]
 
 
-class FrameError(Exception):
-    """A frame the consumer refuses: answered with an error frame, the connection kept."""
-
-    def __init__(self, code: str, message: str) -> None:
-        super().__init__(message)
-        self.code = code
-        self.message = message
+_KINDS: dict[type, str] = {Hello: "hello", Open: "open", Message: "message", Rate: "rate", Contact: "contact"}
 
 
-def _conversation_id(frame: Frame) -> int | None:
-    value = frame.get("conversation_id")
-    if value is None:
+def _supported_language(language: str) -> str | None:
+    """The shopper's language if the site speaks it (refusals are read by the shopper), else None."""
+    try:
+        return translation.get_supported_language_variant(language) if language else None
+    except LookupError:
         return None
-    if not isinstance(value, int) or isinstance(value, bool):
-        raise FrameError("malformed", "conversation_id must be an integer.")
-    return value
 
 
-def _last_id(frame: Frame) -> int:
-    value = frame.get("last_id", 0)
-    if value is None:
-        return 0
-    if not isinstance(value, int) or isinstance(value, bool) or value < 0:
-        raise FrameError("malformed", "last_id must be a non-negative integer.")
-    return value
-
-
-def _queue(frame: Frame) -> str | None:
-    queue = frame.get("queue")
-    if queue is not None and queue not in QUEUES:
-        raise FrameError("unknown_queue", f"Unknown queue; use one of {', '.join(QUEUES)}.")
-    return queue
+def _query_id(query: dict[str, list[str]], key: str) -> int | None:
+    """An id from the query string; a bad one is refused like the same field in a hello frame."""
+    if key not in query:
+        return None
+    raw = query[key][0]
+    value = int(raw) if raw.isascii() and raw.isdigit() and len(raw) <= 19 else -1
+    if not 0 <= value <= MAX_ID:
+        raise FrameError("malformed", f"{key} must be a whole number from 0 to {MAX_ID}.")
+    return value or (0 if key == "last_id" else None)
 
 
 def _receive(inbound: InboundMessage, *, may_move: bool) -> tuple[ReceivedMessage, Frame]:
@@ -123,18 +109,19 @@ class WidgetConsumer(LiveConsumer):
         query = parse_qs(self.scope.get("query_string", b"").decode("latin-1"))
         if "token" in query:
             try:
-                frame: Frame = {"token": query["token"][0], "last_id": int(query.get("last_id", ["0"])[0])}
-                if "conversation_id" in query:
-                    frame["conversation_id"] = int(query["conversation_id"][0])
-            except ValueError:
-                frame = {"token": query["token"][0]}
-            try:
-                await self.on_hello(frame)
+                hello = Hello(
+                    token=query["token"][0],
+                    last_id=_query_id(query, "last_id") or 0,
+                    conversation_id=_query_id(query, "conversation_id"),
+                    language="",
+                    queue=None,
+                )
+                await self.on_hello(hello)
             except (InvalidToken, FrameError, ChatError) as exc:
                 await self.send_error("invalid_token" if isinstance(exc, InvalidToken) else exc.code, str(exc))
                 await self.close(code=CLOSE_INVALID_TOKEN)
             except DATABASE_UNAVAILABLE:
-                await self._unavailable(frame)
+                await self._unavailable("hello", None)
 
     async def disconnect(self, code: int) -> None:
         self.stop_catching_up()
@@ -156,42 +143,49 @@ class WidgetConsumer(LiveConsumer):
                 await self.send_json({"type": "message", "conversation_id": conversation_id, "message": message})
 
     async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
-        frame: Frame | None = None
+        client_id: str | None = None
+        kind: str | None = None
         try:
-            frame = self._parse(text_data, bytes_data)
-            kind = frame["type"]
-            handler = self.handlers.get(kind)
-            if handler is None:
-                raise FrameError("unknown_type", f"Unknown frame type {kind!r}.")
+            frame = parse_frame(text_data, bytes_data)
+            kind = frame.kind if isinstance(frame, Bare) else _KINDS[type(frame)]
+            client_id = frame.client_id if isinstance(frame, Message) else None
             if kind != "hello" and self.visitor_id is None:
                 raise FrameError("hello_first", "Send hello with your token first.")
-            await handler(self, frame)
+            with translation.override(_supported_language(self.language)):
+                await self._handle(frame)
         except InvalidToken:
-            await self.send_error("invalid_token", "The token is not valid; ask for a new one.", frame)
-        except (FrameError, ChatError) as exc:
-            await self.send_error(exc.code, exc.message, frame)
+            await self.send_error("invalid_token", "The token is not valid; ask for a new one.", kind, client_id)
+        except FrameError as exc:
+            await self.send_error(exc.code, exc.message, exc.ref or kind, exc.client_id or client_id)
+        except ChatError as exc:
+            await self.send_error(exc.code, exc.message, kind, client_id)
         except DATABASE_UNAVAILABLE:
-            await self._unavailable(frame)
+            await self._unavailable(kind, client_id)
 
-    async def _unavailable(self, frame: Frame | None) -> None:
+    async def _unavailable(self, kind: str | None, client_id: str | None) -> None:
         """The database is away: nothing was stored. The widget keeps the text, shows that it will try
         again, and reconnects with backoff; its outbox goes out again once the state frame arrives."""
-        await self.send_error("unavailable", "The chat is briefly unavailable; your message will be sent again.", frame)
+        message = "The chat is briefly unavailable; your message will be sent again."
+        await self.send_error("unavailable", message, kind, client_id)
         await self.close(code=CLOSE_UNAVAILABLE)
 
-    @staticmethod
-    def _parse(text_data: str | None, bytes_data: bytes | None) -> Frame:
-        if text_data is None:
-            raise FrameError("malformed", "Frames are JSON text.")
-        if len(text_data) > MAX_FRAME_CHARS:
-            raise FrameError("too_large", f"Frames are at most {MAX_FRAME_CHARS} characters.")
-        try:
-            frame = json.loads(text_data)
-        except ValueError as exc:
-            raise FrameError("malformed", "The frame is not valid JSON.") from exc
-        if not isinstance(frame, dict) or not isinstance(frame.get("type"), str):
-            raise FrameError("malformed", 'A frame is a JSON object with a string "type".')
-        return frame
+    async def _handle(self, frame: ClientFrame) -> None:
+        if isinstance(frame, Hello):
+            await self.on_hello(frame)
+        elif isinstance(frame, Open):
+            await self.on_open(frame)
+        elif isinstance(frame, Message):
+            await self.on_message(frame)
+        elif isinstance(frame, Rate):
+            await self.on_rate(frame)
+        elif isinstance(frame, Contact):
+            await self.on_contact(frame)
+        elif frame.kind == "typing":
+            await self.on_typing()
+        elif frame.kind == "close":
+            await self.on_close()
+        else:
+            await self.on_position()
 
     async def send_json(self, frame: Frame) -> None:
         await self.send(text_data=json.dumps(frame, ensure_ascii=False))
@@ -200,12 +194,13 @@ class WidgetConsumer(LiveConsumer):
         elif frame.get("type") == "state":
             self.sent_ids.extend(message["id"] for message in frame["messages"])
 
-    async def send_error(self, code: str, message: str, frame: Frame | None = None) -> None:
+    async def send_error(self, code: str, message: str, ref: str | None = None, client_id: str | None = None) -> None:
+        """``ref`` and ``client_id`` come from checked frames only: what is echoed can always be sent."""
         error: Frame = {"type": "error", "code": code, "message": message}
-        if isinstance(frame, dict):
-            error["ref"] = frame.get("type")
-            if isinstance(frame.get("client_id"), str):
-                error["client_id"] = frame["client_id"]
+        if ref is not None:
+            error["ref"] = ref
+        if client_id is not None:
+            error["client_id"] = client_id
         await self.send_json(error)
 
     # --- following one conversation ------------------------------------------------------------
@@ -247,35 +242,27 @@ class WidgetConsumer(LiveConsumer):
         return conversation.pk
 
     # --- client frames ------------------------------------------------------------------------
-    async def on_hello(self, frame: Frame) -> None:
-        visitor_id = read_token(frame.get("token"))
-        language = frame.get("language")
-        self.language = language[:8] if isinstance(language, str) else ""
-        last_id = _last_id(frame)
-        wanted = _conversation_id(frame)
-        queue = _queue(frame)
+    async def on_hello(self, frame: Hello) -> None:
+        visitor_id = read_token(frame.token)
+        self.language = frame.language
         self.visitor_id = visitor_id
-        if queue is not None:
-            await self._follow(await self._open(queue), 0)
+        if frame.queue is not None:
+            await self._follow(await self._open(frame.queue), 0)
             return
+        wanted = frame.conversation_id
         if wanted is not None:
             await self._check_mine(wanted)
         else:
             wanted = await database_sync_to_async(selectors.current_conversation_id)(visitor_id)
-        await self._follow(wanted, last_id)
+        await self._follow(wanted, frame.last_id)
 
-    async def on_open(self, frame: Frame) -> None:
-        await self._follow(await self._open(_queue(frame) or "general"), 0)
+    async def on_open(self, frame: Open) -> None:
+        await self._follow(await self._open(frame.queue), 0)
 
-    async def on_message(self, frame: Frame) -> None:
+    async def on_message(self, frame: Message) -> None:
         assert self.visitor_id is not None
-        text = frame.get("text")
-        if not isinstance(text, str):
-            raise FrameError("malformed", "text must be a string.")
-        client_id = frame.get("client_id")
-        if not isinstance(client_id, str) or not 0 < len(client_id) <= MAX_CLIENT_ID_CHARS:
-            raise FrameError("malformed", f"client_id must be a string of 1-{MAX_CLIENT_ID_CHARS} characters.")
-        wanted = _conversation_id(frame)
+        client_id = frame.client_id
+        wanted = frame.conversation_id
         if wanted is not None and wanted != self.conversation_id:
             await self._check_mine(wanted)
         # A visitor may have a general chat and a consultation open: write where the socket looks.
@@ -283,7 +270,7 @@ class WidgetConsumer(LiveConsumer):
         inbound = InboundMessage(
             connector=Connector.WIDGET,
             sender_id=self.visitor_id,
-            text=text,
+            text=frame.text,  # type: ignore[arg-type]  # any type: check_text refuses a non-string
             external_id=f"{self.visitor_id}:{client_id}",
             language=self.language,
             conversation_id=wanted if wanted is not None else followed,
@@ -305,7 +292,7 @@ class WidgetConsumer(LiveConsumer):
             # The acknowledgement goes first, so the client drops its pending copy before the replay.
             await self._follow(received.conversation.pk, 0)
 
-    async def on_typing(self, frame: Frame) -> None:
+    async def on_typing(self) -> None:
         now = time.monotonic()
         if self.conversation_id is None or now - self.last_typing_at < TYPING_MIN_INTERVAL_SECONDS:
             return
@@ -313,55 +300,46 @@ class WidgetConsumer(LiveConsumer):
         operator_id = await database_sync_to_async(selectors.conversation_operator_id)(self.conversation_id)
         await events.relay_typing(conversation_id=self.conversation_id, author_kind="shopper", operator_id=operator_id)
 
-    async def on_close(self, frame: Frame) -> None:
+    async def on_close(self) -> None:
         if self.conversation_id is None:
             raise InvalidInput("There is no conversation to close.")
         await database_sync_to_async(do_close)(conversation_id=self.conversation_id, by="shopper")
 
-    async def on_position(self, frame: Frame) -> None:
+    async def on_position(self) -> None:
         if self.conversation_id is None:
             await self.send_json({"type": "queue.position", "conversation_id": None, **selectors.NOT_QUEUED})
             return
         await self.send_json(await database_sync_to_async(selectors.queue_position)(self.conversation_id))
 
-    async def on_contact(self, frame: Frame) -> None:
+    async def on_contact(self, frame: Contact) -> None:
         """The shopper would rather not wait: an email or phone to answer on, the chat kept queued."""
         assert self.visitor_id is not None
         if self.conversation_id is None or not self.following_open:
             raise InvalidInput("There is no open conversation to leave a contact for.")
-        fields = {key: frame.get(key, "") for key in ("name", "email", "phone")}
-        if not all(isinstance(value, str) for value in fields.values()):
-            raise FrameError("malformed", "name, email and phone must be strings.")
         await database_sync_to_async(do_leave_contact_while_waiting)(
-            connector=Connector.WIDGET, sender_id=self.visitor_id, conversation_id=self.conversation_id, **fields
+            connector=Connector.WIDGET,
+            sender_id=self.visitor_id,
+            conversation_id=self.conversation_id,
+            name=frame.name,
+            email=frame.email,
+            phone=frame.phone,
         )
         await self.send_json({"type": "contact.saved", "conversation_id": self.conversation_id})
 
-    async def on_rate(self, frame: Frame) -> None:
+    async def on_rate(self, frame: Rate) -> None:
         """1-5 stars and an optional comment for one of this visitor's closed chats."""
         assert self.visitor_id is not None
-        conversation_id = _conversation_id(frame) or self.conversation_id
+        conversation_id = frame.conversation_id or self.conversation_id
         if conversation_id is None:
             raise InvalidInput("There is no conversation to rate.")
         await self._check_mine(conversation_id)
         rated = await database_sync_to_async(feedback.widget_rate)(
             visitor_id=self.visitor_id,
             conversation_id=conversation_id,
-            stars=frame.get("stars"),
-            comment=frame.get("comment", ""),
+            stars=frame.stars,
+            comment=frame.comment,
         )
         await self.send_json(rated)
-
-    handlers: dict[str, Callable[[WidgetConsumer, Frame], Awaitable[None]]] = {
-        "hello": on_hello,
-        "open": on_open,
-        "message": on_message,
-        "typing": on_typing,
-        "close": on_close,
-        "position": on_position,
-        "contact": on_contact,
-        "rate": on_rate,
-    }
 
     # --- chat.events -> frames -----------------------------------------------------------------
     async def event(self, message: dict[str, Any]) -> None:

@@ -6,18 +6,19 @@ answer any origin: the widget may be embedded on the shop's own domain.
 
 from __future__ import annotations
 
-import json
 import uuid
 from collections.abc import Callable
 from typing import Any
 
 from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 
 from chat.actions import InboundMessage, do_open_conversation, do_receive_inbound, do_set_contact_details
 from chat.actions._common import check_text
-from chat.errors import ChatError
+from chat.errors import ChatError, InvalidInput
 from chat.models import Connector
+from chat.untrusted import UntrustedJSONError, first_unstorable, loads_bounded, unstorable_reason
 from connectors.greetings import greeting
 from connectors.widget.offline_replies import PAGE_URL_KEY, clean_page_url
 from connectors.widget.selectors import anyone_online
@@ -48,9 +49,17 @@ def _error(code: str, message: str, status: int = 400) -> HttpResponse:
 def _json_body(request: HttpRequest) -> dict[str, Any]:
     if len(request.body) > MAX_BODY_BYTES:
         raise ValueError("The request is too large.")
-    data = json.loads(request.body or b"{}")
+    try:
+        data = loads_bounded(request.body or b"{}")
+    except UntrustedJSONError as exc:
+        raise ValueError(exc.message) from exc
     if not isinstance(data, dict):
         raise ValueError("The body must be a JSON object.")
+    unstorable = first_unstorable(data)
+    if unstorable is not None:
+        # Refused whole, before anything is stored: the form keeps what the shopper typed.
+        field = unstorable[0].removeprefix("$.") or "body"
+        raise InvalidInput(_("%(field)s contains a character that cannot be stored; remove it.") % {"field": field})
     return data
 
 
@@ -111,6 +120,8 @@ def status(request: HttpRequest) -> HttpResponse:
     """``{"online", "queue", "greeting"}``: whether anyone serves the queue (``?queue=``, default general)
     and the shop's greeting in ``?lang=`` (shown first in the chat)."""
     queue = request.GET.get("queue", "general")[:50]
+    if unstorable_reason(queue):
+        raise InvalidInput(_("%(field)s contains a character that cannot be stored; remove it.") % {"field": "queue"})
     return JsonResponse(
         {"online": anyone_online(queue), "queue": queue, "greeting": greeting(request.GET.get("lang", "")[:8])}
     )

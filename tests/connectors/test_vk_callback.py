@@ -137,8 +137,8 @@ def test_unknown_event_type_is_answered_ok_and_ignored(post_event, fake_vk, queu
 @pytest.mark.parametrize(
     ("body", "status"),
     [
-        ("{oops", 400),
-        ('"just a string"', 400),
+        ('{"secret": "vk-secret", oops', 400),
+        ('[{"secret": "vk-secret"}]', 400),
         (json.dumps({"group_id": int(VK_GROUP), "secret": "vk-secret"}), 400),
         (json.dumps({"type": "message_new", "group_id": int(VK_GROUP), "pad": "x" * (1024 * 1024)}), 413),
     ],

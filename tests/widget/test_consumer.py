@@ -286,7 +286,8 @@ async def test_another_visitors_conversation_is_refused_and_untouched(
         ('{"type": 5}', "malformed"),
         ({"type": "sudo"}, "unknown_type"),
         ({"type": "open", "queue": "vip"}, "unknown_queue"),
-        ({"type": "hello", "token": "x", "last_id": -1}, "invalid_token"),
+        ({"type": "hello", "token": "x"}, "invalid_token"),
+        ({"type": "hello", "token": "x", "last_id": -1}, "malformed"),
         ("x" * 70_000, "too_large"),
     ],
 )
