@@ -452,9 +452,10 @@ def list_queues(request: HttpRequest) -> list[dict[str, Any]]:
 @api.get("/contacts/{contact_id}", response={200: ContactOut, **ERRORS}, summary="The customer card")
 def get_contact(request: HttpRequest, contact_id: int) -> dict[str, Any]:
     """Name, every identity, and every conversation on any connector, newest first."""
-    contact = selectors.access_contact(contact_id=contact_id, operator=me(request))
+    operator = me(request)
+    contact = selectors.access_contact(contact_id=contact_id, operator=operator)
     conversations = []
-    for c in selectors.contact_conversations(contact=contact)[:50]:
+    for c in selectors.contact_conversations(contact=contact, operator=operator)[:50]:
         conversations.append(
             {
                 "id": c.pk,
