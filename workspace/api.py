@@ -17,8 +17,8 @@ from ninja import NinjaAPI, Schema, Status
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 from ninja.security import HttpBearer, SessionAuth
 
-from chat import actions
-from chat.errors import ChatError
+from chat import actions, throttle
+from chat.errors import ChatError, RateLimited
 from chat.models import Connector, Conversation, Identity, Message, Operator, Queue
 from chat.payloads import conversation_payload, message_payload
 from workspace import selectors
@@ -42,7 +42,14 @@ class OperatorTokenAuth(HttpBearer):
     """``Authorization: Bearer <token>`` for scripts (``manage.py issue_api_token``); no CSRF involved."""
 
     def authenticate(self, request: HttpRequest, token: str) -> Operator | None:
+        """Past ``api_token_ip`` bad tokens from one address, every token is refused (429) for a while,
+        so tokens cannot be guessed at speed."""
+        bad_tokens, address = throttle.limit("api_token_ip"), throttle.request_ip(request)
+        if wait := throttle.retry_after(bad_tokens, address):
+            raise RateLimited(wait)
         operator = operator_for_api_token(token)
+        if operator is None:
+            throttle.hit(bad_tokens, address)
         activate_operator_language(request, operator)
         return operator
 
@@ -67,7 +74,10 @@ def _error(request: HttpRequest, code: str, message: str, status: int) -> HttpRe
 
 @api.exception_handler(ChatError)
 def chat_error(request: HttpRequest, exc: ChatError) -> HttpResponse:
-    return _error(request, exc.code, exc.message, exc.status)
+    response = _error(request, exc.code, exc.message, exc.status)
+    if isinstance(exc, RateLimited):
+        response["Retry-After"] = str(exc.retry_after)
+    return response
 
 
 @api.exception_handler(ValidationError)
@@ -112,7 +122,14 @@ class ErrorOut(Schema):
     error: ErrorBody
 
 
-ERRORS: dict[int, type[Schema]] = {400: ErrorOut, 401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut}
+ERRORS: dict[int, type[Schema]] = {
+    400: ErrorOut,
+    401: ErrorOut,
+    403: ErrorOut,
+    404: ErrorOut,
+    409: ErrorOut,
+    429: ErrorOut,
+}
 
 
 class MeOut(Schema):
