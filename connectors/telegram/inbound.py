@@ -15,7 +15,7 @@ from telegram.error import TelegramError
 from chat.actions import InboundAttachment, InboundMessage, do_receive_inbound
 from chat.models import Connector
 from connectors import callbacks, feedback, ratelimit
-from connectors.base import part_external_id, split_long_text
+from connectors.base import part_external_id, slow_down_reply, split_long_text
 from connectors.greetings import greeting
 from connectors.inbox import Outcome, apply_edit, ignored, processed
 from connectors.telegram import client
@@ -92,6 +92,11 @@ def _message(message: dict[str, Any]) -> Outcome:
             )
         )
         stored.append("duplicate" if received.duplicate else f"message {received.message.pk}")
+    if "duplicate" not in stored and (
+        slow_down := slow_down_reply(connector=CONNECTOR, sender_id=str(sender["id"]), language=language)
+    ):
+        reply_now(chat_id, slow_down)
+        stored.append("asked to slow down")
     return processed(", ".join(stored))
 
 

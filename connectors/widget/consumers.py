@@ -15,12 +15,14 @@ from dataclasses import replace
 from typing import Any
 from urllib.parse import parse_qs
 
+from asgiref.sync import sync_to_async
 from channels.db import database_sync_to_async
+from django.utils import translation
 
-from chat import events
+from chat import events, throttle
 from chat.actions import InboundMessage, ReceivedMessage, do_close, do_open_conversation, do_receive_inbound
 from chat.consumers import LiveConsumer
-from chat.errors import ChatError, ConversationClosed, InvalidInput
+from chat.errors import ChatError, ConversationClosed, InvalidInput, RateLimited
 from chat.models import Connector
 from chat.payloads import message_payload
 from connectors import feedback
@@ -72,6 +74,11 @@ def _queue(frame: Frame) -> str | None:
     return queue
 
 
+def shopper_language(language: str) -> str:
+    """The catalogue language for a shopper's hello language ("ru-RU" -> "ru"; anything else English)."""
+    return "ru" if language.lower().startswith("ru") else "en"
+
+
 def _receive(inbound: InboundMessage, *, may_move: bool) -> tuple[ReceivedMessage, Frame]:
     """Store the message and render the shopper's copy in one trip to the process' database thread.
 
@@ -115,6 +122,8 @@ class WidgetConsumer(LiveConsumer):
                 frame = {"token": query["token"][0]}
             try:
                 await self.on_hello(frame)
+            except RateLimited as exc:
+                await self.send_error(exc.code, exc.message)
             except (InvalidToken, FrameError, ChatError) as exc:
                 await self.send_error("invalid_token" if isinstance(exc, InvalidToken) else exc.code, str(exc))
                 await self.close(code=CLOSE_INVALID_TOKEN)
@@ -135,6 +144,8 @@ class WidgetConsumer(LiveConsumer):
             await handler(self, frame)
         except InvalidToken:
             await self.send_error("invalid_token", "The token is not valid; ask for a new one.", frame)
+        except RateLimited as exc:
+            await self.send_error(exc.code, exc.message, frame, retry_after=exc.retry_after)
         except (FrameError, ChatError) as exc:
             await self.send_error(exc.code, exc.message, frame)
 
@@ -155,8 +166,8 @@ class WidgetConsumer(LiveConsumer):
     async def send_json(self, frame: Frame) -> None:
         await self.send(text_data=json.dumps(frame, ensure_ascii=False))
 
-    async def send_error(self, code: str, message: str, frame: Frame | None = None) -> None:
-        error: Frame = {"type": "error", "code": code, "message": message}
+    async def send_error(self, code: str, message: str, frame: Frame | None = None, **extra: Any) -> None:
+        error: Frame = {"type": "error", "code": code, "message": message, **extra}
         if isinstance(frame, dict):
             error["ref"] = frame.get("type")
             if isinstance(frame.get("client_id"), str):
@@ -186,9 +197,24 @@ class WidgetConsumer(LiveConsumer):
             visitor_id=self.visitor_id, conversation_id=conversation_id
         )
 
+    def _check_rate(self, visitor_limit: str, ip_limit: str) -> None:
+        """Count one try for this visitor and this address; over either limit, refuse in their language."""
+        assert self.visitor_id is not None
+        wait = throttle.hit_all(
+            [
+                (throttle.limit(visitor_limit), self.visitor_id),
+                (throttle.limit(ip_limit), throttle.scope_ip(self.scope)),
+            ]
+        )
+        if wait:
+            with translation.override(shopper_language(self.language)):
+                raise RateLimited(wait)
+
     async def _open(self, queue: str) -> int:
         """Open a conversation before the first message (a consultation always opens a new one)."""
         assert self.visitor_id is not None
+        if queue != "general":
+            await sync_to_async(self._check_rate, thread_sensitive=False)("consultation_visitor", "consultation_ip")
         conversation = await database_sync_to_async(do_open_conversation)(
             connector=Connector.WIDGET,
             sender_id=self.visitor_id,
@@ -230,6 +256,8 @@ class WidgetConsumer(LiveConsumer):
         wanted = _conversation_id(frame)
         if wanted is not None and wanted != self.conversation_id:
             await self._check_mine(wanted)
+        # Over the limit the message is refused before anything is stored; the widget keeps the text.
+        await sync_to_async(self._check_rate, thread_sensitive=False)("widget_message_visitor", "widget_message_ip")
         # A visitor may have a general chat and a consultation open: write where the socket looks.
         followed = self.conversation_id if self.following_open else None
         inbound = InboundMessage(
