@@ -31,8 +31,8 @@ messages: install
 
 run: install .env messages
 	$(BIN)/python manage.py migrate --noinput -v 0
-	$(BIN)/python manage.py load_demo
-	$(BIN)/daphne -b 127.0.0.1 -p $(PORT) config.asgi:application
+	PORT=$(PORT) $(BIN)/python manage.py load_demo
+	PORT=$(PORT) $(BIN)/daphne -b 127.0.0.1 -p $(PORT) config.asgi:application
 
 services:
 	@bash scripts/ensure-services.sh

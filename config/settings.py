@@ -11,6 +11,8 @@ from pathlib import Path
 import environ
 from django.core.exceptions import ImproperlyConfigured
 
+from config.prefix import channel_layer_prefix
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 env = environ.Env()
@@ -25,7 +27,10 @@ if not SECRET_KEY:
 
 ALLOWED_HOSTS: list[str] = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "[::1]"])
 CSRF_TRUSTED_ORIGINS: list[str] = env.list("CSRF_TRUSTED_ORIGINS", default=[])
-SITE_URL: str = env.str("SITE_URL", default="http://127.0.0.1:8000")
+# The public address (links sent on Telegram and VK, the URLs printed by load_demo); by default the
+# local one on the port daphne is given (`make run PORT=8100`).
+PORT: int = env.int("PORT", default=8000)
+SITE_URL: str = env.str("SITE_URL", default=f"http://127.0.0.1:{PORT}")
 
 INSTALLED_APPS = [
     "daphne",
@@ -52,6 +57,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last, so it sees the views' exceptions first: a database outage answers 503, never ok.
+    "config.middleware.DatabaseUnavailableMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -91,7 +98,8 @@ USING_POSTGRES: bool = DATABASES["default"]["ENGINE"].startswith("django.db.back
 
 # --- Redis: channel layer, cache, Celery broker --------------------------------------------------
 REDIS_URL: str = env.str("REDIS_URL", default="")
-CHANNEL_LAYER_PREFIX: str = env.str("CHANNEL_LAYER_PREFIX", default="switchboard")
+# Two deployments on one Redis must not hear each other: unless set, the prefix names this database.
+CHANNEL_LAYER_PREFIX: str = env.str("CHANNEL_LAYER_PREFIX", default="") or channel_layer_prefix(DATABASES["default"])
 # "pubsub" (default: no silent drops, lower CPU per message) or "core" (channels-redis' list layer).
 CHANNEL_LAYER_KIND: str = env.str("CHANNEL_LAYER_KIND", default="pubsub")
 if REDIS_URL:
@@ -101,7 +109,8 @@ if REDIS_URL:
     CHANNEL_LAYERS = {
         "default": {
             "BACKEND": (
-                "channels_redis.pubsub.RedisPubSubChannelLayer"
+                # channels-redis' pub/sub layer, telling consumers when Redis lost their subscriptions.
+                "chat.layers.ResyncingPubSubChannelLayer"
                 if CHANNEL_LAYER_KIND == "pubsub"
                 else "channels_redis.core.RedisChannelLayer"
             ),
@@ -129,6 +138,8 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
     "sweep-disconnected-operators": {"task": "chat.tasks.sweep_disconnected_operators", "schedule": 15.0},
     # Safety net: assignment skips a chat another transaction holds locked at that instant.
     "assign-waiting": {"task": "chat.tasks.assign_waiting", "schedule": 10.0},
+    # Off unless a manager sets a queue's first-reply limit (admin, Queues).
+    "requeue-unanswered-chats": {"task": "chat.tasks.requeue_unanswered_chats", "schedule": 10.0},
     "prune-events": {"task": "chat.tasks.prune_events", "schedule": 3600.0},
     # Dashboards: recompute finished days that changed (or were never rolled up); today is read raw.
     "roll-up-metrics-days": {"task": "chat.tasks.roll_up_metrics_days", "schedule": 300.0},
@@ -210,9 +221,15 @@ LOGGING = {
 SWITCHBOARD_MAX_CHATS: int = env.int("SWITCHBOARD_MAX_CHATS", default=4)
 # How long every workspace tab of an operator may be gone before their chats go back to the queue.
 SWITCHBOARD_OFFLINE_GRACE_SECONDS: int = env.int("SWITCHBOARD_OFFLINE_GRACE_SECONDS", default=60)
+# Each workspace connection proves it is alive this often; one silent for the expiry is taken as
+# dead (a crashed consumer, a killed process) and removed by the sweep.
+SWITCHBOARD_PRESENCE_HEARTBEAT_SECONDS: float = env.float("SWITCHBOARD_PRESENCE_HEARTBEAT_SECONDS", default=15.0)
+SWITCHBOARD_PRESENCE_EXPIRY_SECONDS: float = env.float("SWITCHBOARD_PRESENCE_EXPIRY_SECONDS", default=45.0)
 # Chats whose handle time feeds the estimated wait shown to queued shoppers.
 SWITCHBOARD_EWT_SAMPLE: int = env.int("SWITCHBOARD_EWT_SAMPLE", default=50)
 SWITCHBOARD_DEFAULT_HANDLE_SECONDS: int = env.int("SWITCHBOARD_DEFAULT_HANDLE_SECONDS", default=300)
+# A shopper queued this long is offered to leave an email or phone (the chat keeps its place).
+SWITCHBOARD_OFFER_MESSAGE_AFTER_SECONDS: int = env.int("SWITCHBOARD_OFFER_MESSAGE_AFTER_SECONDS", default=180)
 SWITCHBOARD_MESSAGE_MAX_CHARS: int = env.int("SWITCHBOARD_MESSAGE_MAX_CHARS", default=4096)
 # Files shoppers send from Telegram/VK: the largest accepted, and the types accepted (by content, not
 # by the sender's claim; "*" accepts any). Refused files leave a note and the shopper is told why.

@@ -15,6 +15,7 @@ from django.utils import timezone
 from chat.errors import Forbidden, NotFound
 from chat.models import (
     Attachment,
+    AuthorKind,
     CannedReply,
     Contact,
     Conversation,
@@ -140,10 +141,16 @@ def conversation_messages(
 
 def contact_conversations(*, contact: Contact, operator: Operator) -> QuerySet[Conversation]:
     """The customer's conversations on any connector that the operator may read, newest first
-    (merged contacts included), each with its last non-note message text as ``last_message_text``
-    (one query, not one per row)."""
+    (merged contacts included), each with its last message from the shopper or an operator as
+    ``last_message_text`` (one query, not one per row; system lines such as "closed" would say the
+    same for every chat)."""
     ids = [contact.pk, *Contact.objects.filter(merged_into=contact).values_list("pk", flat=True)]
-    last_text = Message.objects.filter(conversation=OuterRef("pk"), is_note=False).order_by("-id").values("text")[:1]
+    last_text = (
+        Message.objects.filter(conversation=OuterRef("pk"), is_note=False)
+        .exclude(author_kind=AuthorKind.SYSTEM)
+        .order_by("-id")
+        .values("text")[:1]
+    )
     return (
         Conversation.objects.filter(readable_by(operator), contact_id__in=ids)
         .select_related("contact", "queue", "operator", "reason")

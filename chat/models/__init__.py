@@ -2,6 +2,7 @@
 
 from chat.models.contacts import Connector, Contact, Identity
 from chat.models.conversations import (
+    NO_FIRST_REPLY,
     Attachment,
     AuthorKind,
     CannedReply,
@@ -16,9 +17,10 @@ from chat.models.conversations import (
 from chat.models.events import Event
 from chat.models.feedback import Questionnaire, Rating
 from chat.models.metrics import DurationDay, MetricsDay, OperatorDay, VolumeHour
-from chat.models.operators import Operator, OperatorStatus, OperatorStatusChange, Queue, Skill
+from chat.models.operators import Operator, OperatorConnection, OperatorStatus, OperatorStatusChange, Queue, Skill
 
 __all__ = [
+    "NO_FIRST_REPLY",
     "Attachment",
     "AuthorKind",
     "CannedReply",
@@ -34,6 +36,7 @@ __all__ = [
     "Message",
     "MetricsDay",
     "Operator",
+    "OperatorConnection",
     "OperatorDay",
     "OperatorStatus",
     "OperatorStatusChange",

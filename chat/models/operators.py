@@ -33,6 +33,16 @@ class Queue(models.Model):
     slug = models.SlugField(unique=True)
     name = models.CharField(_("name"), max_length=100)
     skill = models.ForeignKey(Skill, on_delete=models.PROTECT, related_name="queues")
+    # Off when empty: a chat whose operator sends no first reply this long goes back to the queue.
+    first_reply_timeout_seconds = models.PositiveIntegerField(
+        _("first reply within (seconds)"),
+        null=True,
+        blank=True,
+        help_text=_(
+            "Empty: off. A chat whose operator sends no first reply this long goes back to the head of the "
+            "queue for the next operator."
+        ),
+    )
 
     class Meta:
         verbose_name = _("queue")
@@ -72,7 +82,7 @@ class Operator(models.Model):
     active_count = models.PositiveSmallIntegerField(default=0, editable=False)
     # Tie-break for assignment: the operator idle longest goes first.
     last_assigned_at = models.DateTimeField(null=True, blank=True, editable=False)
-    connections = models.PositiveIntegerField(default=0, editable=False)
+    # When the last live workspace connection went (or was last seen, for one that died unannounced).
     disconnected_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     class Meta:
@@ -87,6 +97,22 @@ class Operator(models.Model):
     @property
     def effective_cap(self) -> int:
         return min(self.cap, settings.SWITCHBOARD_MAX_CHATS)
+
+
+class OperatorConnection(models.Model):
+    """One open workspace socket, kept fresh by its consumer's heartbeat.
+
+    A counter on the operator only ever went down in ``disconnect()``, which a crash or a kill -9
+    never runs; a row whose heartbeat stopped simply expires, and the sweep takes it away.
+    """
+
+    operator = models.ForeignKey(Operator, on_delete=models.CASCADE, related_name="live_connections")
+    key = models.CharField(max_length=64, unique=True)
+    connected_at = models.DateTimeField()
+    seen_at = models.DateTimeField(db_index=True)
+
+    def __str__(self) -> str:
+        return f"{self.operator_id} seen {self.seen_at:%Y-%m-%d %H:%M:%S}"
 
 
 class OperatorStatusChange(models.Model):

@@ -20,9 +20,18 @@ from channels.db import database_sync_to_async
 from django.utils import translation
 
 from chat import events, throttle
-from chat.actions import InboundMessage, ReceivedMessage, do_close, do_open_conversation, do_receive_inbound
-from chat.consumers import LiveConsumer
+from chat.actions import (
+    InboundMessage,
+    ReceivedMessage,
+    do_close,
+    do_leave_contact_while_waiting,
+    do_open_conversation,
+    do_receive_inbound,
+    do_start_consultation,
+)
+from chat.consumers import CLOSE_UNAVAILABLE, DATABASE_UNAVAILABLE, LiveConsumer
 from chat.errors import ChatError, ConversationClosed, InvalidInput, RateLimited
+from chat.feedback import STYLIST_QUEUE
 from chat.models import Connector
 from chat.payloads import message_payload
 from connectors import feedback
@@ -127,6 +136,8 @@ class WidgetConsumer(LiveConsumer):
             except (InvalidToken, FrameError, ChatError) as exc:
                 await self.send_error("invalid_token" if isinstance(exc, InvalidToken) else exc.code, str(exc))
                 await self.close(code=CLOSE_INVALID_TOKEN)
+            except DATABASE_UNAVAILABLE:
+                await self._unavailable(frame)
 
     async def disconnect(self, code: int) -> None:
         await self._leave_group()
@@ -148,6 +159,14 @@ class WidgetConsumer(LiveConsumer):
             await self.send_error(exc.code, exc.message, frame, retry_after=exc.retry_after)
         except (FrameError, ChatError) as exc:
             await self.send_error(exc.code, exc.message, frame)
+        except DATABASE_UNAVAILABLE:
+            await self._unavailable(frame)
+
+    async def _unavailable(self, frame: Frame | None) -> None:
+        """The database is away: nothing was stored. The widget keeps the text, shows that it will try
+        again, and reconnects with backoff; its outbox goes out again once the state frame arrives."""
+        await self.send_error("unavailable", "The chat is briefly unavailable; your message will be sent again.", frame)
+        await self.close(code=CLOSE_UNAVAILABLE)
 
     @staticmethod
     def _parse(text_data: str | None, bytes_data: bytes | None) -> Frame:
@@ -211,16 +230,18 @@ class WidgetConsumer(LiveConsumer):
                 raise RateLimited(wait)
 
     async def _open(self, queue: str) -> int:
-        """Open a conversation before the first message (a consultation always opens a new one)."""
+        """Open a conversation before the first message; the consultation takes the same path as on
+        Telegram and VK (one per shopper, the open general chat handed over)."""
         assert self.visitor_id is not None
         if queue != "general":
             await sync_to_async(self._check_rate, thread_sensitive=False)("consultation_visitor", "consultation_ip")
+        if queue == STYLIST_QUEUE:
+            consultation = await database_sync_to_async(do_start_consultation)(
+                connector=Connector.WIDGET, sender_id=self.visitor_id, language=self.language
+            )
+            return consultation.conversation.pk
         conversation = await database_sync_to_async(do_open_conversation)(
-            connector=Connector.WIDGET,
-            sender_id=self.visitor_id,
-            queue_slug=queue,
-            language=self.language,
-            force_new=queue != "general",
+            connector=Connector.WIDGET, sender_id=self.visitor_id, queue_slug=queue, language=self.language
         )
         return conversation.pk
 
@@ -300,11 +321,22 @@ class WidgetConsumer(LiveConsumer):
 
     async def on_position(self, frame: Frame) -> None:
         if self.conversation_id is None:
-            await self.send_json(
-                {"type": "queue.position", "conversation_id": None, "position": None, "estimated_wait_seconds": None}
-            )
+            await self.send_json({"type": "queue.position", "conversation_id": None, **selectors.NOT_QUEUED})
             return
         await self.send_json(await database_sync_to_async(selectors.queue_position)(self.conversation_id))
+
+    async def on_contact(self, frame: Frame) -> None:
+        """The shopper would rather not wait: an email or phone to answer on, the chat kept queued."""
+        assert self.visitor_id is not None
+        if self.conversation_id is None or not self.following_open:
+            raise InvalidInput("There is no open conversation to leave a contact for.")
+        fields = {key: frame.get(key, "") for key in ("name", "email", "phone")}
+        if not all(isinstance(value, str) for value in fields.values()):
+            raise FrameError("malformed", "name, email and phone must be strings.")
+        await database_sync_to_async(do_leave_contact_while_waiting)(
+            connector=Connector.WIDGET, sender_id=self.visitor_id, conversation_id=self.conversation_id, **fields
+        )
+        await self.send_json({"type": "contact.saved", "conversation_id": self.conversation_id})
 
     async def on_rate(self, frame: Frame) -> None:
         """1-5 stars and an optional comment for one of this visitor's closed chats."""
@@ -328,6 +360,7 @@ class WidgetConsumer(LiveConsumer):
         "typing": on_typing,
         "close": on_close,
         "position": on_position,
+        "contact": on_contact,
         "rate": on_rate,
     }
 
@@ -357,10 +390,19 @@ class WidgetConsumer(LiveConsumer):
                 "conversation_id": conversation_id,
                 "position": payload.get("position"),
                 "estimated_wait_seconds": payload.get("estimated_wait_seconds"),
+                "nobody_online": bool(payload.get("nobody_online")),
+                "offer_message": bool(payload.get("offer_message")),
             }
+        if kind == "conversation.queued":
+            return {"type": "queued", "conversation_id": conversation_id}
         if kind == "conversation.closed":
             self.following_open = False
-            return {"type": "closed", "conversation_id": conversation_id, "by": payload.get("by", "")}
+            return {
+                "type": "closed",
+                "conversation_id": conversation_id,
+                "by": payload.get("by", ""),
+                "unanswered": bool(payload.get("unanswered")),
+            }
         if kind == "rating.requested":
             return {"type": "rating.requested", "conversation_id": conversation_id, "prompt": payload.get("prompt", "")}
         if kind == "conversation.rated":

@@ -14,6 +14,7 @@ from asgiref.sync import sync_to_async
 from channels.layers import get_channel_layer
 from django.db import connection, connections, transaction
 from django.test import override_settings
+from django.utils import timezone
 
 from chat import events
 from chat.actions import (
@@ -21,10 +22,11 @@ from chat.actions import (
     do_close,
     do_operator_connected,
     do_operator_disconnected,
+    do_operator_heartbeat,
     do_receive_inbound,
     do_sweep_disconnected_operators,
 )
-from chat.models import Contact, Conversation, Event, Message, Operator
+from chat.models import Contact, Conversation, Event, Message, Operator, OperatorConnection
 from chat.selectors import estimated_wait_seconds, queue_place, queue_places
 from tests.chat.conftest import go
 
@@ -182,12 +184,12 @@ async def test_events_are_broadcast_only_after_commit(queues) -> None:
 @embedded
 def test_an_operator_gone_past_the_grace_period_gives_chats_back_keeping_their_place(make_operator) -> None:
     anna = go(make_operator("Anna", cap=2), "online")
-    do_operator_connected(operator_id=anna.pk)
+    do_operator_connected(operator_id=anna.pk, connection_key="tab-1")
     chats = [do_receive_inbound(inbound(sender=f"s{i}")).conversation.pk for i in range(3)]
     queued_at = dict(Conversation.objects.filter(pk__in=chats).values_list("pk", "queued_at"))
     assert Conversation.objects.get(pk=chats[0]).operator_id == anna.pk
 
-    do_operator_disconnected(operator_id=anna.pk)
+    do_operator_disconnected(operator_id=anna.pk, connection_key="tab-1")
     assert do_sweep_disconnected_operators() == []  # within the default 60 s grace nothing happens
     assert Operator.objects.get(pk=anna.pk).status == "online"
 
@@ -205,9 +207,48 @@ def test_an_operator_gone_past_the_grace_period_gives_chats_back_keeping_their_p
 @embedded
 def test_a_second_tab_keeps_the_operator_online(make_operator) -> None:
     anna = go(make_operator("Anna"), "online")
-    do_operator_connected(operator_id=anna.pk)
-    do_operator_connected(operator_id=anna.pk)
-    do_operator_disconnected(operator_id=anna.pk)
+    do_operator_connected(operator_id=anna.pk, connection_key="tab-1")
+    do_operator_connected(operator_id=anna.pk, connection_key="tab-2")
+    do_operator_disconnected(operator_id=anna.pk, connection_key="tab-1")
+    with override_settings(SWITCHBOARD_OFFLINE_GRACE_SECONDS=0):
+        assert do_sweep_disconnected_operators() == []
+    assert Operator.objects.get(pk=anna.pk).status == "online"
+
+
+@embedded
+def test_a_tab_whose_heartbeat_stopped_expires_and_its_chats_go_back_to_the_queue(make_operator) -> None:
+    """A crash or a kill -9 never says goodbye: the connection's silence is what takes it away."""
+    anna = go(make_operator("Anna"), "online")
+    do_operator_connected(operator_id=anna.pk, connection_key="crashed-tab")
+    chat = do_receive_inbound(inbound(sender="s1")).conversation.pk
+    assert Conversation.objects.get(pk=chat).operator_id == anna.pk
+    with override_settings(SWITCHBOARD_PRESENCE_EXPIRY_SECONDS=0.2, SWITCHBOARD_OFFLINE_GRACE_SECONDS=0.2):
+        assert do_sweep_disconnected_operators() == []  # beating a moment ago: alive
+        time.sleep(0.5)
+        assert do_sweep_disconnected_operators() == [anna.pk]
+    anna.refresh_from_db()
+    assert anna.status == "offline" and anna.active_count == 0
+    assert not OperatorConnection.objects.filter(operator=anna).exists()
+    assert Conversation.objects.get(pk=chat).state == "queued"
+    # Nobody with a workspace open: the next shopper waits instead of going to Anna.
+    assert do_receive_inbound(inbound(sender="s2")).conversation.operator_id is None
+
+
+@embedded
+def test_a_beating_tab_stays_online_and_a_swept_one_that_beats_again_comes_back(make_operator) -> None:
+    anna = go(make_operator("Anna"), "online")
+    do_operator_connected(operator_id=anna.pk, connection_key="slow-tab")
+    with override_settings(SWITCHBOARD_PRESENCE_EXPIRY_SECONDS=0.2, SWITCHBOARD_OFFLINE_GRACE_SECONDS=30):
+        time.sleep(0.3)
+        assert do_sweep_disconnected_operators() == []  # expired, but still within the grace period
+        assert not OperatorConnection.objects.filter(operator=anna).exists()
+        # The process was only stalled: its next beat restores the connection.
+        do_operator_heartbeat(operator_id=anna.pk, connection_key="slow-tab")
+        assert OperatorConnection.objects.filter(operator=anna).count() == 1
+        for _ in range(3):
+            time.sleep(0.1)
+            do_operator_heartbeat(operator_id=anna.pk, connection_key="slow-tab")
+            assert do_sweep_disconnected_operators() == []
     with override_settings(SWITCHBOARD_OFFLINE_GRACE_SECONDS=0):
         assert do_sweep_disconnected_operators() == []
     assert Operator.objects.get(pk=anna.pk).status == "online"
@@ -238,9 +279,57 @@ def test_queue_position_and_estimated_wait_by_hand(make_operator, reason) -> Non
 
     places = [queue_place(pk) for pk in waiting]
     assert [p.position for p in places] == [1, 2, 3, 4, 5, 6, 7]
-    assert [p.estimated_wait_seconds for p in places] == [200] * 5 + [400] * 2
+    # The five chats were taken a moment ago: each slot frees in about one handle time.
+    assert [round(p.estimated_wait_seconds, -1) for p in places] == [200] * 5 + [400] * 2
     listed = {p.conversation_id: p for p in queue_places(limit=100)}
-    assert [listed[pk] for pk in waiting] == places
+    assert [listed[pk].position for pk in waiting] == [p.position for p in places]
+    # Read a moment later: the held chats ran a little longer, so the waits may be a second shorter.
+    assert all(0 <= p.estimated_wait_seconds - listed[p.conversation_id].estimated_wait_seconds <= 2 for p in places)
 
     assert estimated_wait_seconds(position=11, capacity=5, handle_seconds=200) == 600
     assert estimated_wait_seconds(position=1, capacity=0, handle_seconds=200) is None
+
+
+@embedded
+def test_estimated_wait_follows_the_load_and_says_when_nobody_can_answer(make_operator, reason) -> None:
+    """The wait counts the time the held chats already took, more operators shorten it, and the
+    stylist queue with no stylist online has no estimate but says so (and offers a message)."""
+    anna = go(make_operator("Anna", cap=2), "online")
+    past = do_receive_inbound(inbound(sender="past")).conversation.pk
+    do_close(conversation_id=past, operator_id=anna.pk, reason_id=reason.pk)
+    closed_at = Conversation.objects.get(pk=past).closed_at
+    Conversation.objects.filter(pk=past).update(assigned_at=closed_at - timedelta(seconds=300))  # AHT 300 s
+    held = [do_receive_inbound(inbound(sender=f"held-{i}")).conversation.pk for i in range(2)]
+    waiting = [do_receive_inbound(inbound(sender=f"wait-{i}")).conversation.pk for i in range(3)]
+    fresh = [queue_place(pk).estimated_wait_seconds for pk in waiting]
+    assert [round(w, -1) for w in fresh] == [300, 300, 600]
+
+    # Anna's two chats have run four minutes: the first slot frees in about a minute.
+    Conversation.objects.filter(pk__in=held).update(assigned_at=timezone.now() - timedelta(seconds=240))
+    later = [queue_place(pk).estimated_wait_seconds for pk in waiting]
+    assert [round(w, -1) for w in later] == [60, 60, 360]
+
+    # Boris comes online: he takes the head of the queue at once; the rest wait less than before.
+    go(make_operator("Boris", cap=1), "online")
+    left = [pk for pk in waiting if Conversation.objects.get(pk=pk).state == "queued"]
+    assert len(left) == 2
+    assert [round(queue_place(pk).estimated_wait_seconds, -1) for pk in left] == [60, 60]
+    assert queue_place(left[0]).nobody_online is False
+
+    stylist = do_receive_inbound(inbound(sender="stylist-fan", queue_slug="stylist")).conversation.pk
+    place = queue_place(stylist)
+    assert place.estimated_wait_seconds is None
+    assert place.nobody_online is True
+    assert place.offer_message is True
+
+
+@embedded
+def test_a_long_wait_offers_to_leave_a_message(make_operator) -> None:
+    go(make_operator("Anna", cap=1), "online")
+    do_receive_inbound(inbound(sender="held"))
+    waiting = do_receive_inbound(inbound(sender="waits")).conversation.pk
+    assert queue_place(waiting).offer_message is False
+    with override_settings(SWITCHBOARD_OFFER_MESSAGE_AFTER_SECONDS=60):
+        Conversation.objects.filter(pk=waiting).update(queued_at=timezone.now() - timedelta(seconds=61))
+        assert queue_place(waiting).offer_message is True
+        assert queue_place(waiting).nobody_online is False
