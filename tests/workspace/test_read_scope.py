@@ -6,9 +6,11 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
+from django.db import transaction
 from django.test import Client
 
-from chat.actions import do_close, do_set_operator_status, do_start_consultation
+from chat.actions import do_close, do_set_operator_status
+from chat.actions.inbound import open_conversation
 from chat.models import Conversation, ConversationState, Operator, Reason
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.embedded]
@@ -30,8 +32,9 @@ def test_a_waiting_consultation_does_not_open_the_customers_active_chat_to_every
     boris = online("Boris")
     chat = Conversation.objects.get(pk=shopper_writes("v-olga", "my card number is 4242").conversation.pk)
     assert (chat.state, chat.operator_id) == (ConversationState.ACTIVE, boris.pk)
-    # Nobody has the stylist skill: the consultation waits in the queue.
-    consultation = do_start_consultation(connector="widget", sender_id="v-olga").conversation
+    # The same customer also waits on another connector (nobody has the stylist skill): a queued chat.
+    with transaction.atomic():
+        consultation = open_conversation(contact=chat.contact, connector="telegram", queue_slug="stylist")[0]
     assert Conversation.objects.get(pk=consultation.pk).state == ConversationState.QUEUED
     anna = client_for(online("Anna"))
 
