@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import math
+
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
 
 class ChatError(Exception):
@@ -90,3 +93,23 @@ class InvalidForm(InvalidInput):
     def __init__(self, errors: dict[str, list[str]], message: str | None = None) -> None:
         self.errors = errors
         super().__init__(message)
+
+
+class RateLimited(ChatError):
+    """Too many tries in a short time; nothing was stored, the client may try again after ``retry_after``."""
+
+    code = "rate_limited"
+    status = 429
+    default_message = _("You are sending too fast. Please wait a few seconds and try again.")
+
+    def __init__(self, retry_after: float, message: str | None = None) -> None:
+        self.retry_after = max(1, math.ceil(retry_after))
+        super().__init__(
+            message
+            or ngettext(
+                "You are sending too fast. Please wait %(seconds)d second and try again.",
+                "You are sending too fast. Please wait %(seconds)d seconds and try again.",
+                self.retry_after,
+            )
+            % {"seconds": self.retry_after}
+        )

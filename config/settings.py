@@ -200,6 +200,8 @@ EMAIL_TIMEOUT: int = env.int("EMAIL_TIMEOUT", default=20)
 DEFAULT_FROM_EMAIL: str = env.str("DEFAULT_FROM_EMAIL", default="Switchboard <noreply@localhost>")
 
 # --- Auth, i18n, static --------------------------------------------------------------------------
+# Django's password check, refused while a name or an address is locked out (workspace/auth.py).
+AUTHENTICATION_BACKENDS = ["workspace.auth.ThrottledModelBackend"]
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
 ]
@@ -304,3 +306,30 @@ VK_CALLBACK_SECRET: str = env.str("VK_CALLBACK_SECRET", default="")
 VK_CONFIRMATION_CODE: str = env.str("VK_CONFIRMATION_CODE", default="")
 VK_API_URL: str = env.str("VK_API_URL", default="https://api.vk.com")
 VK_API_VERSION: str = env.str("VK_API_VERSION", default="5.199")
+
+# --- Rate limits (chat/throttle.py): "<count>/<seconds>" per subject, or "off" -----------------
+# Shared by all processes through the cache (Redis when REDIS_URL is set). Each can be set from the
+# environment as SWITCHBOARD_RATE_<NAME in capitals>, e.g. SWITCHBOARD_RATE_WIDGET_MESSAGE_VISITOR=30/10.
+_RATE_LIMIT_DEFAULTS = {
+    # Failed sign-ins (workspace and admin): past these, even the right password waits for the window.
+    "login_user": "5/900",
+    "login_ip": "20/900",
+    # Bearer tokens for the API that are not valid, per client address.
+    "api_token_ip": "20/60",
+    # Widget: messages, stylist consultations opened, offline-form posts, visitor tokens issued.
+    "widget_message_visitor": "20/10",
+    "widget_message_ip": "200/10",
+    "consultation_visitor": "3/60",
+    "consultation_ip": "30/60",
+    "offline_visitor": "5/300",
+    "offline_ip": "30/300",
+    "widget_token_ip": "60/60",
+    # Telegram and VK messages per sender: all are stored, past this the sender is asked to slow down.
+    "inbound_user": "20/10",
+}
+SWITCHBOARD_RATE_LIMITS: dict[str, str] = {
+    name: env.str(f"SWITCHBOARD_RATE_{name.upper()}", default=default) for name, default in _RATE_LIMIT_DEFAULTS.items()
+}
+SWITCHBOARD_THROTTLE_PREFIX: str = env.str("SWITCHBOARD_THROTTLE_PREFIX", default="throttle")
+# Addresses of the reverse proxies in front of daphne (nginx): only from these is X-Forwarded-For believed.
+SWITCHBOARD_TRUSTED_PROXIES: list[str] = env.list("SWITCHBOARD_TRUSTED_PROXIES", default=[])

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import uuid
 from collections.abc import Callable
 
 import pytest
@@ -55,3 +56,9 @@ def shopper_writes(queues: dict[str, Queue]) -> Callable[..., ReceivedMessage]:
         return do_receive_inbound(InboundMessage(sender_id=sender, text=text, **kwargs))  # type: ignore[arg-type]
 
     return write
+
+
+@pytest.fixture(autouse=True)
+def _own_rate_limit_counters(settings: pytest.FixtureRequest) -> None:
+    """Every test counts rate-limited hits under its own key prefix: the cache (Redis) is shared."""
+    settings.SWITCHBOARD_THROTTLE_PREFIX = f"throttle-test-{uuid.uuid4().hex}"  # type: ignore[attr-defined]

@@ -19,8 +19,8 @@ from ninja.errors import AuthenticationError, HttpError, ValidationError
 from ninja.parser import Parser
 from ninja.security import HttpBearer, SessionAuth
 
-from chat import actions
-from chat.errors import ChatError, InvalidInput
+from chat import actions, throttle
+from chat.errors import ChatError, InvalidInput, RateLimited
 from chat.models import Connector, Conversation, Identity, Message, Operator, Queue
 from chat.payloads import conversation_payload, message_payload
 from chat.untrusted import MAX_ID, UntrustedJSONError, first_unstorable, loads_bounded, unstorable_reason
@@ -76,7 +76,14 @@ class OperatorTokenAuth(HttpBearer):
     """``Authorization: Bearer <token>`` for scripts (``manage.py issue_api_token``); no CSRF involved."""
 
     def authenticate(self, request: HttpRequest, token: str) -> Operator | None:
+        """Past ``api_token_ip`` bad tokens from one address, every token is refused (429) for a while,
+        so tokens cannot be guessed at speed."""
+        bad_tokens, address = throttle.limit("api_token_ip"), throttle.request_ip(request)
+        if wait := throttle.retry_after(bad_tokens, address):
+            raise RateLimited(wait)
         operator = operator_for_api_token(token)
+        if operator is None:
+            throttle.hit(bad_tokens, address)
         activate_operator_language(request, operator)
         return operator
 
@@ -104,7 +111,10 @@ def _error(request: HttpRequest, code: str, message: str, status: int) -> HttpRe
 
 @api.exception_handler(ChatError)
 def chat_error(request: HttpRequest, exc: ChatError) -> HttpResponse:
-    return _error(request, exc.code, exc.message, exc.status)
+    response = _error(request, exc.code, exc.message, exc.status)
+    if isinstance(exc, RateLimited):
+        response["Retry-After"] = str(exc.retry_after)
+    return response
 
 
 @api.exception_handler(ValidationError)
@@ -164,6 +174,7 @@ ERRORS: dict[int, type[Schema]] = {
     404: ErrorOut,
     409: ErrorOut,
     422: ErrorOut,
+    429: ErrorOut,
 }
 # A row id: what a bigint holds. In a path, anything else is 404; in a body or query, 422.
 RowId = Annotated[int, Field(ge=1, le=MAX_ID)]
@@ -508,9 +519,10 @@ def list_queues(request: HttpRequest) -> list[dict[str, Any]]:
 @api.get("/contacts/{contact_id}", response={200: ContactOut, **ERRORS}, summary="The customer card")
 def get_contact(request: HttpRequest, contact_id: PathId) -> dict[str, Any]:
     """Name, every identity, and every conversation on any connector, newest first."""
-    contact = selectors.access_contact(contact_id=contact_id, operator=me(request))
+    operator = me(request)
+    contact = selectors.access_contact(contact_id=contact_id, operator=operator)
     conversations = []
-    for c in selectors.contact_conversations(contact=contact)[:50]:
+    for c in selectors.contact_conversations(contact=contact, operator=operator)[:50]:
         conversations.append(
             {
                 "id": c.pk,

@@ -40,9 +40,28 @@ def _operator_for(user: Any) -> Operator | None:
     return Operator.objects.filter(user=user).first()
 
 
-def _stored_events(audiences: list[str], after_id: int) -> list[dict[str, Any]]:
-    rows = Event.objects.filter(audience__in=audiences, pk__gt=after_id).order_by("id")[:REPLAY_LIMIT]
-    return [{"type": "event", "id": row.pk, "kind": row.kind, "payload": row.payload} for row in rows]
+def _stored_events(audiences: list[str], after_id: int) -> tuple[list[dict[str, Any]], bool]:
+    """The stored events after ``after_id``, and whether there were more than one replay holds.
+
+    A queued chat's messages go to every operator, and stay in the log after someone takes the
+    chat: replayed, they would show that chat to everyone. Outside managers, such a message is
+    replayed only while its chat still waits (docs/security.md, "Who may read what").
+    """
+    rows = list(Event.objects.filter(audience__in=audiences, pk__gt=after_id).order_by("id")[:REPLAY_LIMIT])
+    truncated = len(rows) >= REPLAY_LIMIT
+    if events.MANAGERS not in audiences:
+
+        def queued_message(row: Event) -> bool:
+            return row.audience == events.STAFF and row.kind.startswith("message.")
+
+        asked = {row.payload.get("conversation_id") for row in rows if queued_message(row)}
+        waiting = set(
+            Conversation.objects.filter(
+                pk__in=[i for i in asked if isinstance(i, int)], state=ConversationState.QUEUED
+            ).values_list("pk", flat=True)
+        )
+        rows = [row for row in rows if not queued_message(row) or row.payload.get("conversation_id") in waiting]
+    return [{"type": "event", "id": row.pk, "kind": row.kind, "payload": row.payload} for row in rows], truncated
 
 
 def _events_to_catch_up(audiences: list[str], after_id: int, since: datetime) -> list[dict[str, Any]]:
@@ -174,10 +193,10 @@ class WorkspaceConsumer(LiveConsumer):
             await self._send_json({"type": "pong"})
 
     async def _resume(self, last_id: int) -> None:
-        stored = await database_sync_to_async(_stored_events)(self.groups_joined, last_id)
+        stored, truncated = await database_sync_to_async(_stored_events)(self.groups_joined, last_id)
         for event in stored:
             await self.event(event)
-        if len(stored) < REPLAY_LIMIT:
+        if not truncated:
             await self._send_json({"type": "resumed"})
         else:
             # Too far behind (or pruned): the client reloads its state from the API instead.

@@ -1,7 +1,8 @@
 """Reads for the workspace: what an operator may see, a conversation's messages, a customer's history.
 
-Access rule: an operator sees their own chats (active or closed), the queue, and the history of a
-customer whose chat they hold now; a manager sees everything. No writes here.
+Who may read what (docs/security.md, "Who may read what"): a manager reads everything; an operator
+reads their own chats (any state), every queued chat (the shared queue), and the closed history of a
+customer whose chat they hold now, never another operator's active chat. No writes here.
 """
 
 from __future__ import annotations
@@ -29,27 +30,32 @@ from chat.selectors import queue_places
 MESSAGE_PAGE_MAX = 200
 
 
-def _holds_contact(operator: Operator, contact_id: int) -> bool:
-    """The operator has an active or queued chat with this customer, so their history is context."""
-    return Conversation.objects.filter(
-        Q(operator=operator, state=ConversationState.ACTIVE) | Q(state=ConversationState.QUEUED),
-        contact_id=contact_id,
-    ).exists()
+def readable_by(operator: Operator) -> Q:
+    """The conversations an operator may read, as a filter (a manager: all of them).
+
+    A queued chat is readable by anyone (it waits for whoever is free); a customer's past chats
+    are context for whoever holds that customer now; someone else's active chat is theirs alone.
+    """
+    if operator.is_manager:
+        return Q()
+    held = Conversation.objects.filter(operator=operator, state=ConversationState.ACTIVE).values("contact_id")
+    return (
+        Q(operator=operator)
+        | Q(state=ConversationState.QUEUED)
+        | Q(state=ConversationState.CLOSED, contact_id__in=held)
+        | Q(state=ConversationState.CLOSED, contact__merged_into__in=held)
+    )
 
 
 def access_conversation(*, conversation_id: int, operator: Operator) -> Conversation:
     """Fetch a conversation the operator may read, or raise NotFound / Forbidden."""
-    try:
-        conversation = Conversation.objects.select_related("contact", "queue", "operator").get(pk=conversation_id)
-    except Conversation.DoesNotExist as exc:
-        raise NotFound("No such conversation.") from exc
-    if operator.is_manager or conversation.operator_id == operator.pk:
+    rows = Conversation.objects.select_related("contact", "queue", "operator")
+    conversation = rows.filter(readable_by(operator), pk=conversation_id).first()
+    if conversation is not None:
         return conversation
-    if conversation.state == ConversationState.QUEUED:
-        return conversation
-    if _holds_contact(operator, conversation.contact_id):
-        return conversation
-    raise Forbidden()
+    if Conversation.objects.filter(pk=conversation_id).exists():
+        raise Forbidden()
+    raise NotFound("No such conversation.")
 
 
 def access_attachment(*, attachment_id: int, operator: Operator) -> Attachment:
@@ -71,13 +77,11 @@ def access_questionnaire_photo(*, conversation_id: int, operator: Operator) -> Q
 
 
 def access_contact(*, contact_id: int, operator: Operator) -> Contact:
-    """Fetch a customer the operator may look at: one whose chat they hold or see queued."""
+    """Fetch a customer the operator may look at: one with a conversation they may read."""
     contact = Contact.objects.filter(pk=contact_id).first()
     if contact is None:
         raise NotFound("No such contact.")
-    if operator.is_manager or _holds_contact(operator, contact_id):
-        return contact
-    if Conversation.objects.filter(contact_id=contact_id, operator=operator).exists():
+    if operator.is_manager or Conversation.objects.filter(readable_by(operator), contact_id=contact_id).exists():
         return contact
     raise Forbidden("This customer is not in any of your chats.")
 
@@ -135,10 +139,11 @@ def conversation_messages(
     return MessagePage(messages=list(reversed(page[:limit])), has_more=len(page) > limit)
 
 
-def contact_conversations(*, contact: Contact) -> QuerySet[Conversation]:
-    """Every conversation of a customer on any connector, newest first (merged contacts included),
-    each with its last message from the shopper or an operator as ``last_message_text`` (one query, not
-    one per row; system lines such as "closed" would say the same for every chat)."""
+def contact_conversations(*, contact: Contact, operator: Operator) -> QuerySet[Conversation]:
+    """The customer's conversations on any connector that the operator may read, newest first
+    (merged contacts included), each with its last message from the shopper or an operator as
+    ``last_message_text`` (one query, not one per row; system lines such as "closed" would say the
+    same for every chat)."""
     ids = [contact.pk, *Contact.objects.filter(merged_into=contact).values_list("pk", flat=True)]
     last_text = (
         Message.objects.filter(conversation=OuterRef("pk"), is_note=False)
@@ -147,7 +152,7 @@ def contact_conversations(*, contact: Contact) -> QuerySet[Conversation]:
         .values("text")[:1]
     )
     return (
-        Conversation.objects.filter(contact_id__in=ids)
+        Conversation.objects.filter(readable_by(operator), contact_id__in=ids)
         .select_related("contact", "queue", "operator", "reason")
         .annotate(last_message_text=Subquery(last_text))
         .order_by("-created_at", "-id")

@@ -5,10 +5,15 @@ from django.urls import URLPattern, URLResolver, include, path
 
 from workspace import files, views
 from workspace.api import api
+from workspace.auth import ThrottledAuthenticationForm
 
 urlpatterns: list[URLPattern | URLResolver] = [
     path("", views.demo_shop, name="demo-shop"),
-    path("workspace/login/", auth_views.LoginView.as_view(template_name="workspace/login.html"), name="login"),
+    path(
+        "workspace/login/",
+        auth_views.LoginView.as_view(template_name="workspace/login.html", form_class=ThrottledAuthenticationForm),
+        name="login",
+    ),
     path("workspace/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("workspace/", views.workspace_home, name="workspace"),
     path("workspace/dashboards/", include("workspace.dashboard_urls")),

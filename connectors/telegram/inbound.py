@@ -16,7 +16,7 @@ from chat.actions import InboundAttachment, InboundMessage, do_receive_inbound
 from chat.files import Refusal, check_file, check_file_size, refusal_note, refusal_notice
 from chat.models import Connector
 from connectors import callbacks, feedback, ratelimit
-from connectors.base import part_external_id, split_long_text
+from connectors.base import part_external_id, slow_down_reply, split_long_text
 from connectors.greetings import greeting
 from connectors.inbox import Outcome, apply_edit, ignored, processed
 from connectors.telegram import client
@@ -100,6 +100,11 @@ def _message(message: dict[str, Any]) -> Outcome:
         stored.append("duplicate" if received.duplicate else f"message {received.message.pk}")
     if refused and stored[0] != "duplicate":
         reply_now(chat_id, refusal_notice(refused, language))
+    if "duplicate" not in stored and (
+        slow_down := slow_down_reply(connector=CONNECTOR, sender_id=str(sender["id"]), language=language)
+    ):
+        reply_now(chat_id, slow_down)
+        stored.append("asked to slow down")
     return processed(", ".join(stored))
 
 

@@ -18,7 +18,7 @@ from chat.actions import InboundAttachment, InboundMessage, do_receive_inbound
 from chat.files import Refusal, check_file, check_file_size, refusal_note, refusal_notice
 from chat.models import Connector, Identity
 from connectors import callbacks, feedback, ratelimit
-from connectors.base import part_external_id, split_long_text
+from connectors.base import part_external_id, slow_down_reply, split_long_text
 from connectors.greetings import greeting
 from connectors.inbox import Outcome, apply_edit, ignored, processed
 from connectors.vk import client
@@ -91,6 +91,11 @@ def _message_new(obj: dict[str, Any]) -> Outcome:
         stored.append("duplicate" if received.duplicate else f"message {received.message.pk}")
     if refused and stored[0] != "duplicate":
         reply_now(peer_id, refusal_notice(refused, language))
+    if "duplicate" not in stored and (
+        slow_down := slow_down_reply(connector=CONNECTOR, sender_id=str(from_id), language=language)
+    ):
+        reply_now(peer_id, slow_down)
+        stored.append("asked to slow down")
     return processed(", ".join(stored))
 
 

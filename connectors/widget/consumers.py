@@ -15,10 +15,11 @@ from dataclasses import replace
 from typing import Any
 from urllib.parse import parse_qs
 
+from asgiref.sync import sync_to_async
 from channels.db import database_sync_to_async
 from django.utils import translation
 
-from chat import events
+from chat import events, throttle
 from chat.actions import (
     InboundMessage,
     ReceivedMessage,
@@ -29,7 +30,7 @@ from chat.actions import (
     do_start_consultation,
 )
 from chat.consumers import CLOSE_UNAVAILABLE, DATABASE_UNAVAILABLE, LiveConsumer
-from chat.errors import ChatError, ConversationClosed, InvalidInput
+from chat.errors import ChatError, ConversationClosed, InvalidInput, RateLimited
 from chat.feedback import STYLIST_QUEUE
 from chat.models import Connector
 from chat.payloads import message_payload
@@ -68,6 +69,11 @@ def _query_id(query: dict[str, list[str]], key: str) -> int | None:
     if not 0 <= value <= MAX_ID:
         raise FrameError("malformed", f"{key} must be a whole number from 0 to {MAX_ID}.")
     return value or (0 if key == "last_id" else None)
+
+
+def shopper_language(language: str) -> str:
+    """The catalogue language for a shopper's hello language ("ru-RU" -> "ru"; anything else English)."""
+    return "ru" if language.lower().startswith("ru") else "en"
 
 
 def _receive(inbound: InboundMessage, *, may_move: bool) -> tuple[ReceivedMessage, Frame]:
@@ -116,7 +122,10 @@ class WidgetConsumer(LiveConsumer):
                     language="",
                     queue=None,
                 )
-                await self.on_hello(hello)
+                try:
+                    await self.on_hello(hello)
+                except RateLimited as exc:
+                    await self.send_error(exc.code, exc.message, retry_after=exc.retry_after)
             except (InvalidToken, FrameError, ChatError) as exc:
                 await self.send_error("invalid_token" if isinstance(exc, InvalidToken) else exc.code, str(exc))
                 await self.close(code=CLOSE_INVALID_TOKEN)
@@ -155,6 +164,8 @@ class WidgetConsumer(LiveConsumer):
                 await self._handle(frame)
         except InvalidToken:
             await self.send_error("invalid_token", "The token is not valid; ask for a new one.", kind, client_id)
+        except RateLimited as exc:
+            await self.send_error(exc.code, exc.message, kind, client_id, retry_after=exc.retry_after)
         except FrameError as exc:
             await self.send_error(exc.code, exc.message, exc.ref or kind, exc.client_id or client_id)
         except ChatError as exc:
@@ -194,9 +205,11 @@ class WidgetConsumer(LiveConsumer):
         elif frame.get("type") == "state":
             self.sent_ids.extend(message["id"] for message in frame["messages"])
 
-    async def send_error(self, code: str, message: str, ref: str | None = None, client_id: str | None = None) -> None:
+    async def send_error(
+        self, code: str, message: str, ref: str | None = None, client_id: str | None = None, **extra: Any
+    ) -> None:
         """``ref`` and ``client_id`` come from checked frames only: what is echoed can always be sent."""
-        error: Frame = {"type": "error", "code": code, "message": message}
+        error: Frame = {"type": "error", "code": code, "message": message, **extra}
         if ref is not None:
             error["ref"] = ref
         if client_id is not None:
@@ -227,10 +240,25 @@ class WidgetConsumer(LiveConsumer):
             visitor_id=self.visitor_id, conversation_id=conversation_id
         )
 
+    def _check_rate(self, visitor_limit: str, ip_limit: str) -> None:
+        """Count one try for this visitor and this address; over either limit, refuse in their language."""
+        assert self.visitor_id is not None
+        wait = throttle.hit_all(
+            [
+                (throttle.limit(visitor_limit), self.visitor_id),
+                (throttle.limit(ip_limit), throttle.scope_ip(self.scope)),
+            ]
+        )
+        if wait:
+            with translation.override(shopper_language(self.language)):
+                raise RateLimited(wait)
+
     async def _open(self, queue: str) -> int:
         """Open a conversation before the first message; the consultation takes the same path as on
         Telegram and VK (one per shopper, the open general chat handed over)."""
         assert self.visitor_id is not None
+        if queue != "general":
+            await sync_to_async(self._check_rate, thread_sensitive=False)("consultation_visitor", "consultation_ip")
         if queue == STYLIST_QUEUE:
             consultation = await database_sync_to_async(do_start_consultation)(
                 connector=Connector.WIDGET, sender_id=self.visitor_id, language=self.language
@@ -265,6 +293,8 @@ class WidgetConsumer(LiveConsumer):
         wanted = frame.conversation_id
         if wanted is not None and wanted != self.conversation_id:
             await self._check_mine(wanted)
+        # Over the limit the message is refused before anything is stored; the widget keeps the text.
+        await sync_to_async(self._check_rate, thread_sensitive=False)("widget_message_visitor", "widget_message_ip")
         # A visitor may have a general chat and a consultation open: write where the socket looks.
         followed = self.conversation_id if self.following_open else None
         inbound = InboundMessage(

@@ -11,12 +11,14 @@ from collections.abc import Callable
 from typing import Any
 
 from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.utils import translation
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 
+from chat import throttle
 from chat.actions import InboundMessage, do_open_conversation, do_receive_inbound, do_set_contact_details
 from chat.actions._common import check_text
-from chat.errors import ChatError, InvalidInput
+from chat.errors import ChatError, InvalidInput, RateLimited
 from chat.models import Connector
 from chat.untrusted import UntrustedJSONError, first_unstorable, loads_bounded, unstorable_reason
 from connectors.greetings import greeting
@@ -79,6 +81,10 @@ def widget_endpoint(*methods: str) -> Callable[[View], View]:
                 return _error("malformed", str(exc) if isinstance(exc, ValueError) else "Not UTF-8.")
             except InvalidToken as exc:
                 return _error("invalid_token", str(exc), 403)
+            except RateLimited as exc:
+                response = _error(exc.code, exc.message, exc.status)
+                response["Retry-After"] = str(exc.retry_after)
+                return response
             except ChatError as exc:
                 return _error(exc.code, exc.message, exc.status)
 
@@ -89,6 +95,16 @@ def widget_endpoint(*methods: str) -> Callable[[View], View]:
     return wrap
 
 
+def check_rate(request: HttpRequest, checks: list[tuple[str, str]], language: str = "") -> None:
+    """Count one try under each (limit name, subject); over any, refuse with 429 in the shopper's
+    language before anything is stored (the widget keeps what they typed)."""
+    wait = throttle.hit_all([(throttle.limit(name), subject) for name, subject in checks])
+    if wait:
+        code = "ru" if (language or getattr(request, "LANGUAGE_CODE", "")).lower().startswith("ru") else "en"
+        with translation.override(code):
+            raise RateLimited(wait)
+
+
 @widget_endpoint("POST")
 def session(request: HttpRequest) -> HttpResponse:
     """``{"token"?, "customer"?}`` -> ``{"token", "visitor_id"}``: keep a valid visitor, else a new one.
@@ -96,6 +112,7 @@ def session(request: HttpRequest) -> HttpResponse:
     A signed customer (``{"id","name","email","signature"}``) becomes the visitor ``customer:<id>``,
     and their id, name and email are kept on the contact.
     """
+    check_rate(request, [("widget_token_ip", throttle.request_ip(request))])
     data = _json_body(request)
     if data.get("customer") is not None:
         customer = check_signed_customer(data["customer"])
@@ -152,6 +169,9 @@ def offline(request: HttpRequest) -> HttpResponse:
     if len(client_id) > 64:
         raise ValueError("client_id is too long.")
     check_text(text)  # before anything is stored
+    check_rate(
+        request, [("offline_visitor", visitor_id), ("offline_ip", throttle.request_ip(request))], language=language
+    )
     page_url = clean_page_url(data.get("page")) or clean_page_url(request.headers.get("Origin", ""))
     do_set_contact_details(connector=Connector.WIDGET, sender_id=visitor_id, name=name, email=email, phone=phone)
     conversation = do_open_conversation(

@@ -304,7 +304,11 @@
         socket = null; ready = false;
         scheduleReconnect(event.code);
       };
-    }, function () { socket = null; scheduleReconnect(); });
+    }, function (error) {
+      socket = null;
+      if (error && error.code === "rate_limited") showNotice(error.message || "");
+      scheduleReconnect();
+    });
   }
   function scheduleReconnect(code) {
     if (!wanted()) return;
@@ -394,6 +398,13 @@
       else { conversationId = null; save("conversation", null); }
       if (socket) socket.close();
       return;
+    }
+    if (frame.code === "rate_limited" && frame.client_id && pending[frame.client_id]) {
+      // Too fast: nothing was stored. The words go back into the box to send again in a moment.
+      var unsent = outbox.filter(function (item) { return item.client_id === frame.client_id; })[0];
+      dropFromOutbox(frame.client_id, false);
+      if (unsent) { input.value = input.value ? input.value + "\n" + unsent.text : unsent.text; checkLength(); }
+      return showNotice(frame.message || "");
     }
     if (frame.code === "unavailable") {
       // Nothing was stored: the text stays in the outbox and goes out again after the reconnect.
