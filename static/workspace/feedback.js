@@ -73,7 +73,7 @@
         if (q.photo_url) {
           list.appendChild(el("dt", { text: S.photo }));
           list.appendChild(el("dd", {}, [el("a", { href: q.photo_url, target: "_blank", rel: "noopener" }, [
-            el("img", { src: q.photo_url, alt: S.photo, style: "max-width:100%;max-height:12rem;border-radius:6px" }),
+            el("img", { src: q.photo_url, alt: S.photo, className: "questionnaire-photo" }),
           ])]));
         }
         parts.push(list);
