@@ -39,6 +39,7 @@ from chat.actions.operators import (
     do_set_operator_status,
     do_sweep_disconnected_operators,
 )
+from chat.actions.privacy import do_erase_contact, do_erase_expired_conversations, do_export_contact
 
 __all__ = [
     "Consultation",
@@ -49,6 +50,9 @@ __all__ = [
     "do_close",
     "do_comment_rating",
     "do_edit_inbound",
+    "do_erase_contact",
+    "do_erase_expired_conversations",
+    "do_export_contact",
     "do_mark_delivery",
     "do_open_conversation",
     "do_operator_connected",

@@ -17,6 +17,7 @@ from chat.models.events import Event
 from chat.models.feedback import Questionnaire, Rating
 from chat.models.metrics import DurationDay, MetricsDay, OperatorDay, VolumeHour
 from chat.models.operators import Operator, OperatorStatus, OperatorStatusChange, Queue, Skill
+from chat.models.privacy import DataAuditKind, DataAuditRecord
 
 __all__ = [
     "Attachment",
@@ -27,6 +28,8 @@ __all__ = [
     "Conversation",
     "ConversationState",
     "ConversationStep",
+    "DataAuditKind",
+    "DataAuditRecord",
     "DeliveryState",
     "DurationDay",
     "Event",

@@ -92,6 +92,8 @@ class Conversation(models.Model):
     )
     closed_by_kind = models.CharField(max_length=8, blank=True)  # operator | shopper | system
     abandoned_at = models.DateTimeField(null=True, blank=True)
+    # The texts, files, rating comment and questionnaire were erased (the times stay for the metrics).
+    erased_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         verbose_name = _("conversation")

@@ -56,24 +56,46 @@ def console_log() -> Iterator[io.StringIO]:
             handler.setStream(stream)
 
 
-async def test_a_widget_chat_a_telegram_chat_and_a_login_leave_no_secret_in_the_log(
+SHOPPER_TEXT = fixture("telegram", "message__text")["message"]["text"]
+
+
+def assert_nothing_secret(log: str, *secrets: str) -> None:
+    for secret in secrets:
+        assert secret
+        assert secret not in log
+
+
+def test_a_telegram_chat_and_a_login_leave_no_token_password_or_text_in_the_log(
     console_log: io.StringIO,
-    widget_client: Callable[..., Any],  # noqa: F811
     post_update: Callable[..., Any],  # noqa: F811
     fake_telegram: FakeTelegram,  # noqa: F811
     make_operator: Callable[..., Operator],
 ) -> None:
     assert logging.getLogger().getEffectiveLevel() <= logging.INFO
-
-    # Telegram: the webhook with its secret, then an operator's reply sent with the bot's token.
-    conversation, operator = await database_sync_to_async(telegram_chat)(post_update, make_operator)
-    await database_sync_to_async(do_operator_reply)(
-        conversation_id=conversation.pk, operator_id=operator.pk, text=REPLY_TEXT
-    )
+    # The webhook with its secret, then an operator's reply sent with the bot's token.
+    conversation, operator = telegram_chat(post_update, make_operator)
+    do_operator_reply(conversation_id=conversation.pk, operator_id=operator.pk, text=REPLY_TEXT)
     assert [m["text"] for m in fake_telegram.delivered] == [REPLY_TEXT]
     assert post_update(fixture("telegram", "message__text")).status_code == 200  # a retry, logged as repeated
 
-    # The widget: a visitor token, a socket, a message.
+    # A wrong password, then the right one.
+    client = Client()
+    client.post("/workspace/login/", {"username": operator.user.username, "password": "wrong-" + PASSWORD})
+    response = client.post("/workspace/login/", {"username": operator.user.username, "password": PASSWORD})
+    assert response.status_code == 302
+
+    log = console_log.getvalue()
+    assert "Repeated telegram update" in log, "the flows did log at INFO"
+    assert_nothing_secret(
+        log, settings.TELEGRAM_BOT_TOKEN, settings.TELEGRAM_WEBHOOK_SECRET, PASSWORD, REPLY_TEXT, SHOPPER_TEXT
+    )
+
+
+async def test_a_widget_chat_leaves_no_visitor_token_or_text_in_the_log(
+    console_log: io.StringIO,
+    widget_client: Callable[..., Any],  # noqa: F811
+    queues: Any,
+) -> None:
     session = await database_sync_to_async(Client().post)(
         "/connectors/widget/session/", data="{}", content_type="application/json"
     )
@@ -82,26 +104,7 @@ async def test_a_widget_chat_a_telegram_chat_and_a_login_leave_no_secret_in_the_
     await shopper.hello(token)
     await shopper.send({"type": "message", "text": WIDGET_TEXT, "client_id": "c-1"})
     await shopper.expect("message")
-
-    # A wrong password, then the right one.
-    client = Client()
-    login = database_sync_to_async(client.post)
-    await login("/workspace/login/", {"username": operator.user.username, "password": "wrong-" + PASSWORD})
-    response = await login("/workspace/login/", {"username": operator.user.username, "password": PASSWORD})
-    assert response.status_code == 302
-
-    log = console_log.getvalue()
-    assert "Repeated telegram update" in log, "the flows did log at INFO"
-    for secret in (
-        settings.TELEGRAM_BOT_TOKEN,
-        settings.TELEGRAM_WEBHOOK_SECRET,
-        token,
-        PASSWORD,
-        WIDGET_TEXT,
-        REPLY_TEXT,
-        fixture("telegram", "message__text")["message"]["text"],
-    ):
-        assert secret not in log
+    assert_nothing_secret(console_log.getvalue(), token, WIDGET_TEXT)
 
 
 def test_a_token_in_an_error_message_is_redacted(console_log: io.StringIO, settings: Any) -> None:
