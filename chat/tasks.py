@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from chat.actions import do_assign_waiting, do_sweep_disconnected_operators, publish_queue_positions
 from chat.actions.metrics_days import do_roll_up_days
+from chat.actions.privacy import do_erase_expired_conversations
 from chat.models import Event
 
 
@@ -39,3 +40,10 @@ def prune_events() -> int:
 def roll_up_metrics_days() -> int:
     """Keep the dashboards' day rollups fresh: a few stale days per run, the newest first."""
     return len(do_roll_up_days(limit=settings.SWITCHBOARD_ROLLUP_DAYS_PER_RUN))
+
+
+@shared_task
+def erase_expired_conversations() -> int:
+    """Retention (``SWITCHBOARD_RETENTION_DAYS``, off by default): one batch of old chats per run."""
+    record = do_erase_expired_conversations()
+    return len(record.summary["conversations"]) if record else 0

@@ -142,6 +142,8 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
     "publish-live-dashboard": {"task": "workspace.tasks.publish_live_dashboard", "schedule": 5.0},
     # Telegram/VK updates stored while the broker was unreachable: processed within a minute or two.
     "process-leftover-updates": {"task": "connectors.tasks.process_leftover_updates", "schedule": 60.0},
+    # Retention: erases one batch of expired conversations per run (nothing while the setting is 0).
+    "erase-expired-conversations": {"task": "chat.tasks.erase_expired_conversations", "schedule": 600.0},
 }
 # Service level counts chats answered within this many seconds (the T of the metric).
 SWITCHBOARD_SERVICE_LEVEL_SECONDS: int = env.int("SWITCHBOARD_SERVICE_LEVEL_SECONDS", default=20)
@@ -248,6 +250,9 @@ SWITCHBOARD_GREETING_RU: str = env.str("SWITCHBOARD_GREETING_RU", default="")
 WIDGET_CUSTOMER_SECRET: str = env.str("WIDGET_CUSTOMER_SECRET", default="")
 # How long a widget visitor token stays valid; the widget refreshes it on each chat opening.
 WIDGET_TOKEN_MAX_AGE_DAYS: int = env.int("WIDGET_TOKEN_MAX_AGE_DAYS", default=365)
+# Closed conversations older than this many days are erased (texts, files, rating comments,
+# questionnaires; contacts left with nothing else are anonymised). 0: kept for ever.
+SWITCHBOARD_RETENTION_DAYS: int = env.int("SWITCHBOARD_RETENTION_DAYS", default=0)
 # Live events are kept this long for clients that resume after a disconnect.
 SWITCHBOARD_EVENT_RETENTION_HOURS: int = env.int("SWITCHBOARD_EVENT_RETENTION_HOURS", default=24)
 # A shopper may rate a closed chat for this long; 1-2 stars flag it for a manager.
