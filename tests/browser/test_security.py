@@ -1,19 +1,25 @@
-"""Security that people see in real Chromium: the Content-Security-Policy blocks nothing of ours."""
+"""Security that people see in real Chromium: the Content-Security-Policy blocks nothing of ours, and a
+manager finds a customer, downloads their data and erases it, in English and in Russian."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
+from pathlib import Path
 
 import pytest
 from playwright.sync_api import Page, expect
 
-from chat.models import Operator
-from tests.browser.conftest import in_thread
+from chat.actions import InboundMessage, do_close, do_receive_inbound, do_set_contact_details
+from chat.models import Contact, Conversation, Message, Operator
+from tests.browser.conftest import in_thread, save_screenshot, wait_for
 from tests.browser.test_workspace import operator_logs_in
 
 pytestmark = [pytest.mark.browser]
 
 # Runs before any page script, outside the page's policy: every refusal the browser reports is kept.
+SECRET_TEXT = "Мой паспорт 4510 123456, адрес Ленина, 5"
+EMAIL = "irina@example.com"
 RECORD_VIOLATIONS = """
 window.__csp = [];
 document.addEventListener("securitypolicyviolation", (e) => {
@@ -88,3 +94,80 @@ def test_an_injected_inline_script_is_refused(
     page.wait_for_function("window.__csp.length >= 2")
     assert page.evaluate("window.__ran") is None
     assert all(v.startswith("script-src") for v in violations(page))
+
+
+CUSTOMER_PAGE = {
+    "en": {
+        "nav": "Customer data",
+        "search": "Email, phone, name, shop customer id or Telegram/VK id",
+        "find": "Find",
+        "download": "Download data (JSON)",
+        "confirm": "Erase messages, files, ratings' comments, questionnaire answers and identities.",
+        "erase": "Erase customer data",
+        "erased": "Customer #{id}: their data was erased.",
+        "erasure": "Erasure",
+        "export": "Export",
+    },
+    "ru": {
+        "nav": "Данные клиентов",
+        "search": "Почта, телефон, имя, номер клиента в магазине или id в Telegram/VK",
+        "find": "Найти",
+        "download": "Скачать данные (JSON)",
+        "confirm": "Стереть сообщения, файлы, комментарии к оценкам, ответы анкеты и идентификаторы.",
+        "erase": "Стереть данные клиента",
+        "erased": "Клиент №{id}: его данные стёрты.",
+        "erasure": "Стирание",
+        "export": "Выгрузка",
+    },
+}
+
+
+def sign_in(page: Page, operator: Operator) -> None:
+    page.goto("/workspace/login/")
+    page.locator("#id_username").fill(operator.user.username)
+    page.locator("#id_password").fill("pw-123456")
+    page.locator("form[method=post] button[type=submit]").first.click()
+    page.wait_for_url("**/workspace/")
+
+
+@pytest.mark.parametrize("language", ["en", "ru"])
+def test_a_manager_downloads_then_erases_a_customers_data(
+    transactional_db: None, make_operator: Callable[..., Operator], new_page: Callable[..., Page], language: str
+) -> None:
+    words = CUSTOMER_PAGE[language]
+    manager = in_thread(make_operator, "Maria", is_manager=True, language=language)
+    in_thread(do_receive_inbound, InboundMessage(connector="widget", sender_id="v-gdpr", text=SECRET_TEXT))
+    contact = in_thread(do_set_contact_details, connector="widget", sender_id="v-gdpr", name="Ирина", email=EMAIL)
+    conversation = Conversation.objects.get(contact=contact)
+    in_thread(do_close, conversation_id=conversation.pk, by="shopper")
+
+    page = new_page(locale="ru-RU" if language == "ru" else "en-US")
+    page.add_init_script(RECORD_VIOLATIONS)
+    sign_in(page, manager)
+    page.goto("/workspace/dashboards/live/")
+    page.get_by_role("link", name=words["nav"]).click()
+    page.get_by_label(words["search"]).fill(EMAIL)
+    page.get_by_role("button", name=words["find"]).click()
+    row = page.locator(f"tr[data-contact-id='{contact.pk}']")
+    expect(row).to_contain_text("Ирина")
+
+    with page.expect_download() as download:
+        row.get_by_role("link", name=words["download"]).click()
+    exported = json.loads(Path(download.value.path()).read_text())
+    assert exported["contact"]["email"] == EMAIL
+    assert [m["text"] for m in exported["conversations"][0]["messages"]] == [SECRET_TEXT]
+
+    # Without the confirmation ticked the browser does not send the form; with it, the data goes.
+    row.get_by_role("button", name=words["erase"]).click()
+    assert Message.objects.get(conversation=conversation).text == SECRET_TEXT
+    row.get_by_label(words["confirm"]).check()
+    row.get_by_role("button", name=words["erase"]).click()
+    expect(page.get_by_role("status")).to_have_text(words["erased"].format(id=contact.pk))
+    wait_for(lambda: Message.objects.get(conversation=conversation).text == "")
+    assert Contact.objects.get(pk=contact.pk).email == ""
+    records = page.locator("table.records")
+    expect(records).to_contain_text(words["erasure"])
+    expect(records).to_contain_text(words["export"])
+    expect(records).to_contain_text(manager.user.username)
+    save_screenshot(page, f"customer-data-erased-{language}")
+    assert violations(page) == []

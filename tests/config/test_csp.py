@@ -79,6 +79,7 @@ def test_the_workspace_allows_only_its_own_scripts_and_this_responses_nonce(mana
         "/workspace/dashboards/live/",
         "/workspace/dashboards/history/",
         "/workspace/dashboards/targets/",
+        "/workspace/dashboards/customers/?q=a",
         "/api/docs",
         "/admin/",
     ],
