@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Page, expect
 
-from chat.actions import InboundMessage, do_close, do_receive_inbound, do_set_contact_details
+from chat.actions import InboundMessage, do_close, do_receive_inbound, do_set_contact_details, do_set_operator_status
 from chat.models import Contact, Conversation, Message, Operator
 from tests.browser.conftest import in_thread, save_screenshot, wait_for
 from tests.browser.test_workspace import operator_logs_in
@@ -171,3 +171,31 @@ def test_a_manager_downloads_then_erases_a_customers_data(
     expect(records).to_contain_text(manager.user.username)
     save_screenshot(page, f"customer-data-erased-{language}")
     assert violations(page) == []
+
+
+def test_the_customer_panel_leads_a_manager_to_that_customers_data(
+    transactional_db: None, make_operator: Callable[..., Operator], new_page: Callable[..., Page]
+) -> None:
+    manager = in_thread(make_operator, "Maria", is_manager=True, skills=["general"])
+    in_thread(do_set_operator_status, operator_id=manager.pk, status="online")
+    page = new_page()
+    operator_logs_in(page, manager)
+    received = in_thread(
+        do_receive_inbound, InboundMessage(connector="widget", sender_id="v-panel", text="Удалите мои данные")
+    )
+    page.get_by_role("tab").first.click()
+    page.get_by_role("link", name="Download or erase this customer's data").click()
+    expect(page.locator(f"tr[data-contact-id='{received.conversation.contact_id}']")).to_be_visible()
+
+
+def test_an_operator_who_is_no_manager_gets_no_such_link(
+    transactional_db: None, make_operator: Callable[..., Operator], new_page: Callable[..., Page]
+) -> None:
+    operator = in_thread(make_operator, "Anna", skills=["general"])
+    in_thread(do_set_operator_status, operator_id=operator.pk, status="online")
+    page = new_page()
+    operator_logs_in(page, operator)
+    in_thread(do_receive_inbound, InboundMessage(connector="widget", sender_id="v-panel2", text="Здравствуйте"))
+    page.get_by_role("tab").first.click()
+    expect(page.get_by_role("heading", name="Customer")).to_be_visible()
+    expect(page.get_by_role("link", name="Download or erase this customer's data")).to_have_count(0)
