@@ -190,7 +190,9 @@ def questionnaire_payload(questionnaire: Questionnaire) -> dict[str, Any]:
     return {
         "conversation_id": questionnaire.conversation_id,
         "answers": questionnaire.answers,
-        "photo_url": questionnaire.photo.url if questionnaire.photo else None,
+        "photo_url": (
+            reverse("questionnaire-photo", args=[questionnaire.conversation_id]) if questionnaire.photo else None
+        ),
         "submitted_at": questionnaire.submitted_at.isoformat() if questionnaire.submitted_at else None,
     }
 

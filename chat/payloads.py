@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from chat.models import Conversation, Message
+from django.urls import reverse
+
+from chat.files import shows_inline
+from chat.models import Attachment, Conversation, Message
 
 
 def message_payload(message: Message, *, for_shopper: bool = False) -> dict[str, Any]:
@@ -17,10 +20,7 @@ def message_payload(message: Message, *, for_shopper: bool = False) -> dict[str,
         "text": message.text,
         "created_at": message.created_at.isoformat(),
         "edited": message.edited_at is not None,
-        "attachments": [
-            {"id": a.pk, "name": a.name, "content_type": a.content_type, "size": a.size, "url": a.file.url}
-            for a in message.attachments.all()
-        ]
+        "attachments": [attachment_payload(a) for a in message.attachments.all()]
         if message.pk and _has_attachments(message)
         else [],
     }
@@ -31,6 +31,19 @@ def message_payload(message: Message, *, for_shopper: bool = False) -> dict[str,
             delivery_error=message.delivery_error,
         )
     return data
+
+
+def attachment_payload(attachment: Attachment) -> dict[str, Any]:
+    """An attachment's link is the access-checked view, never a storage path; ``inline`` says the
+    workspace may show it as a picture (a raster image by its bytes)."""
+    return {
+        "id": attachment.pk,
+        "name": attachment.name,
+        "content_type": attachment.content_type,
+        "size": attachment.size,
+        "url": reverse("attachment", args=[attachment.pk]),
+        "inline": shows_inline(attachment.detected_type),
+    }
 
 
 def _has_attachments(message: Message) -> bool:

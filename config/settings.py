@@ -191,9 +191,10 @@ USE_TZ = True
 STATIC_URL = "/static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STATIC_ROOT = BASE_DIR / "var" / "static"
-MEDIA_URL = "/media/"
+# Uploaded and downloaded files (attachments, questionnaire photos). Never served as /media/: only
+# through the access-checked views in workspace.files; MEDIA_URL is left unset.
 MEDIA_ROOT = Path(env.str("MEDIA_ROOT", default=str(BASE_DIR / "var" / "media")))
-# daphne serves /static/ and /media/ itself so a shop needs no extra web server to start.
+# daphne serves /static/ itself so a shop needs no extra web server to start.
 SERVE_FILES: bool = env.bool("SERVE_FILES", default=True)
 DATA_UPLOAD_MAX_MEMORY_SIZE = 1024 * 1024
 
@@ -242,6 +243,27 @@ SWITCHBOARD_OFFLINE_GRACE_SECONDS: int = env.int("SWITCHBOARD_OFFLINE_GRACE_SECO
 SWITCHBOARD_EWT_SAMPLE: int = env.int("SWITCHBOARD_EWT_SAMPLE", default=50)
 SWITCHBOARD_DEFAULT_HANDLE_SECONDS: int = env.int("SWITCHBOARD_DEFAULT_HANDLE_SECONDS", default=300)
 SWITCHBOARD_MESSAGE_MAX_CHARS: int = env.int("SWITCHBOARD_MESSAGE_MAX_CHARS", default=4096)
+# Files shoppers send from Telegram/VK: the largest accepted, and the types accepted (by content, not
+# by the sender's claim; "*" accepts any). Refused files leave a note and the shopper is told why.
+SWITCHBOARD_ATTACHMENT_MAX_BYTES: int = env.int("SWITCHBOARD_ATTACHMENT_MAX_BYTES", default=10_000_000)
+SWITCHBOARD_ATTACHMENT_TYPES: list[str] = env.list(
+    "SWITCHBOARD_ATTACHMENT_TYPES",
+    default=[
+        "image/jpeg",
+        "image/png",
+        "image/gif",
+        "image/webp",
+        "image/heic",
+        "application/pdf",
+        "application/zip",
+        "text/plain",
+        "video/mp4",
+    ],
+)
+# Another origin (e.g. https://files.shop.example, the same servers under a second host name) that
+# serves attachments through short-lived signed links, so even a file a browser mis-renders runs in
+# an origin that holds no session. Unset: served from the workspace's own origin, sandboxed.
+SWITCHBOARD_ATTACHMENT_ORIGIN: str = env.str("SWITCHBOARD_ATTACHMENT_ORIGIN", default="").rstrip("/")
 # The shop's greeting, first in every new chat (widget) and the answer to /start and VK's Start
 # button; empty means the built-in one (connectors/greetings.py).
 SWITCHBOARD_GREETING_EN: str = env.str("SWITCHBOARD_GREETING_EN", default="")

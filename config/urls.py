@@ -1,12 +1,14 @@
-"""URL map: the demo shop, the workspace and its API, connectors' webhooks, the admin."""
+"""URL map: the demo shop, the workspace and its API, connectors' webhooks, the admin.
 
-from django.conf import settings
+Stored files are never served from a public /media/ path: only through workspace.files, which checks
+who is asking.
+"""
+
 from django.contrib import admin
 from django.http import HttpRequest, HttpResponse
 from django.templatetags.static import static
-from django.urls import include, path, re_path
+from django.urls import include, path
 from django.views.generic import RedirectView
-from django.views.static import serve
 
 
 def healthz(request: HttpRequest) -> HttpResponse:
@@ -22,6 +24,3 @@ urlpatterns = [
     path("", include("workspace.urls")),
     path("connectors/", include("connectors.urls")),
 ]
-
-if settings.SERVE_FILES:
-    urlpatterns.append(re_path(r"^media/(?P<path>.*)$", serve, {"document_root": settings.MEDIA_ROOT}))

@@ -172,6 +172,7 @@ class AttachmentOut(Schema):
     content_type: str
     size: int
     url: str
+    inline: bool
 
 
 class MessageOut(Schema):

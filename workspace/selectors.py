@@ -12,7 +12,17 @@ from django.db.models import Count, OuterRef, Q, QuerySet, Subquery
 from django.utils import timezone
 
 from chat.errors import Forbidden, NotFound
-from chat.models import CannedReply, Contact, Conversation, ConversationState, Message, Operator, Reason
+from chat.models import (
+    Attachment,
+    CannedReply,
+    Contact,
+    Conversation,
+    ConversationState,
+    Message,
+    Operator,
+    Questionnaire,
+    Reason,
+)
 from chat.selectors import queue_places
 
 MESSAGE_PAGE_MAX = 200
@@ -39,6 +49,24 @@ def access_conversation(*, conversation_id: int, operator: Operator) -> Conversa
     if _holds_contact(operator, conversation.contact_id):
         return conversation
     raise Forbidden()
+
+
+def access_attachment(*, attachment_id: int, operator: Operator) -> Attachment:
+    """Fetch an attachment of a conversation the operator may read, or raise NotFound / Forbidden."""
+    attachment = Attachment.objects.select_related("message").filter(pk=attachment_id).first()
+    if attachment is None:
+        raise NotFound("No such attachment.")
+    access_conversation(conversation_id=attachment.message.conversation_id, operator=operator)
+    return attachment
+
+
+def access_questionnaire_photo(*, conversation_id: int, operator: Operator) -> Questionnaire:
+    """Fetch the questionnaire of a conversation the operator may read, if it has a photo."""
+    access_conversation(conversation_id=conversation_id, operator=operator)
+    questionnaire = Questionnaire.objects.filter(conversation_id=conversation_id).first()
+    if questionnaire is None or not questionnaire.photo:
+        raise NotFound("No photo.")
+    return questionnaire
 
 
 def access_contact(*, contact_id: int, operator: Operator) -> Contact:

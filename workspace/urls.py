@@ -3,7 +3,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import URLPattern, URLResolver, include, path
 
-from workspace import views
+from workspace import files, views
 from workspace.api import api
 
 urlpatterns: list[URLPattern | URLResolver] = [
@@ -12,5 +12,10 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("workspace/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("workspace/", views.workspace_home, name="workspace"),
     path("workspace/dashboards/", include("workspace.dashboard_urls")),
+    path("workspace/attachments/<int:attachment_id>/", files.attachment, name="attachment"),
+    path(
+        "workspace/questionnaires/<int:conversation_id>/photo/", files.questionnaire_photo, name="questionnaire-photo"
+    ),
+    path("files/<str:token>/", files.signed_file, name="signed-file"),
     path("api/", api.urls),
 ]

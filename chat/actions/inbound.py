@@ -21,6 +21,7 @@ from chat.actions.assignment import do_assign_waiting, enqueue_new
 from chat.actions.conversations import publish_stored_message
 from chat.actions.metrics_days import mark_changed
 from chat.errors import ConversationClosed, Forbidden, InvalidInput, NotFound
+from chat.files import SNIFF_BYTES, sniff_content_type
 from chat.models import (
     Attachment,
     AuthorKind,
@@ -379,7 +380,8 @@ def _receive(inbound: InboundMessage) -> ReceivedMessage:
                 message=message,
                 file=ContentFile(item.content, name=item.name),
                 name=item.name[:200],
-                content_type=item.content_type,
+                content_type=item.content_type[:100],
+                detected_type=sniff_content_type(item.content[:SNIFF_BYTES]),
                 size=len(item.content),
             )
         if not is_new:  # a new chat was created with this message's times

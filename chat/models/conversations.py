@@ -8,6 +8,7 @@ from django.db.models import Q
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
+from chat.files import random_storage_name
 from chat.models.contacts import Connector, Contact
 from chat.models.operators import Operator, Queue
 
@@ -199,14 +200,17 @@ class Message(models.Model):
 
 
 def attachment_path(instance: Attachment, filename: str) -> str:
-    return f"attachments/{instance.message.conversation_id}/{filename}"
+    """A random name: the sender's file name is kept in ``name`` only, and nothing here can be guessed."""
+    return random_storage_name("attachments")
 
 
 class Attachment(models.Model):
     message = models.ForeignKey(Message, on_delete=models.CASCADE, related_name="attachments")
     file = models.FileField(upload_to=attachment_path, max_length=300)
     name = models.CharField(max_length=200)
+    # What the sender claimed; metadata only. ``detected_type`` (from the bytes) decides how it is served.
     content_type = models.CharField(max_length=100, blank=True)
+    detected_type = models.CharField(max_length=100, blank=True)
     size = models.PositiveIntegerField(default=0)
 
     def __str__(self) -> str:

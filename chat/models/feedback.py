@@ -6,6 +6,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from chat.files import random_storage_name
 from chat.models.conversations import Conversation
 from chat.models.operators import Operator
 
@@ -37,7 +38,8 @@ class Rating(models.Model):
 
 
 def questionnaire_photo_path(instance: Questionnaire, filename: str) -> str:
-    return f"questionnaires/{instance.conversation_id}/{filename}"
+    """A random name, so one customer's photo cannot be found from another's conversation id or time."""
+    return random_storage_name("questionnaires", filename.rsplit(".", 1)[-1] if "." in filename else "")
 
 
 class Questionnaire(models.Model):

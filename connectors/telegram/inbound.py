@@ -13,6 +13,7 @@ from django.conf import settings
 from telegram.error import TelegramError
 
 from chat.actions import InboundAttachment, InboundMessage, do_receive_inbound
+from chat.files import Refusal, check_file, check_file_size, refusal_note, refusal_notice
 from chat.models import Connector
 from connectors import callbacks, feedback, ratelimit
 from connectors.base import part_external_id, split_long_text
@@ -72,9 +73,14 @@ def _message(message: dict[str, Any]) -> Outcome:
         outcome = _command(message, sender, text)
         if outcome is not None:
             return outcome
-    text, attachments = _content(message)
+    text, attachments, refused = _content(message)
     parts = split_long_text(text, settings.SWITCHBOARD_MESSAGE_MAX_CHARS)
-    if not attachments and len(parts) == 1 and (thanks := feedback.take_comment(CONNECTOR, str(sender["id"]), text)):
+    if (
+        not attachments
+        and not refused
+        and len(parts) == 1
+        and (thanks := feedback.take_comment(CONNECTOR, str(sender["id"]), text))
+    ):
         reply_now(chat_id, thanks)
         return processed("rating comment")
     stored = []
@@ -92,6 +98,8 @@ def _message(message: dict[str, Any]) -> Outcome:
             )
         )
         stored.append("duplicate" if received.duplicate else f"message {received.message.pk}")
+    if refused and stored[0] != "duplicate":
+        reply_now(chat_id, refusal_notice(refused, language))
     return processed(", ".join(stored))
 
 
@@ -130,11 +138,12 @@ def reply_now(chat_id: int | str, text: str) -> None:
         logger.warning("Could not answer Telegram chat %s: %s", chat_id, exc)
 
 
-def _content(message: dict[str, Any]) -> tuple[str, list[InboundAttachment]]:
-    """The text to store and the downloaded files; anything else becomes a readable placeholder."""
+def _content(message: dict[str, Any]) -> tuple[str, list[InboundAttachment], list[Refusal]]:
+    """The text to store, the downloaded files and the files refused by our limits; anything else
+    becomes a readable placeholder."""
     caption = message.get("caption") or ""
     if "text" in message:
-        return str(message["text"]), []
+        return str(message["text"]), [], []
     if message.get("photo"):
         largest = max(message["photo"], key=lambda size: size.get("width", 0) * size.get("height", 0))
         return _file(caption, largest, f"photo_{message['message_id']}.jpg", "image/jpeg", "photo")
@@ -143,23 +152,25 @@ def _content(message: dict[str, Any]) -> tuple[str, list[InboundAttachment]]:
         name = document.get("file_name") or f"document_{message['message_id']}"
         return _file(caption, document, name, document.get("mime_type") or "", f"document {name}")
     placeholder = _placeholder(message)
-    return (f"{placeholder}\n{caption}" if caption else placeholder), []
+    return (f"{placeholder}\n{caption}" if caption else placeholder), [], []
 
 
 def _file(
     caption: str, file: dict[str, Any], name: str, content_type: str, what: str
-) -> tuple[str, list[InboundAttachment]]:
-    size = file.get("file_size") or 0
-    if size > client.MAX_DOWNLOAD_BYTES:
-        note = f"[{what}, {size // (1024 * 1024)} MB: over the 20 MB Telegram lets bots download]"
-        return (f"{note}\n{caption}" if caption else note), []
-    try:
-        content = client.download(file["file_id"])
-    except (TelegramError, ValueError) as exc:
-        logger.warning("Telegram file %s not downloaded: %s", file.get("file_id"), exc)
-        note = f"[{what}: could not be downloaded]"
-        return (f"{note}\n{caption}" if caption else note), []
-    return caption, [InboundAttachment(name=name, content=content, content_type=content_type)]
+) -> tuple[str, list[InboundAttachment], list[Refusal]]:
+    refusal = check_file_size(name, int(file.get("file_size") or 0), cap=client.MAX_DOWNLOAD_BYTES)
+    if refusal is None:
+        try:
+            content = client.download(file["file_id"])
+        except (TelegramError, ValueError) as exc:
+            logger.warning("Telegram file %s not downloaded: %s", file.get("file_id"), exc)
+            note = f"[{what}: could not be downloaded]"
+            return (f"{note}\n{caption}" if caption else note), [], []
+        refusal = check_file(name, content)
+    if refusal is not None:
+        note = refusal_note(refusal)
+        return (f"{note}\n{caption}" if caption else note), [], [refusal]
+    return caption, [InboundAttachment(name=name, content=content, content_type=content_type)], []
 
 
 def _placeholder(message: dict[str, Any]) -> str:

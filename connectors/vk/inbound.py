@@ -15,6 +15,7 @@ from django.conf import settings
 from vk_api.exceptions import VkApiError
 
 from chat.actions import InboundAttachment, InboundMessage, do_receive_inbound
+from chat.files import Refusal, check_file, check_file_size, refusal_note, refusal_notice
 from chat.models import Connector, Identity
 from connectors import callbacks, feedback, ratelimit
 from connectors.base import part_external_id, split_long_text
@@ -62,9 +63,14 @@ def _message_new(obj: dict[str, Any]) -> Outcome:
         outcome = _keyboard_payload(payload, message, from_id, language)
         if outcome is not None:
             return outcome
-    text, attachments = _content(message)
+    text, attachments, refused = _content(message)
     parts = split_long_text(text, settings.SWITCHBOARD_MESSAGE_MAX_CHARS)
-    if not attachments and len(parts) == 1 and (thanks := feedback.take_comment(CONNECTOR, str(from_id), text)):
+    if (
+        not attachments
+        and not refused
+        and len(parts) == 1
+        and (thanks := feedback.take_comment(CONNECTOR, str(from_id), text))
+    ):
         reply_now(peer_id, thanks)
         return processed("rating comment")
     name = _name_if_new(from_id)
@@ -83,6 +89,8 @@ def _message_new(obj: dict[str, Any]) -> Outcome:
             )
         )
         stored.append("duplicate" if received.duplicate else f"message {received.message.pk}")
+    if refused and stored[0] != "duplicate":
+        reply_now(peer_id, refusal_notice(refused, language))
     return processed(", ".join(stored))
 
 
@@ -156,20 +164,26 @@ def reply_now(peer_id: int, text: str) -> None:
         logger.warning("Could not answer VK peer %s: %s", peer_id, exc)
 
 
-def _content(message: dict[str, Any]) -> tuple[str, list[InboundAttachment]]:
+def _content(message: dict[str, Any]) -> tuple[str, list[InboundAttachment], list[Refusal]]:
+    """The text to store (placeholders first), the downloaded files and the files our limits refused."""
     text = str(message.get("text") or "")
     notes: list[str] = []
     files: list[InboundAttachment] = []
+    refused: list[Refusal] = []
     for index, attachment in enumerate(message.get("attachments") or []):
         kind = attachment.get("type")
         item = attachment.get(kind) or {}
         if kind == "photo" and item.get("sizes"):
             largest = max(item["sizes"], key=lambda size: size.get("width", 0) * size.get("height", 0))
             name = f"photo_{message.get('conversation_message_id', 0)}_{index}.jpg"
-            _download(largest.get("url", ""), name, "image/jpeg", "photo", files, notes)
+            _download(largest.get("url", ""), name, "image/jpeg", "photo", files, notes, refused)
         elif kind == "doc" and item.get("url"):
             name = item.get("title") or f"document_{index}.{item.get('ext', 'bin')}"
-            _download(item["url"], name, "", f"document {name}", files, notes)
+            if refusal := check_file_size(name, int(item.get("size") or 0), cap=client.MAX_DOWNLOAD_BYTES):
+                notes.append(refusal_note(refusal))
+                refused.append(refusal)
+            else:
+                _download(item["url"], name, "", f"document {name}", files, notes, refused)
         else:
             notes.append(_placeholder(kind, item))
     if geo := message.get("geo"):
@@ -178,17 +192,29 @@ def _content(message: dict[str, Any]) -> tuple[str, list[InboundAttachment]]:
     if not text and not files and not notes:
         notes.append("[empty message]")
     text = "\n".join([*notes, text] if text else notes)
-    return text, files
+    return text, files, refused
 
 
 def _download(
-    url: str, name: str, content_type: str, what: str, files: list[InboundAttachment], notes: list[str]
+    url: str,
+    name: str,
+    content_type: str,
+    what: str,
+    files: list[InboundAttachment],
+    notes: list[str],
+    refused: list[Refusal],
 ) -> None:
     try:
-        files.append(InboundAttachment(name=name, content=client.download(url), content_type=content_type))
+        content = client.download(url)
     except (requests.RequestException, ValueError) as exc:
         logger.warning("VK file not downloaded from %s: %s", url, exc)
         notes.append(f"[{what}: could not be downloaded]")
+        return
+    if refusal := check_file(name, content):
+        notes.append(refusal_note(refusal))
+        refused.append(refusal)
+        return
+    files.append(InboundAttachment(name=name, content=content, content_type=content_type))
 
 
 def _placeholder(kind: str | None, item: dict[str, Any]) -> str:

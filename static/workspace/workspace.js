@@ -477,8 +477,14 @@
     ]);
     const body = el("p", { className: "text" });
     body.textContent = message.text; // never innerHTML: strangers' markup shows literally
+    // Only pictures the server sniffed as raster images show in place; every other file is a link
+    // the server answers as a sandboxed download.
     const attachments = (message.attachments || []).map((a) =>
-      el("a", { className: "attachment", href: a.url, target: "_blank", rel: "noopener", text: a.name })
+      a.inline
+        ? el("a", { className: "attachment image", href: a.url, target: "_blank", rel: "noopener noreferrer" }, [
+            el("img", { src: a.url, alt: a.name, loading: "lazy" }),
+          ])
+        : el("a", { className: "attachment", href: a.url, target: "_blank", rel: "noopener noreferrer", text: a.name })
     );
     return el("div", { className: classes.join(" "), "data-message-id": message.id }, [meta, body, ...attachments]);
   }

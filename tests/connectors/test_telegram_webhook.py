@@ -82,14 +82,14 @@ def test_edit_updates_the_text_and_marks_it_edited_without_a_new_message(post_up
 
 
 def test_photo_is_downloaded_largest_size_and_stored_with_caption(post_update, fake_telegram, queues):
-    fake_telegram.add_file("AgACAgIAAxkBAAIBlarge", b"\xff\xd8large-jpeg", "photos/file_1.jpg")
-    fake_telegram.add_file("AgACAgIAAxkBAAIBsmall", b"\xff\xd8small", "photos/file_0.jpg")
+    fake_telegram.add_file("AgACAgIAAxkBAAIBlarge", b"\xff\xd8\xffLarge-jpeg", "photos/file_1.jpg")
+    fake_telegram.add_file("AgACAgIAAxkBAAIBsmall", b"\xff\xd8\xffsmall", "photos/file_0.jpg")
     assert post_update(fixture("telegram", "message__photo")).status_code == 200
     [message] = shopper_messages()
     assert message.text == "Вот такое платье"
     [attachment] = Attachment.objects.filter(message=message)
     assert attachment.content_type == "image/jpeg"
-    assert attachment.file.read() == b"\xff\xd8large-jpeg"
+    assert attachment.file.read() == b"\xff\xd8\xffLarge-jpeg"
     assert [r.params["file_id"] for r in fake_telegram.calls("getFile")] == ["AgACAgIAAxkBAAIBlarge"]
 
 

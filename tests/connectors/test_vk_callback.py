@@ -71,8 +71,8 @@ def test_retried_event_is_one_message(post_event, fake_vk, queues):
 
 
 def test_photo_is_downloaded_in_its_largest_size(post_event, fake_vk, queues):
-    fake_vk.files["/impg/large.jpg"] = b"\xff\xd8vk-large"
-    fake_vk.files["/impg/small.jpg"] = b"\xff\xd8vk-small"
+    fake_vk.files["/impg/large.jpg"] = b"\xff\xd8\xffvk-large"
+    fake_vk.files["/impg/small.jpg"] = b"\xff\xd8\xffvk-small"
     event = json.loads(
         json.dumps(fixture("vk", "message_new__photo")).replace("https://sun9-1.userapi.com", fake_vk.url)
     )
@@ -80,7 +80,7 @@ def test_photo_is_downloaded_in_its_largest_size(post_event, fake_vk, queues):
     [message] = shopper_messages()
     assert message.text == "Вот фото"
     [attachment] = message.attachments.all()
-    assert attachment.file.read() == b"\xff\xd8vk-large"
+    assert attachment.file.read() == b"\xff\xd8\xffvk-large"
     assert [r.path for r in fake_vk.calls("file")] == ["/impg/large.jpg"]
 
 
