@@ -75,7 +75,7 @@ def customer(
 ) -> Customer:
     """A Telegram shopper with a closed, rated chat (text and a photo) and a stylist consultation."""
     operator = online(make_operator("Olga", skills=["general", "stylist"]))
-    fake_telegram.add_file("AgACAgIAAxkBAAIBlarge", b"\xff\xd8large-jpeg", "photos/file_1.jpg")
+    fake_telegram.add_file("AgACAgIAAxkBAAIBlarge", b"\xff\xd8\xffLarge-jpeg", "photos/file_1.jpg")
     assert post_update(fixture("telegram", "message__text")).status_code == 200
     assert post_update(fixture("telegram", "message__photo")).status_code == 200
     chat = Conversation.objects.get(connector="telegram", queue__slug="general")
