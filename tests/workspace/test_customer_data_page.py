@@ -7,7 +7,7 @@ from collections.abc import Callable
 import pytest
 from django.test import Client
 
-from chat.actions import InboundMessage, do_close, do_receive_inbound, do_set_contact_details
+from chat.actions import InboundMessage, do_close, do_erase_contact, do_receive_inbound, do_set_contact_details
 from chat.models import Contact, DataAuditRecord, Message, Operator
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.embedded]
@@ -62,3 +62,14 @@ def test_operators_get_neither_the_page_nor_the_erasure(
     assert client.post(f"/workspace/dashboards/customers/{contact.pk}/erase/", {"confirm": "yes"}).status_code == 403
     assert Client().get("/workspace/dashboards/customers/").status_code == 302  # to the sign-in page
     assert Message.objects.get().text == TEXT
+
+
+def test_the_records_are_read_only_in_the_admin(contact: Contact, make_operator: Callable[..., Operator]) -> None:
+    manager = make_operator("Maria", is_manager=True)
+    record = do_erase_contact(contact_id=contact.pk, operator_id=manager.pk)
+    admin = Client()
+    admin.force_login(type(manager.user).objects.create_superuser("root", "root@example.com", "pw-123456"))
+    assert admin.get("/admin/chat/dataauditrecord/").status_code == 200
+    assert admin.get(f"/admin/chat/dataauditrecord/{record.pk}/delete/").status_code == 403
+    assert admin.post(f"/admin/chat/dataauditrecord/{record.pk}/change/", {"actor_name": "x"}).status_code == 403
+    assert DataAuditRecord.objects.get().actor_name == manager.user.username
