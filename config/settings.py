@@ -57,6 +57,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last, so it sees the views' exceptions first: a database outage answers 503, never ok.
+    "config.middleware.DatabaseUnavailableMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -106,7 +108,8 @@ if REDIS_URL:
     CHANNEL_LAYERS = {
         "default": {
             "BACKEND": (
-                "channels_redis.pubsub.RedisPubSubChannelLayer"
+                # channels-redis' pub/sub layer, telling consumers when Redis lost their subscriptions.
+                "chat.layers.ResyncingPubSubChannelLayer"
                 if CHANNEL_LAYER_KIND == "pubsub"
                 else "channels_redis.core.RedisChannelLayer"
             ),
@@ -239,6 +242,10 @@ LOGGING = {
 SWITCHBOARD_MAX_CHATS: int = env.int("SWITCHBOARD_MAX_CHATS", default=4)
 # How long every workspace tab of an operator may be gone before their chats go back to the queue.
 SWITCHBOARD_OFFLINE_GRACE_SECONDS: int = env.int("SWITCHBOARD_OFFLINE_GRACE_SECONDS", default=60)
+# Each workspace connection proves it is alive this often; one silent for the expiry is taken as
+# dead (a crashed consumer, a killed process) and removed by the sweep.
+SWITCHBOARD_PRESENCE_HEARTBEAT_SECONDS: float = env.float("SWITCHBOARD_PRESENCE_HEARTBEAT_SECONDS", default=15.0)
+SWITCHBOARD_PRESENCE_EXPIRY_SECONDS: float = env.float("SWITCHBOARD_PRESENCE_EXPIRY_SECONDS", default=45.0)
 # Chats whose handle time feeds the estimated wait shown to queued shoppers.
 SWITCHBOARD_EWT_SAMPLE: int = env.int("SWITCHBOARD_EWT_SAMPLE", default=50)
 SWITCHBOARD_DEFAULT_HANDLE_SECONDS: int = env.int("SWITCHBOARD_DEFAULT_HANDLE_SECONDS", default=300)

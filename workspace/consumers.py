@@ -8,8 +8,10 @@ both are sent once. Writes go through the JSON API, never through this socket.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
+import uuid
 from collections import deque
 from typing import Any
 from urllib.parse import parse_qs
@@ -19,7 +21,7 @@ from django.conf import settings
 from django.db.models import Max
 
 from chat import actions, events
-from chat.consumers import LiveConsumer
+from chat.consumers import CLOSE_UNAVAILABLE, DATABASE_UNAVAILABLE, LiveConsumer
 from chat.models import Conversation, ConversationState, Event, Operator
 
 logger = logging.getLogger(__name__)
@@ -65,6 +67,8 @@ def _schedule_offline_check() -> None:
 class WorkspaceConsumer(LiveConsumer):
     operator_id: int | None = None
     groups_joined: list[str]
+    connection_key: str = ""
+    heartbeat: asyncio.Task[None] | None = None
 
     async def connect(self) -> None:
         self.groups_joined = []
@@ -82,7 +86,11 @@ class WorkspaceConsumer(LiveConsumer):
             await self.channel_layer.group_add(group, self.channel_name)
         self.groups_joined = audiences
         await self.accept()
-        await database_sync_to_async(actions.do_operator_connected)(operator_id=operator.pk)
+        self.connection_key = uuid.uuid4().hex
+        await database_sync_to_async(actions.do_operator_connected)(
+            operator_id=operator.pk, connection_key=self.connection_key
+        )
+        self.heartbeat = asyncio.ensure_future(self._beat())
         query = parse_qs(self.scope.get("query_string", b"").decode("latin-1"))
         requested = query.get("last_event_id", [""])[0]
         latest = await database_sync_to_async(_latest_event_id)(audiences)
@@ -93,9 +101,41 @@ class WorkspaceConsumer(LiveConsumer):
     async def disconnect(self, code: int) -> None:
         for group in self.groups_joined:
             await self.channel_layer.group_discard(group, self.channel_name)
-        if self.operator_id is not None:
-            await database_sync_to_async(actions.do_operator_disconnected)(operator_id=self.operator_id)
+        await self._gone()
+
+    async def finished(self) -> None:
+        # A frame that crashed the consumer skipped disconnect(): the connection row goes here.
+        with contextlib.suppress(Exception):
+            await self._gone()
+
+    async def _gone(self) -> None:
+        if self.heartbeat is not None:
+            self.heartbeat.cancel()
+            self.heartbeat = None
+        if self.operator_id is not None and self.connection_key:
+            key, self.connection_key = self.connection_key, ""
+            await database_sync_to_async(actions.do_operator_disconnected)(
+                operator_id=self.operator_id, connection_key=key
+            )
             _schedule_offline_check()
+
+    async def _beat(self) -> None:
+        """Keep this connection's row fresh while the consumer lives; a dead process stops beating."""
+        assert self.operator_id is not None
+        while True:
+            await asyncio.sleep(settings.SWITCHBOARD_PRESENCE_HEARTBEAT_SECONDS)
+            try:
+                await database_sync_to_async(actions.do_operator_heartbeat)(
+                    operator_id=self.operator_id, connection_key=self.connection_key
+                )
+            except DATABASE_UNAVAILABLE:
+                # Nothing can be stored or read now: the page shows it is reconnecting, and
+                # resumes from its last event id once the database is back.
+                logger.warning("Database unavailable: workspace socket closed for a reconnect")
+                await self.close(code=CLOSE_UNAVAILABLE)
+                return
+            except Exception:  # a beat that fails otherwise must not end the beating
+                logger.exception("Presence heartbeat failed")
 
     async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
         if text_data is None:

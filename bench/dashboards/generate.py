@@ -85,7 +85,7 @@ def generate(conversations: int, messages_per_chat: int) -> None:
     step(
         "operators",
         "INSERT INTO chat_operator (id, display_name, status, cap, is_manager, language, active_count,"
-        " connections, user_id) SELECT g, 'Operator ' || g, 'offline', 4, g <= 5, 'en', 0, 0, u.id"
+        " user_id) SELECT g, 'Operator ' || g, 'offline', 4, g <= 5, 'en', 0, u.id"
         f" FROM generate_series(1, {OPERATORS}) g JOIN auth_user u ON u.username = 'bench-' || g",
     )
     step(

@@ -36,6 +36,7 @@ from chat.actions.inbound import (
 from chat.actions.operators import (
     do_operator_connected,
     do_operator_disconnected,
+    do_operator_heartbeat,
     do_set_operator_status,
     do_sweep_disconnected_operators,
 )
@@ -57,6 +58,7 @@ __all__ = [
     "do_open_conversation",
     "do_operator_connected",
     "do_operator_disconnected",
+    "do_operator_heartbeat",
     "do_operator_reply",
     "do_rate_conversation",
     "do_receive_inbound",

@@ -16,7 +16,7 @@ from chat.models.conversations import (
 from chat.models.events import Event
 from chat.models.feedback import Questionnaire, Rating
 from chat.models.metrics import DurationDay, MetricsDay, OperatorDay, VolumeHour
-from chat.models.operators import Operator, OperatorStatus, OperatorStatusChange, Queue, Skill
+from chat.models.operators import Operator, OperatorConnection, OperatorStatus, OperatorStatusChange, Queue, Skill
 from chat.models.privacy import DataAuditKind, DataAuditRecord
 
 __all__ = [
@@ -37,6 +37,7 @@ __all__ = [
     "Message",
     "MetricsDay",
     "Operator",
+    "OperatorConnection",
     "OperatorDay",
     "OperatorStatus",
     "OperatorStatusChange",

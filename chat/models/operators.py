@@ -72,7 +72,7 @@ class Operator(models.Model):
     active_count = models.PositiveSmallIntegerField(default=0, editable=False)
     # Tie-break for assignment: the operator idle longest goes first.
     last_assigned_at = models.DateTimeField(null=True, blank=True, editable=False)
-    connections = models.PositiveIntegerField(default=0, editable=False)
+    # When the last live workspace connection went (or was last seen, for one that died unannounced).
     disconnected_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     class Meta:
@@ -87,6 +87,22 @@ class Operator(models.Model):
     @property
     def effective_cap(self) -> int:
         return min(self.cap, settings.SWITCHBOARD_MAX_CHATS)
+
+
+class OperatorConnection(models.Model):
+    """One open workspace socket, kept fresh by its consumer's heartbeat.
+
+    A counter on the operator only ever went down in ``disconnect()``, which a crash or a kill -9
+    never runs; a row whose heartbeat stopped simply expires, and the sweep takes it away.
+    """
+
+    operator = models.ForeignKey(Operator, on_delete=models.CASCADE, related_name="live_connections")
+    key = models.CharField(max_length=64, unique=True)
+    connected_at = models.DateTimeField()
+    seen_at = models.DateTimeField(db_index=True)
+
+    def __str__(self) -> str:
+        return f"{self.operator_id} seen {self.seen_at:%Y-%m-%d %H:%M:%S}"
 
 
 class OperatorStatusChange(models.Model):

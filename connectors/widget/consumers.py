@@ -19,7 +19,7 @@ from channels.db import database_sync_to_async
 
 from chat import events
 from chat.actions import InboundMessage, ReceivedMessage, do_close, do_open_conversation, do_receive_inbound
-from chat.consumers import LiveConsumer
+from chat.consumers import CLOSE_UNAVAILABLE, DATABASE_UNAVAILABLE, LiveConsumer
 from chat.errors import ChatError, ConversationClosed, InvalidInput
 from chat.models import Connector
 from chat.payloads import message_payload
@@ -118,6 +118,8 @@ class WidgetConsumer(LiveConsumer):
             except (InvalidToken, FrameError, ChatError) as exc:
                 await self.send_error("invalid_token" if isinstance(exc, InvalidToken) else exc.code, str(exc))
                 await self.close(code=CLOSE_INVALID_TOKEN)
+            except DATABASE_UNAVAILABLE:
+                await self._unavailable(frame)
 
     async def disconnect(self, code: int) -> None:
         await self._leave_group()
@@ -137,6 +139,14 @@ class WidgetConsumer(LiveConsumer):
             await self.send_error("invalid_token", "The token is not valid; ask for a new one.", frame)
         except (FrameError, ChatError) as exc:
             await self.send_error(exc.code, exc.message, frame)
+        except DATABASE_UNAVAILABLE:
+            await self._unavailable(frame)
+
+    async def _unavailable(self, frame: Frame | None) -> None:
+        """The database is away: nothing was stored. The widget keeps the text, shows that it will try
+        again, and reconnects with backoff; its outbox goes out again once the state frame arrives."""
+        await self.send_error("unavailable", "The chat is briefly unavailable; your message will be sent again.", frame)
+        await self.close(code=CLOSE_UNAVAILABLE)
 
     @staticmethod
     def _parse(text_data: str | None, bytes_data: bytes | None) -> Frame:

@@ -26,6 +26,8 @@
       operator: "{name} is here to help", typing: "{name} is typing…", someone: "The operator",
       closed: "The chat has ended. Write to start a new one.", sending: "Sending…", failed: "Not sent: {e}",
       reconnecting: "Connection lost, reconnecting…", stylist: "Stylist consultation",
+      unavailable: "The chat is briefly unavailable. Your message is kept and will be sent when we are back.",
+      retrying: "Not sent yet, will retry",
       offlineIntro: "No one is online right now. Leave a message and we will answer by email or phone.",
       name: "Name", email: "Email", phone: "Phone", message: "Message", leave: "Send message",
       needContact: "Leave an email or a phone number.", thanks: "Thank you! We will answer soon.",
@@ -44,6 +46,8 @@
       operator: "Вам отвечает {name}", typing: "{name} печатает…", someone: "Оператор",
       closed: "Чат завершён. Напишите, чтобы начать новый.", sending: "Отправляется…", failed: "Не отправлено: {e}",
       reconnecting: "Связь потеряна, переподключаемся…", stylist: "Консультация стилиста",
+      unavailable: "Чат ненадолго недоступен. Ваше сообщение сохранено и уйдёт, как только мы вернёмся.",
+      retrying: "Ещё не отправлено, повторим",
       offlineIntro: "Сейчас никого нет на связи. Оставьте сообщение, и мы ответим по почте или телефону.",
       name: "Имя", email: "Эл. почта", phone: "Телефон", message: "Сообщение", leave: "Отправить сообщение",
       needContact: "Укажите почту или телефон.", thanks: "Спасибо! Мы скоро ответим.",
@@ -215,7 +219,10 @@
 
   // --- state --------------------------------------------------------------------------------------
   var socket = null, ready = false, retries = 0, retryTimer = null, typingTimer = null, lastTypingSent = 0;
-  var byId = {}, maxId = 0, pending = {};
+  // resumeId: the newest id that came through the conversation's stream (a state or a live frame).
+  // The acknowledgement of our own message is no proof that everything before it was received:
+  // while the live stream is cut (a Redis restart), the operator's replies in between are missed.
+  var byId = {}, resumeId = 0, pending = {};
   var conversationId = load("conversation", null), conversationState = null, operatorName = "";
   var queueText = "", outbox = load("outbox", []), unread = load("unread", 0), panelOpen = false;
 
@@ -262,7 +269,7 @@
       if (socket) return;
       var ws = socket = new WebSocket(WS_URL);
       ws.onopen = function () {
-        var hello = { type: "hello", token: token, last_id: maxId, language: lang };
+        var hello = { type: "hello", token: token, last_id: resumeId, language: lang };
         if (conversationId) hello.conversation_id = conversationId;
         ws.send(JSON.stringify(hello));
       };
@@ -271,16 +278,18 @@
         try { frame = JSON.parse(event.data); } catch (e) { return; }
         handle(frame);
       };
-      ws.onclose = function () {
+      ws.onclose = function (event) {
         if (socket !== ws) return;
         socket = null; ready = false;
-        scheduleReconnect();
+        scheduleReconnect(event.code);
       };
     }, function () { socket = null; scheduleReconnect(); });
   }
-  function scheduleReconnect() {
+  function scheduleReconnect(code) {
     if (!wanted()) return;
-    if (retries > 0) showNotice(t("reconnecting"));
+    // 4503: the server is up but cannot store anything yet; the shopper's text waits in the outbox.
+    if (code === 4503) showNotice(t("unavailable"));
+    else if (retries > 0) showNotice(t("reconnecting"));
     var delay = Math.min(15000, 500 * Math.pow(2, retries)) * (0.5 + Math.random() / 2);
     retries += 1;
     clearTimeout(retryTimer);
@@ -323,9 +332,10 @@
     conversationState = frame.state; operatorName = frame.operator_name || "";
     queueText = frame.state === "queued" ? positionText(frame.queue_position, frame.estimated_wait_seconds) : "";
     setInProgress(frame.state === "queued" || frame.state === "active");
-    (frame.messages || []).forEach(function (m) { addMessage(m, false); });
+    (frame.messages || []).forEach(function (m) { addMessage(m, false); resumeId = Math.max(resumeId, m.id); });
     renderStatus();
     outbox.forEach(function (item) {
+      if (pending[item.client_id]) pending[item.client_id].querySelector(".sbw-who").textContent = t("sending");
       send({ type: "message", text: item.text, client_id: item.client_id });
     });
     releaseIfIdle();
@@ -338,6 +348,7 @@
     if (frame.client_id) { dropFromOutbox(frame.client_id); setInProgress(true); }
     if (frame.conversation_id !== conversationId) return; // a new conversation: its state frame follows
     var isNew = addMessage(frame.message, true);
+    if (!frame.client_id) resumeId = Math.max(resumeId, frame.message.id);
     if (frame.message.author_kind !== "shopper") showTyping(null);
     if (conversationState === "closed" || conversationState === null) conversationState = "queued";
     setInProgress(true);
@@ -353,6 +364,11 @@
       if (socket) socket.close();
       return;
     }
+    if (frame.code === "unavailable") {
+      // Nothing was stored: the text stays in the outbox and goes out again after the reconnect.
+      for (var id in pending) pending[id].querySelector(".sbw-who").textContent = t("retrying");
+      return showNotice(t("unavailable"));
+    }
     if (frame.client_id && pending[frame.client_id]) {
       var node = pending[frame.client_id];
       node.classList.remove("sbw-pending"); node.classList.add("sbw-failed");
@@ -366,7 +382,7 @@
 
   // --- rendering ------------------------------------------------------------------------------------
   function clearLog() {
-    byId = {}; maxId = 0;
+    byId = {}; resumeId = 0;
     while (log.firstChild) log.removeChild(log.firstChild);
     renderGreeting();
     outbox.forEach(renderPending);
@@ -388,7 +404,6 @@
       if (!child.hasAttribute("data-id") || id > m.id) { before = child; break; }
     }
     log.insertBefore(node, before);
-    maxId = Math.max(maxId, m.id);
     if (live || !before) log.scrollTop = log.scrollHeight;
     return true;
   }

@@ -21,10 +21,11 @@ from chat.actions import (
     do_close,
     do_operator_connected,
     do_operator_disconnected,
+    do_operator_heartbeat,
     do_receive_inbound,
     do_sweep_disconnected_operators,
 )
-from chat.models import Contact, Conversation, Event, Message, Operator
+from chat.models import Contact, Conversation, Event, Message, Operator, OperatorConnection
 from chat.selectors import estimated_wait_seconds, queue_place, queue_places
 from tests.chat.conftest import go
 
@@ -182,12 +183,12 @@ async def test_events_are_broadcast_only_after_commit(queues) -> None:
 @embedded
 def test_an_operator_gone_past_the_grace_period_gives_chats_back_keeping_their_place(make_operator) -> None:
     anna = go(make_operator("Anna", cap=2), "online")
-    do_operator_connected(operator_id=anna.pk)
+    do_operator_connected(operator_id=anna.pk, connection_key="tab-1")
     chats = [do_receive_inbound(inbound(sender=f"s{i}")).conversation.pk for i in range(3)]
     queued_at = dict(Conversation.objects.filter(pk__in=chats).values_list("pk", "queued_at"))
     assert Conversation.objects.get(pk=chats[0]).operator_id == anna.pk
 
-    do_operator_disconnected(operator_id=anna.pk)
+    do_operator_disconnected(operator_id=anna.pk, connection_key="tab-1")
     assert do_sweep_disconnected_operators() == []  # within the default 60 s grace nothing happens
     assert Operator.objects.get(pk=anna.pk).status == "online"
 
@@ -205,9 +206,48 @@ def test_an_operator_gone_past_the_grace_period_gives_chats_back_keeping_their_p
 @embedded
 def test_a_second_tab_keeps_the_operator_online(make_operator) -> None:
     anna = go(make_operator("Anna"), "online")
-    do_operator_connected(operator_id=anna.pk)
-    do_operator_connected(operator_id=anna.pk)
-    do_operator_disconnected(operator_id=anna.pk)
+    do_operator_connected(operator_id=anna.pk, connection_key="tab-1")
+    do_operator_connected(operator_id=anna.pk, connection_key="tab-2")
+    do_operator_disconnected(operator_id=anna.pk, connection_key="tab-1")
+    with override_settings(SWITCHBOARD_OFFLINE_GRACE_SECONDS=0):
+        assert do_sweep_disconnected_operators() == []
+    assert Operator.objects.get(pk=anna.pk).status == "online"
+
+
+@embedded
+def test_a_tab_whose_heartbeat_stopped_expires_and_its_chats_go_back_to_the_queue(make_operator) -> None:
+    """A crash or a kill -9 never says goodbye: the connection's silence is what takes it away."""
+    anna = go(make_operator("Anna"), "online")
+    do_operator_connected(operator_id=anna.pk, connection_key="crashed-tab")
+    chat = do_receive_inbound(inbound(sender="s1")).conversation.pk
+    assert Conversation.objects.get(pk=chat).operator_id == anna.pk
+    with override_settings(SWITCHBOARD_PRESENCE_EXPIRY_SECONDS=0.2, SWITCHBOARD_OFFLINE_GRACE_SECONDS=0.2):
+        assert do_sweep_disconnected_operators() == []  # beating a moment ago: alive
+        time.sleep(0.5)
+        assert do_sweep_disconnected_operators() == [anna.pk]
+    anna.refresh_from_db()
+    assert anna.status == "offline" and anna.active_count == 0
+    assert not OperatorConnection.objects.filter(operator=anna).exists()
+    assert Conversation.objects.get(pk=chat).state == "queued"
+    # Nobody with a workspace open: the next shopper waits instead of going to Anna.
+    assert do_receive_inbound(inbound(sender="s2")).conversation.operator_id is None
+
+
+@embedded
+def test_a_beating_tab_stays_online_and_a_swept_one_that_beats_again_comes_back(make_operator) -> None:
+    anna = go(make_operator("Anna"), "online")
+    do_operator_connected(operator_id=anna.pk, connection_key="slow-tab")
+    with override_settings(SWITCHBOARD_PRESENCE_EXPIRY_SECONDS=0.2, SWITCHBOARD_OFFLINE_GRACE_SECONDS=30):
+        time.sleep(0.3)
+        assert do_sweep_disconnected_operators() == []  # expired, but still within the grace period
+        assert not OperatorConnection.objects.filter(operator=anna).exists()
+        # The process was only stalled: its next beat restores the connection.
+        do_operator_heartbeat(operator_id=anna.pk, connection_key="slow-tab")
+        assert OperatorConnection.objects.filter(operator=anna).count() == 1
+        for _ in range(3):
+            time.sleep(0.1)
+            do_operator_heartbeat(operator_id=anna.pk, connection_key="slow-tab")
+            assert do_sweep_disconnected_operators() == []
     with override_settings(SWITCHBOARD_OFFLINE_GRACE_SECONDS=0):
         assert do_sweep_disconnected_operators() == []
     assert Operator.objects.get(pk=anna.pk).status == "online"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import pytest
@@ -13,9 +13,9 @@ from channels.layers import get_channel_layer
 from channels.testing import WebsocketCommunicator
 from django.test import Client
 
-from chat import events
+from chat import actions, events
 from chat.actions import InboundMessage, do_receive_inbound, do_set_operator_status
-from chat.models import Conversation, Operator
+from chat.models import Conversation, Operator, OperatorConnection
 from config.asgi import application
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.embedded]
@@ -103,7 +103,7 @@ async def test_reconnect_and_resume_misses_nothing_and_doubles_nothing(online_op
     last_seen = max(f["id"] for f in seen if f.get("id"))
     await ws.disconnect()
     operator = await Operator.objects.aget(pk=online_operator.pk)
-    assert operator.connections == 0
+    assert not await OperatorConnection.objects.filter(operator=operator).aexists()
     assert operator.disconnected_at is not None
 
     # While the tab is gone (within the grace period) the shopper keeps writing.
@@ -111,7 +111,7 @@ async def test_reconnect_and_resume_misses_nothing_and_doubles_nothing(online_op
     await shopper_says("v-1", "while you were away 2")
 
     ws, hello = await connect(session, f"?last_event_id={last_seen}")
-    assert (await Operator.objects.aget(pk=online_operator.pk)).connections == 1
+    assert await OperatorConnection.objects.filter(operator_id=online_operator.pk).acount() == 1
     replayed = await frames_until(ws, lambda f: f["type"] == "resumed")
     texts = [f["payload"]["text"] for f in replayed if f.get("kind") == "message.new"]
     assert texts == ["while you were away 1", "while you were away 2"]
@@ -211,3 +211,65 @@ async def test_a_reload_within_the_grace_period_keeps_the_operator_online(
     await asyncio.sleep(1.5)
     assert (await Operator.objects.aget(pk=online_operator.pk)).status == "online"
     await second.disconnect()
+
+
+async def wait_until(condition: Callable[[], Awaitable[Any]], within: float = 10.0) -> Any:
+    """Poll an async condition until it holds (the test fails with its last value otherwise)."""
+    deadline = asyncio.get_running_loop().time() + within
+    while True:
+        value = await condition()
+        if value or asyncio.get_running_loop().time() > deadline:
+            assert value, f"not true within {within} s: {value!r}"
+            return value
+        await asyncio.sleep(0.05)
+
+
+async def test_a_consumer_that_dies_without_disconnect_leaves_no_live_connection(online_operator: Operator) -> None:
+    session = await database_sync_to_async(session_cookie)(online_operator)
+    ws, _ = await connect(session)
+    live = OperatorConnection.objects.filter(operator_id=online_operator.pk)
+    assert await live.acount() == 1
+    # As when a frame crashes it: the consumer's task ends and disconnect() never runs.
+    ws.future.cancel()
+
+    async def gone() -> bool:
+        return not await live.aexists()
+
+    await wait_until(gone)
+    assert (await Operator.objects.aget(pk=online_operator.pk)).disconnected_at is not None
+
+
+async def test_a_connection_that_stops_beating_is_swept_offline_and_gets_no_new_chat(
+    online_operator: Operator, settings: Any
+) -> None:
+    # A hung or killed server: its socket is still "open" here but nothing proves it alive any more.
+    settings.SWITCHBOARD_PRESENCE_HEARTBEAT_SECONDS = 3600
+    settings.SWITCHBOARD_PRESENCE_EXPIRY_SECONDS = 0.3
+    settings.SWITCHBOARD_OFFLINE_GRACE_SECONDS = 0.3
+    session = await database_sync_to_async(session_cookie)(online_operator)
+    ws, _ = await connect(session)
+    held = await shopper_says("v-1", "hello")
+    assert (await Conversation.objects.aget(pk=held.pk)).operator_id == online_operator.pk
+    await asyncio.sleep(0.5)
+    assert await database_sync_to_async(actions.do_sweep_disconnected_operators)() == [online_operator.pk]
+    await frames_until(ws, lambda f: f.get("kind") == "operator.status" and f["payload"]["status"] == "offline")
+    assert (await Conversation.objects.aget(pk=held.pk)).state == "queued"
+    newcomer = await shopper_says("v-2", "anyone there?")
+    assert (await Conversation.objects.aget(pk=newcomer.pk)).operator_id is None
+    await ws.disconnect()
+
+
+async def test_a_live_connection_keeps_beating_and_the_operator_stays_online(
+    online_operator: Operator, settings: Any
+) -> None:
+    settings.SWITCHBOARD_PRESENCE_HEARTBEAT_SECONDS = 0.1
+    settings.SWITCHBOARD_PRESENCE_EXPIRY_SECONDS = 1.5
+    settings.SWITCHBOARD_OFFLINE_GRACE_SECONDS = 1.5
+    session = await database_sync_to_async(session_cookie)(online_operator)
+    ws, _ = await connect(session)
+    for _ in range(10):
+        await asyncio.sleep(0.25)
+        assert await database_sync_to_async(actions.do_sweep_disconnected_operators)() == []
+    assert (await Operator.objects.aget(pk=online_operator.pk)).status == "online"
+    assert await OperatorConnection.objects.filter(operator_id=online_operator.pk).acount() == 1
+    await ws.disconnect()

@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('chat', '0006_attachment_detected_type'),
+        ('chat', '0007_operator_connections'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
