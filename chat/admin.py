@@ -36,7 +36,7 @@ class OperatorAdmin(admin.ModelAdmin):
 
 @admin.register(Queue)
 class QueueAdmin(admin.ModelAdmin):
-    list_display = ["name", "slug", "skill"]
+    list_display = ["name", "slug", "skill", "first_reply_timeout_seconds"]
 
 
 @admin.register(Skill)

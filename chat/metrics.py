@@ -29,8 +29,10 @@ from django.db.models.functions import TruncHour
 from django.utils import timezone
 
 from chat.models import (
+    NO_FIRST_REPLY,
     Conversation,
     ConversationState,
+    ConversationStep,
     DurationDay,
     MetricsDay,
     Operator,
@@ -38,6 +40,7 @@ from chat.models import (
     OperatorStatus,
     Queue,
     Reason,
+    StepKind,
     VolumeHour,
 )
 
@@ -108,6 +111,8 @@ class LiveFigures:
     active_chats: int
     operators: list[dict[str, Any]] = field(default_factory=list)
     today: Summary | None = None
+    # Chats sent back to the queue today because their operator sent no first reply in time.
+    no_first_reply_today: int = 0
 
 
 class Seconds(Func):
@@ -1102,10 +1107,14 @@ def live_figures(*, with_today: bool = True) -> LiveFigures:
     ]
     today = summary(MetricFilters(start=start_of_today(), end=now + timedelta(seconds=1))) if with_today else None
     oldest = queued["oldest"]
+    timeouts = ConversationStep.objects.filter(
+        kind=StepKind.REQUEUED, note=NO_FIRST_REPLY, at__gte=start_of_today()
+    ).count()
     return LiveFigures(
         queued=queued["n"],
         longest_wait_seconds=round((now - oldest).total_seconds(), 1) if oldest else None,
         active_chats=active,
         operators=operators,
         today=today,
+        no_first_reply_today=timeouts,
     )

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
 from django.conf import settings
 from django.db.models import Avg, DurationField, ExpressionWrapper, F, Q, QuerySet, Sum, Value, Window
 from django.db.models.functions import Least, RowNumber
+from django.utils import timezone
 
 from chat.errors import Forbidden, NotFound
 from chat.models import Conversation, ConversationState, Operator, OperatorStatus
@@ -26,6 +28,19 @@ class QueuePlace:
     queue_id: int
     position: int
     estimated_wait_seconds: int | None
+    # Nobody with the queue's skill is online: no estimate, and the shopper is told so plainly.
+    nobody_online: bool = False
+    # Waiting past SWITCHBOARD_OFFER_MESSAGE_AFTER_SECONDS (or nobody online): offer to leave a message.
+    offer_message: bool = False
+
+    def as_payload(self) -> dict[str, object]:
+        """What the shopper's widget is told (the ``queue.position`` event's payload)."""
+        return {
+            "position": self.position,
+            "estimated_wait_seconds": self.estimated_wait_seconds,
+            "nobody_online": self.nobody_online,
+            "offer_message": self.offer_message,
+        }
 
 
 def average_handle_seconds(queue_id: int) -> float:
@@ -57,12 +72,58 @@ def estimated_wait_seconds(*, position: int, capacity: int, handle_seconds: floa
     return int(((position - 1) // capacity + 1) * handle_seconds)
 
 
-def _place(pk: int, queue_id: int, position: int, cache: dict[int, tuple[int, float]]) -> QueuePlace:
+def slot_release_seconds(queue_id: int, handle_seconds: float) -> list[float]:
+    """When each chat slot of the online operators serving this queue frees, soonest first.
+
+    A free slot frees now; a held one when its chat reaches the mean handle time (already past it:
+    any moment). So the estimate follows the load: fresh chats push it out, old ones bring it in.
+    """
+    slots = dict(
+        Operator.objects.filter(status=OperatorStatus.ONLINE, skills__queues__id=queue_id)
+        .annotate(slots=Least(F("cap"), Value(settings.SWITCHBOARD_MAX_CHATS)))
+        .values_list("pk", "slots")
+    )
+    held: dict[int, list[float]] = {pk: [] for pk in slots}
+    at = timezone.now()
+    for operator_id, assigned_at in Conversation.objects.filter(
+        state=ConversationState.ACTIVE, operator_id__in=list(slots)
+    ).values_list("operator_id", "assigned_at"):
+        elapsed = (at - assigned_at).total_seconds() if assigned_at else 0.0
+        held[operator_id].append(max(handle_seconds - elapsed, 0.0))
+    releases: list[float] = []
+    for operator_id, count in slots.items():
+        mine = sorted(held[operator_id])[:count]
+        releases.extend(mine + [0.0] * (count - len(mine)))
+    return sorted(releases)
+
+
+def estimated_wait_from_slots(*, position: int, releases: list[float], handle_seconds: float) -> int | None:
+    """Position N waits for the N-th slot to free: round k = (N-1) // X of the X slots, each round
+    one handle time, plus the time the (N-1) % X-th soonest slot still needs (None: nobody online).
+    With every chat just taken this is Comm100's (floor((N-1)/X) + 1) x AHT."""
+    if not releases:
+        return None
+    rounds, slot = divmod(position - 1, len(releases))
+    return int(releases[slot] + rounds * handle_seconds)
+
+
+def _place(
+    pk: int, queue_id: int, position: int, queued_at: datetime | None, cache: dict[int, tuple[list[float], float]]
+) -> QueuePlace:
     if queue_id not in cache:
-        cache[queue_id] = (online_capacity(queue_id), average_handle_seconds(queue_id))
-    capacity, handle = cache[queue_id]
-    wait = estimated_wait_seconds(position=position, capacity=capacity, handle_seconds=handle)
-    return QueuePlace(conversation_id=pk, queue_id=queue_id, position=position, estimated_wait_seconds=wait)
+        handle = average_handle_seconds(queue_id)
+        cache[queue_id] = (slot_release_seconds(queue_id, handle), handle)
+    releases, handle = cache[queue_id]
+    wait = estimated_wait_from_slots(position=position, releases=releases, handle_seconds=handle)
+    waited = (timezone.now() - queued_at).total_seconds() if queued_at else 0.0
+    return QueuePlace(
+        conversation_id=pk,
+        queue_id=queue_id,
+        position=position,
+        estimated_wait_seconds=wait,
+        nobody_online=not releases,
+        offer_message=not releases or waited >= settings.SWITCHBOARD_OFFER_MESSAGE_AFTER_SECONDS,
+    )
 
 
 def queue_places(*, limit: int) -> list[QueuePlace]:
@@ -71,10 +132,10 @@ def queue_places(*, limit: int) -> list[QueuePlace]:
         Conversation.objects.filter(state=ConversationState.QUEUED)
         .annotate(position=Window(RowNumber(), partition_by=[F("queue_id")], order_by=[F("queued_at"), F("id")]))
         .filter(position__lte=limit)
-        .values_list("pk", "queue_id", "position")
+        .values_list("pk", "queue_id", "position", "queued_at")
     )
-    cache: dict[int, tuple[int, float]] = {}
-    return [_place(pk, queue_id, position, cache) for pk, queue_id, position in ranked]
+    cache: dict[int, tuple[list[float], float]] = {}
+    return [_place(pk, queue_id, position, queued_at, cache) for pk, queue_id, position, queued_at in ranked]
 
 
 def queue_place(conversation_id: int) -> QueuePlace | None:
@@ -91,7 +152,7 @@ def queue_place(conversation_id: int) -> QueuePlace | None:
         .filter(Q(queued_at__lt=row["queued_at"]) | Q(queued_at=row["queued_at"], pk__lt=conversation_id))
         .count()
     )
-    return _place(conversation_id, row["queue_id"], ahead + 1, {})
+    return _place(conversation_id, row["queue_id"], ahead + 1, row["queued_at"], {})
 
 
 def operator_for_user(user: object) -> Operator:

@@ -8,7 +8,12 @@ from celery import shared_task
 from django.conf import settings
 from django.utils import timezone
 
-from chat.actions import do_assign_waiting, do_sweep_disconnected_operators, publish_queue_positions
+from chat.actions import (
+    do_assign_waiting,
+    do_requeue_unanswered_chats,
+    do_sweep_disconnected_operators,
+    publish_queue_positions,
+)
 from chat.actions.metrics_days import do_roll_up_days
 from chat.actions.privacy import do_erase_expired_conversations
 from chat.models import Event
@@ -26,6 +31,12 @@ def assign_waiting() -> int:
     assigned = do_assign_waiting()
     publish_queue_positions()
     return len(assigned)
+
+
+@shared_task
+def requeue_unanswered_chats() -> list[int]:
+    """Chats whose operator owes the first reply past their queue's limit go to the next operator."""
+    return do_requeue_unanswered_chats()
 
 
 @shared_task

@@ -137,6 +137,8 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
     "sweep-disconnected-operators": {"task": "chat.tasks.sweep_disconnected_operators", "schedule": 15.0},
     # Safety net: assignment skips a chat another transaction holds locked at that instant.
     "assign-waiting": {"task": "chat.tasks.assign_waiting", "schedule": 10.0},
+    # Off unless a manager sets a queue's first-reply limit (admin, Queues).
+    "requeue-unanswered-chats": {"task": "chat.tasks.requeue_unanswered_chats", "schedule": 10.0},
     "prune-events": {"task": "chat.tasks.prune_events", "schedule": 3600.0},
     # Dashboards: recompute finished days that changed (or were never rolled up); today is read raw.
     "roll-up-metrics-days": {"task": "chat.tasks.roll_up_metrics_days", "schedule": 300.0},
@@ -249,6 +251,8 @@ SWITCHBOARD_PRESENCE_EXPIRY_SECONDS: float = env.float("SWITCHBOARD_PRESENCE_EXP
 # Chats whose handle time feeds the estimated wait shown to queued shoppers.
 SWITCHBOARD_EWT_SAMPLE: int = env.int("SWITCHBOARD_EWT_SAMPLE", default=50)
 SWITCHBOARD_DEFAULT_HANDLE_SECONDS: int = env.int("SWITCHBOARD_DEFAULT_HANDLE_SECONDS", default=300)
+# A shopper queued this long is offered to leave an email or phone (the chat keeps its place).
+SWITCHBOARD_OFFER_MESSAGE_AFTER_SECONDS: int = env.int("SWITCHBOARD_OFFER_MESSAGE_AFTER_SECONDS", default=180)
 SWITCHBOARD_MESSAGE_MAX_CHARS: int = env.int("SWITCHBOARD_MESSAGE_MAX_CHARS", default=4096)
 # Files shoppers send from Telegram/VK: the largest accepted, and the types accepted (by content, not
 # by the sender's claim; "*" accepts any). Refused files leave a note and the shopper is told why.

@@ -343,6 +343,7 @@ def live_payload() -> dict[str, Any]:
         "queued": figures.queued,
         "longest_wait_seconds": figures.longest_wait_seconds,
         "active_chats": figures.active_chats,
+        "no_first_reply_today": figures.no_first_reply_today,
         "operators": figures.operators,
         "today": {name: value for name, value in _summary_rows(figures.today)} if figures.today else {},
         "alerts": open_breaches(),

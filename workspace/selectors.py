@@ -14,6 +14,7 @@ from django.utils import timezone
 from chat.errors import Forbidden, NotFound
 from chat.models import (
     Attachment,
+    AuthorKind,
     CannedReply,
     Contact,
     Conversation,
@@ -136,9 +137,15 @@ def conversation_messages(
 
 def contact_conversations(*, contact: Contact) -> QuerySet[Conversation]:
     """Every conversation of a customer on any connector, newest first (merged contacts included),
-    each with its last non-note message text as ``last_message_text`` (one query, not one per row)."""
+    each with its last message from the shopper or an operator as ``last_message_text`` (one query, not
+    one per row; system lines such as "closed" would say the same for every chat)."""
     ids = [contact.pk, *Contact.objects.filter(merged_into=contact).values_list("pk", flat=True)]
-    last_text = Message.objects.filter(conversation=OuterRef("pk"), is_note=False).order_by("-id").values("text")[:1]
+    last_text = (
+        Message.objects.filter(conversation=OuterRef("pk"), is_note=False)
+        .exclude(author_kind=AuthorKind.SYSTEM)
+        .order_by("-id")
+        .values("text")[:1]
+    )
     return (
         Conversation.objects.filter(contact_id__in=ids)
         .select_related("contact", "queue", "operator", "reason")

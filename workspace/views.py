@@ -66,6 +66,7 @@ def client_strings() -> dict[str, str]:
         "error": _("Something went wrong"),
         "transferred": _("The chat was transferred."),
         "chat_closed": _("The chat was closed."),
+        "requeued": _("The chat went back to the queue."),
         "older": _("Load earlier messages"),
         "edited": _("edited"),
         "widget": _("Site chat"),

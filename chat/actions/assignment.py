@@ -7,10 +7,11 @@ UPDATE (``active_count < cap``) while the conversation row is locked; never read
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import F, Value
+from django.db.models import Case, F, Value, When
 from django.db.models.functions import Least
 
 from chat import events
@@ -68,9 +69,13 @@ def _assign_next() -> Assignment | bool | None:
         )
         if conversation is None:
             return None
+        order: list[Any] = ["active_count", F("last_assigned_at").asc(nulls_first=True), "id"]
+        if conversation.passed_over_operator_id:
+            # Back after its operator sent no first reply in time: anyone else first, them last.
+            order.insert(0, Case(When(pk=conversation.passed_over_operator_id, then=1), default=0))
         candidate = (
             free.filter(skills__queues__id=conversation.queue_id)
-            .order_by("active_count", F("last_assigned_at").asc(nulls_first=True), "id")
+            .order_by(*order)
             .values_list("pk", "display_name")
             .first()
         )
@@ -138,17 +143,11 @@ def publish_queue_positions() -> None:
     """
     events.emit_to_conversations(
         "queue.position",
-        {
-            place.conversation_id: {
-                "position": place.position,
-                "estimated_wait_seconds": place.estimated_wait_seconds,
-            }
-            for place in queue_places(limit=POSITION_PUSH_LIMIT)
-        },
+        {place.conversation_id: place.as_payload() for place in queue_places(limit=POSITION_PUSH_LIMIT)},
     )
 
 
-def enqueue(conversation: Conversation, *, queued_at_kept: bool = False) -> None:
+def enqueue(conversation: Conversation, *, queued_at_kept: bool = False, note: str = "") -> None:
     """Put a conversation (locked by the caller) in its queue and tell the staff; assign after commit."""
     at = now()
     if not queued_at_kept or conversation.queued_at is None:
@@ -162,11 +161,17 @@ def enqueue(conversation: Conversation, *, queued_at_kept: bool = False) -> None
         kind=StepKind.REQUEUED if queued_at_kept else StepKind.QUEUED,
         at=at,
         queue_id=conversation.queue_id,
+        note=note,
     )
     conversation_with_refs = Conversation.objects.select_related("contact", "queue").get(pk=conversation.pk)
     events.emit("queue.joined", conversation_payload(conversation_with_refs), audiences=[events.STAFF])
     conversation_id = conversation.pk
-    transaction.on_commit(lambda: _after_enqueue(conversation_id), robust=True)
+    if queued_at_kept:
+        # Back at the head: the shopper's header says so now, and everyone behind moves down one.
+        events.emit_to_conversation(conversation_id, "conversation.queued", {"conversation_id": conversation_id})
+        transaction.on_commit(_after_requeue, robust=True)
+    else:
+        transaction.on_commit(lambda: _after_enqueue(conversation_id), robust=True)
 
 
 def enqueue_new(conversation: Conversation) -> None:
@@ -202,5 +207,11 @@ def _after_enqueue(conversation_id: int) -> None:
         events.emit_to_conversation(
             conversation_id,
             "queue.position",
-            {"position": place.position, "estimated_wait_seconds": place.estimated_wait_seconds},
+            place.as_payload(),
         )
+
+
+def _after_requeue() -> None:
+    """A requeued chat goes before the others, so every waiting shopper's position changed."""
+    if not do_assign_waiting():  # an assignment already told them
+        publish_queue_positions()

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from django.db import transaction
-from django.db.models import F
+from django.db.models import F, OuterRef, Subquery
+from django.utils import translation
 
 from chat import events
 from chat.actions._common import check_text, now, retry_on_conflict
 from chat.actions.assignment import do_assign_waiting, enqueue, release_slot, take_slot
 from chat.actions.metrics_days import mark_changed
+from chat.actions.system_lines import post_system_line, shopper_language
 from chat.errors import (
     ConversationClosed,
     Forbidden,
@@ -20,6 +22,7 @@ from chat.errors import (
 )
 from chat.feedback import schedule_rating_request
 from chat.models import (
+    NO_FIRST_REPLY,
     AuthorKind,
     Connector,
     Conversation,
@@ -150,7 +153,9 @@ def do_transfer(
                 conversation=conversation, kind=StepKind.TRANSFERRED, at=at, operator=target, actor=actor.user
             )
             conversation = Conversation.objects.select_related("contact", "queue", "operator").get(pk=conversation.pk)
-
+            post_system_line(
+                conversation, "transferred_to_operator", source=actor.display_name, target=target.display_name
+            )
             events.emit(
                 "conversation.assigned",
                 conversation_payload(conversation),
@@ -172,6 +177,9 @@ def do_transfer(
             ConversationStep.objects.create(
                 conversation=conversation, kind=StepKind.TRANSFERRED, at=at, queue=queue, actor=actor.user
             )
+            with translation.override(shopper_language(conversation)):
+                queue_name = queue.localized_name()
+            post_system_line(conversation, "transferred_to_queue", source=actor.display_name, queue=queue_name)
             enqueue(conversation, queued_at_kept=True)
         events.emit(
             "conversation.removed",
@@ -180,6 +188,67 @@ def do_transfer(
         )
         transaction.on_commit(do_assign_waiting, robust=True)
         return conversation
+
+
+@retry_on_conflict
+def do_requeue_without_first_reply(*, conversation_id: int, operator_id: int) -> bool:
+    """The operator let the first reply time out: the chat goes back to the head of the queue for
+    the next operator, with a line saying so. False when it changed meanwhile (replied, moved, closed)."""
+    with transaction.atomic():
+        conversation = _lock_conversation(conversation_id)
+        if (
+            conversation.state != ConversationState.ACTIVE
+            or conversation.operator_id != operator_id
+            or conversation.first_response_at is not None
+        ):
+            return False
+        operator = _get_operator(operator_id)
+        release_slot(operator_id)
+        conversation.passed_over_operator_id = operator_id
+        conversation.save(update_fields=["passed_over_operator"])
+        mark_changed(conversation)
+        post_system_line(conversation, "requeued_no_reply", source=operator.display_name)
+        enqueue(conversation, queued_at_kept=True, note=NO_FIRST_REPLY)
+        events.emit(
+            "conversation.removed",
+            {"conversation_id": conversation.pk, "why": "requeued"},
+            audiences=[events.operator_group(operator_id)],
+        )
+        return True
+
+
+def do_requeue_unanswered_chats() -> list[int]:
+    """Requeue every active chat whose operator owes a first reply longer than its queue allows
+    (``Queue.first_reply_timeout_seconds``; empty: off). The clock starts when the operator got the
+    chat, or when the shopper first wrote if that was later."""
+    at = now()
+    held_since = (
+        ConversationStep.objects.filter(
+            conversation=OuterRef("pk"),
+            kind__in=[StepKind.ASSIGNED, StepKind.TRANSFERRED],
+            operator_id=OuterRef("operator_id"),
+        )
+        .order_by("-at")
+        .values("at")[:1]
+    )
+    owing = (
+        Conversation.objects.filter(
+            state=ConversationState.ACTIVE,
+            first_response_at__isnull=True,
+            response_clock_at__isnull=False,
+            queue__first_reply_timeout_seconds__isnull=False,
+        )
+        .annotate(held_since=Subquery(held_since))
+        .values_list("pk", "operator_id", "held_since", "response_clock_at", "queue__first_reply_timeout_seconds")
+    )
+    requeued = []
+    for pk, operator_id, held, clock, timeout in owing:
+        started = max(held or clock, clock)
+        if (at - started).total_seconds() >= timeout and do_requeue_without_first_reply(
+            conversation_id=pk, operator_id=operator_id
+        ):
+            requeued.append(pk)
+    return requeued
 
 
 def check_reason(reason_id: int | None) -> Reason:
@@ -228,6 +297,19 @@ def do_close(
         at = now()
         previous_operator = conversation.operator_id
         was_queued = conversation.state == ConversationState.QUEUED
+        # Nobody ever answered and the shopper did not leave by choice: say why, offer a message.
+        unanswered = by != "shopper" and conversation.last_operator_reply_at is None
+        if unanswered:
+            nobody_online = not Operator.objects.filter(
+                status=OperatorStatus.ONLINE, skills__queues__id=conversation.queue_id
+            ).exists()
+            post_system_line(conversation, "closed_nobody_online" if nobody_online else "closed_unanswered")
+        elif by == "shopper":
+            post_system_line(conversation, "closed_by_shopper")
+        elif actor is not None:
+            post_system_line(conversation, "closed_by_operator", source=actor.display_name)
+        else:
+            post_system_line(conversation, "closed_by_system")
         if conversation.state == ConversationState.ACTIVE and previous_operator:
             release_slot(previous_operator)
         conversation.state = ConversationState.CLOSED
@@ -254,7 +336,7 @@ def do_close(
         if previous_operator:
             audiences.append(events.operator_group(previous_operator))
         events.emit("conversation.closed", payload, audiences=audiences)
-        events.emit_to_conversation(conversation.pk, "conversation.closed", {"by": by})
+        events.emit_to_conversation(conversation.pk, "conversation.closed", {"by": by, "unanswered": unanswered})
         transaction.on_commit(do_assign_waiting, robust=True)
         schedule_rating_request(conversation.pk)
         return conversation

@@ -20,6 +20,7 @@ from chat.actions._common import check_text, now, retry_on_conflict
 from chat.actions.assignment import do_assign_waiting, enqueue_new
 from chat.actions.conversations import publish_stored_message
 from chat.actions.metrics_days import mark_changed
+from chat.actions.system_lines import post_system_line
 from chat.errors import ConversationClosed, Forbidden, InvalidInput, NotFound
 from chat.files import SNIFF_BYTES, sniff_content_type
 from chat.models import (
@@ -272,6 +273,24 @@ def do_set_contact_details(
         for key, value in updates.items():
             setattr(contact, key, value)
     return contact
+
+
+def do_leave_contact_while_waiting(
+    *, connector: str, sender_id: str, conversation_id: int, name: str = "", email: str = "", phone: str = ""
+) -> Conversation:
+    """A queued shopper who would rather not wait leaves an email or phone: the chat keeps its place,
+    and is answered there too (like an offline-form chat) if they have gone by the time it is taken."""
+    if not (isinstance(email, str) and email.strip()) and not (isinstance(phone, str) and phone.strip()):
+        raise InvalidInput("Leave an email or a phone number so we can answer.")
+    email, phone = email.strip(), phone.strip()
+    with transaction.atomic():
+        contact = do_set_contact_details(connector=connector, sender_id=sender_id, name=name, email=email, phone=phone)
+        conversation = _chosen_conversation(contact=contact, connector=connector, conversation_id=conversation_id)
+        if not conversation.is_offline:
+            conversation.is_offline = True
+            conversation.save(update_fields=["is_offline"])
+        post_system_line(conversation, "left_contact", contact=email or phone)
+        return conversation
 
 
 def _queue(slug: str | None) -> Queue:

@@ -11,6 +11,7 @@ from django.db.models import Exists, Max, OuterRef, QuerySet
 from chat import events
 from chat.actions._common import now, retry_on_conflict
 from chat.actions.assignment import do_assign_waiting, enqueue
+from chat.actions.system_lines import post_system_line
 from chat.errors import InvalidInput, NotFound
 from chat.models import (
     Conversation,
@@ -50,8 +51,16 @@ def _set_status(operator_id: int, status: str, *, unless_connected: bool = False
         if status == OperatorStatus.OFFLINE:
             for conversation in chats:
                 # Back to the head of the queue: the original queue time is kept.
+                # The line first: the shopper reads why before the next operator's name.
+                post_system_line(conversation, "requeued_offline", source=operator.display_name)
                 enqueue(conversation, queued_at_kept=True)
                 requeued.append(conversation.pk)
+            if requeued:
+                # Every tab of theirs drops these chats at once, without a reload.
+                mine = events.operator_group(operator.pk)
+                events.emit_all(
+                    [("conversation.removed", {"conversation_id": pk, "why": "requeued"}, [mine]) for pk in requeued]
+                )
             operator.active_count = 0
             update_fields.append("active_count")
         operator.save(update_fields=update_fields)

@@ -2,6 +2,7 @@
 
 from chat.models.contacts import Connector, Contact, Identity
 from chat.models.conversations import (
+    NO_FIRST_REPLY,
     Attachment,
     AuthorKind,
     CannedReply,
@@ -20,6 +21,7 @@ from chat.models.operators import Operator, OperatorConnection, OperatorStatus, 
 from chat.models.privacy import DataAuditKind, DataAuditRecord
 
 __all__ = [
+    "NO_FIRST_REPLY",
     "Attachment",
     "AuthorKind",
     "CannedReply",

@@ -92,6 +92,10 @@ class Conversation(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     closed_by_kind = models.CharField(max_length=8, blank=True)  # operator | shopper | system
+    # Who last let the first reply time out: assignment gives the chat to someone else if it can.
+    passed_over_operator = models.ForeignKey(
+        Operator, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     abandoned_at = models.DateTimeField(null=True, blank=True)
     # The texts, files, rating comment and questionnaire were erased (the times stay for the metrics).
     erased_at = models.DateTimeField(null=True, blank=True)
@@ -120,6 +124,10 @@ class Conversation(models.Model):
 
     def __str__(self) -> str:
         return f"#{self.pk} {self.connector} {self.state}"
+
+
+# ConversationStep.note of a requeue because the operator sent no first reply in time.
+NO_FIRST_REPLY = "no_first_reply"
 
 
 class StepKind(models.TextChoices):

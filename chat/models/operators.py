@@ -33,6 +33,16 @@ class Queue(models.Model):
     slug = models.SlugField(unique=True)
     name = models.CharField(_("name"), max_length=100)
     skill = models.ForeignKey(Skill, on_delete=models.PROTECT, related_name="queues")
+    # Off when empty: a chat whose operator sends no first reply this long goes back to the queue.
+    first_reply_timeout_seconds = models.PositiveIntegerField(
+        _("first reply within (seconds)"),
+        null=True,
+        blank=True,
+        help_text=_(
+            "Empty: off. A chat whose operator sends no first reply this long goes back to the head of the "
+            "queue for the next operator."
+        ),
+    )
 
     class Meta:
         verbose_name = _("queue")

@@ -18,7 +18,14 @@ from urllib.parse import parse_qs
 from channels.db import database_sync_to_async
 
 from chat import events
-from chat.actions import InboundMessage, ReceivedMessage, do_close, do_open_conversation, do_receive_inbound
+from chat.actions import (
+    InboundMessage,
+    ReceivedMessage,
+    do_close,
+    do_leave_contact_while_waiting,
+    do_open_conversation,
+    do_receive_inbound,
+)
 from chat.consumers import CLOSE_UNAVAILABLE, DATABASE_UNAVAILABLE, LiveConsumer
 from chat.errors import ChatError, ConversationClosed, InvalidInput
 from chat.models import Connector
@@ -282,11 +289,22 @@ class WidgetConsumer(LiveConsumer):
 
     async def on_position(self, frame: Frame) -> None:
         if self.conversation_id is None:
-            await self.send_json(
-                {"type": "queue.position", "conversation_id": None, "position": None, "estimated_wait_seconds": None}
-            )
+            await self.send_json({"type": "queue.position", "conversation_id": None, **selectors.NOT_QUEUED})
             return
         await self.send_json(await database_sync_to_async(selectors.queue_position)(self.conversation_id))
+
+    async def on_contact(self, frame: Frame) -> None:
+        """The shopper would rather not wait: an email or phone to answer on, the chat kept queued."""
+        assert self.visitor_id is not None
+        if self.conversation_id is None or not self.following_open:
+            raise InvalidInput("There is no open conversation to leave a contact for.")
+        fields = {key: frame.get(key, "") for key in ("name", "email", "phone")}
+        if not all(isinstance(value, str) for value in fields.values()):
+            raise FrameError("malformed", "name, email and phone must be strings.")
+        await database_sync_to_async(do_leave_contact_while_waiting)(
+            connector=Connector.WIDGET, sender_id=self.visitor_id, conversation_id=self.conversation_id, **fields
+        )
+        await self.send_json({"type": "contact.saved", "conversation_id": self.conversation_id})
 
     async def on_rate(self, frame: Frame) -> None:
         """1-5 stars and an optional comment for one of this visitor's closed chats."""
@@ -310,6 +328,7 @@ class WidgetConsumer(LiveConsumer):
         "typing": on_typing,
         "close": on_close,
         "position": on_position,
+        "contact": on_contact,
         "rate": on_rate,
     }
 
@@ -339,10 +358,19 @@ class WidgetConsumer(LiveConsumer):
                 "conversation_id": conversation_id,
                 "position": payload.get("position"),
                 "estimated_wait_seconds": payload.get("estimated_wait_seconds"),
+                "nobody_online": bool(payload.get("nobody_online")),
+                "offer_message": bool(payload.get("offer_message")),
             }
+        if kind == "conversation.queued":
+            return {"type": "queued", "conversation_id": conversation_id}
         if kind == "conversation.closed":
             self.following_open = False
-            return {"type": "closed", "conversation_id": conversation_id, "by": payload.get("by", "")}
+            return {
+                "type": "closed",
+                "conversation_id": conversation_id,
+                "by": payload.get("by", ""),
+                "unanswered": bool(payload.get("unanswered")),
+            }
         if kind == "rating.requested":
             return {"type": "rating.requested", "conversation_id": conversation_id, "prompt": payload.get("prompt", "")}
         if kind == "conversation.rated":

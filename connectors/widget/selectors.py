@@ -11,6 +11,12 @@ from chat.selectors import queue_place
 
 HISTORY_LIMIT = 200
 OPEN_STATES = (ConversationState.QUEUED, ConversationState.ACTIVE)
+NOT_QUEUED: dict[str, Any] = {
+    "position": None,
+    "estimated_wait_seconds": None,
+    "nobody_online": False,
+    "offer_message": False,
+}
 
 
 def visitor_conversations(visitor_id: str) -> Any:
@@ -51,8 +57,7 @@ def queue_position(conversation_id: int) -> dict[str, Any]:
     return {
         "type": "queue.position",
         "conversation_id": conversation_id,
-        "position": place.position if place else None,
-        "estimated_wait_seconds": place.estimated_wait_seconds if place else None,
+        **(place.as_payload() if place else NOT_QUEUED),
     }
 
 
@@ -66,6 +71,9 @@ def widget_state(*, conversation_id: int | None, last_id: int) -> dict[str, Any]
             "operator_name": "",
             "queue_position": None,
             "estimated_wait_seconds": None,
+            "nobody_online": False,
+            "offer_message": False,
+            "unanswered": False,
             "is_offline": False,
             "messages": [],
         }
@@ -87,6 +95,12 @@ def widget_state(*, conversation_id: int | None, last_id: int) -> dict[str, Any]
         else "",
         "queue_position": place.position if place else None,
         "estimated_wait_seconds": place.estimated_wait_seconds if place else None,
+        "nobody_online": place.nobody_online if place else False,
+        "offer_message": place.offer_message if place else False,
+        # Closed before anyone answered (not by the shopper): the widget offers to leave a message.
+        "unanswered": conversation.state == ConversationState.CLOSED
+        and conversation.last_operator_reply_at is None
+        and conversation.closed_by_kind != "shopper",
         "is_offline": conversation.is_offline,
         "messages": messages,
     }

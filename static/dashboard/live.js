@@ -16,6 +16,7 @@
     document.getElementById("live-queued").textContent = String(live.queued);
     document.getElementById("live-longest").textContent = live.longest_wait_seconds === null ? "–" : String(live.longest_wait_seconds);
     document.getElementById("live-active").textContent = String(live.active_chats);
+    document.getElementById("live-no-first-reply").textContent = String(live.no_first_reply_today);
     const operators = document.getElementById("live-operators");
     operators.replaceChildren();
     for (const op of live.operators) {

@@ -36,7 +36,12 @@
       support: "Support", confirmEnd: "End this chat?", endYes: "End chat", endNo: "Keep chatting",
       rate: "How did we do? Rate this chat.", star: "{n} of 5 stars", comment: "Comment (optional)",
       rateSend: "Send rating", rated: "Thank you for your rating!", chooseStars: "Choose 1 to 5 stars.",
-      questionnaire: "Stylist questionnaire"
+      questionnaire: "Stylist questionnaire",
+      nobodyOnline: "Nobody who can answer this is online right now.",
+      offerWait: "Rather not wait? Leave your email or phone: we will answer there, and your chat keeps its place.",
+      offerClosed: "Leave a message with your email or phone and we will answer.",
+      offerButton: "Leave a message", keepIntro: "Leave your email or phone. Your chat keeps its place in the queue.",
+      unanswered: "Nobody could answer in time. Write to start a new chat.", contactSaved: "Thank you! We will answer there."
     },
     ru: {
       open: "Открыть чат", unread: " (непрочитанных: {n})", title: "Напишите нам", minimize: "Свернуть чат",
@@ -56,7 +61,12 @@
       support: "Поддержка", confirmEnd: "Завершить этот чат?", endYes: "Завершить чат", endNo: "Продолжить",
       rate: "Как мы справились? Оцените чат.", star: "{n} из 5 звёзд", comment: "Комментарий (необязательно)",
       rateSend: "Отправить оценку", rated: "Спасибо за оценку!", chooseStars: "Выберите от 1 до 5 звёзд.",
-      questionnaire: "Анкета для стилиста"
+      questionnaire: "Анкета для стилиста",
+      nobodyOnline: "Сейчас на связи нет никого, кто может ответить на этот вопрос.",
+      offerWait: "Не хотите ждать? Оставьте почту или телефон: мы ответим туда, а чат сохранит место в очереди.",
+      offerClosed: "Оставьте сообщение с почтой или телефоном, и мы ответим.",
+      offerButton: "Оставить сообщение", keepIntro: "Оставьте почту или телефон. Чат сохранит место в очереди.",
+      unanswered: "Никто не успел ответить. Напишите, чтобы начать новый чат.", contactSaved: "Спасибо! Мы ответим туда."
     }
   };
   var lang = (cfg.lang || document.documentElement.lang || navigator.language || "en").toLowerCase();
@@ -108,6 +118,8 @@
     ".sbw-shopper{align-self:flex-end;background:var(--sbw-accent);color:#fff;border-bottom-right-radius:4px}" +
     ".sbw-greeting{max-width:85%;padding:8px 11px;border-radius:12px;white-space:pre-wrap;overflow-wrap:anywhere}" +
     ".sbw-operator,.sbw-system,.sbw-greeting{align-self:flex-start;background:#fff;border:1px solid #e2e4e8;border-bottom-left-radius:4px}" +
+    ".sbw-msg.sbw-system{align-self:center;max-width:92%;background:#eef1f5;border:0;border-radius:10px;color:#333;" +
+    "font-size:13px;text-align:center}" +
     ".sbw-who{display:block;font-size:11px;font-weight:700;opacity:.75;margin-bottom:2px}" +
     ".sbw-pending{opacity:.65}.sbw-failed{background:#fde8e8;color:#8a1c1c}" +
     ".sbw-typing,.sbw-notice{min-height:18px;padding:2px 14px;font-size:12px;color:#555}" +
@@ -119,6 +131,9 @@
     "border-radius:6px;min-width:40px;min-height:40px}" +
     ".sbw-rate textarea{resize:vertical;min-height:40px;padding:8px;border:1px solid #c8ccd2;border-radius:8px;" +
     "color:#1b1b1b;background:#fff}" +
+    ".sbw-offer{padding:8px 14px;background:#eef5fc;border-bottom:1px solid #cfe0f2;display:flex;flex-direction:column;" +
+    "gap:6px}.sbw-offer p{margin:0}.sbw-offer button{align-self:flex-start;border:1px solid var(--sbw-accent);" +
+    "color:var(--sbw-accent);background:#fff;border-radius:16px;padding:4px 12px;cursor:pointer}" +
     ".sbw-questionnaire{flex:0 0 60%;width:100%;border:0;border-bottom:1px solid #e2e4e8;background:#faf7f9}" +
     ".sbw-compose{display:flex;gap:8px;padding:10px 12px;border-top:1px solid #e2e4e8;background:#fff}" +
     ".sbw-compose textarea{flex:1;resize:none;height:42px;max-height:120px;padding:10px;border:1px solid #c8ccd2;" +
@@ -192,7 +207,12 @@
     rateComment, el("button", { type: "submit", class: "sbw-send", text: t("rateSend") })
   ]);
   var questionnaire = el("iframe", { class: "sbw-questionnaire", title: t("questionnaire"), hidden: "" });
-  var chatView = el("div", { class: "sbw-chat" }, [actions, questionnaire, log, typing, rateForm, counter, compose]);
+  // Waiting long, nobody online, or closed unanswered: offer to leave a message (email or phone).
+  var offerText = el("p", {});
+  var offer = el("div", { class: "sbw-offer", role: "status", hidden: "" }, [
+    offerText, el("button", { type: "button", text: t("offerButton"), onclick: onOfferClick })
+  ]);
+  var chatView = el("div", { class: "sbw-chat" }, [actions, offer, questionnaire, log, typing, rateForm, counter, compose]);
   var panel = el("div", { class: "sbw-panel", role: "dialog", "aria-label": t("title"), hidden: "" }, [
     el("div", { class: "sbw-head" }, [
       el("div", { class: "sbw-headtext" }, [el("h2", { text: t("title") }), status]), endButton, minimize
@@ -210,11 +230,12 @@
     var name = field("name", "input", "text"), email = field("email", "input", "email"),
       phone = field("phone", "input", "tel"), message = field("message", "textarea");
     var thanks = el("p", { role: "status", hidden: "" });
+    var intro = el("p", { text: t("offlineIntro") });
     var form = el("form", { class: "sbw-offline", hidden: "", onsubmit: onOfflineSubmit }, [
-      el("p", { text: t("offlineIntro") }), name.label, email.label, phone.label, message.label,
+      intro, name.label, email.label, phone.label, message.label,
       el("button", { type: "submit", text: t("leave") }), thanks
     ]);
-    return { form: form, name: name.control, email: email.control, phone: phone.control, message: message.control, thanks: thanks };
+    return { form: form, intro: intro, name: name.control, email: email.control, phone: phone.control, message: message.control, thanks: thanks };
   }
 
   // --- state --------------------------------------------------------------------------------------
@@ -225,6 +246,8 @@
   var byId = {}, resumeId = 0, pending = {};
   var conversationId = load("conversation", null), conversationState = null, operatorName = "";
   var queueText = "", outbox = load("outbox", []), unread = load("unread", 0), panelOpen = false;
+  // "wait": offered while queued (the chat is kept); "closed": after a close nobody answered.
+  var offerKind = null, keepChat = false, unansweredClose = false;
 
   function inProgress() { return load("active", false) || outbox.length > 0; }
   function setInProgress(value) { save("active", !!value); }
@@ -306,12 +329,20 @@
       case "state": return onState(frame);
       case "message": return onMessage(frame);
       case "assigned":
-        conversationState = "active"; operatorName = frame.operator_name || ""; return renderStatus();
+        conversationState = "active"; operatorName = frame.operator_name || ""; setOffer(null); return renderStatus();
+      case "queued": // back in the queue (the operator left, or passed the chat to a queue)
+        conversationState = "queued"; operatorName = ""; queueText = ""; renderStatus(); return send({ type: "position" });
       case "queue.position":
-        queueText = positionText(frame.position, frame.estimated_wait_seconds); return renderStatus();
+        if (frame.conversation_id !== conversationId || !frame.position) return;
+        conversationState = "queued"; operatorName = "";
+        queueText = positionText(frame.position, frame.estimated_wait_seconds, frame.nobody_online);
+        if (offerKind !== "saved") setOffer(frame.offer_message ? "wait" : null);
+        return renderStatus();
       case "typing": return showTyping(frame.name);
       case "closed":
-        conversationState = "closed"; setInProgress(outbox.length > 0); renderStatus(); return releaseIfIdle();
+        conversationState = "closed"; unansweredClose = !!frame.unanswered; setOffer(unansweredClose ? "closed" : null);
+        setInProgress(outbox.length > 0); renderStatus(); return releaseIfIdle();
+      case "contact.saved": setOffer("saved"); return showNotice(t("contactSaved"), true);
       case "rating.requested": return showRating(frame.conversation_id);
       case "rated": hideRating(); return showNotice(t("rated"), true);
       case "questionnaire": return showQuestionnaire(frame.url);
@@ -330,7 +361,9 @@
       conversationId = frame.conversation_id; save("conversation", conversationId);
     }
     conversationState = frame.state; operatorName = frame.operator_name || "";
-    queueText = frame.state === "queued" ? positionText(frame.queue_position, frame.estimated_wait_seconds) : "";
+    queueText = frame.state === "queued" ? positionText(frame.queue_position, frame.estimated_wait_seconds, frame.nobody_online) : "";
+    unansweredClose = frame.state === "closed" && !!frame.unanswered;
+    setOffer(frame.state === "queued" && frame.offer_message ? (frame.is_offline ? "saved" : "wait") : unansweredClose ? "closed" : null);
     setInProgress(frame.state === "queued" || frame.state === "active");
     (frame.messages || []).forEach(function (m) { addMessage(m, false); resumeId = Math.max(resumeId, m.id); });
     renderStatus();
@@ -393,7 +426,7 @@
   function addMessage(m, live) {
     var existing = byId[m.id];
     if (existing) { existing.querySelector(".sbw-text").textContent = m.text; return false; }
-    var who = m.author_kind === "shopper" ? t("you") : m.author_name || t("someone");
+    var who = m.author_kind === "shopper" ? t("you") : m.author_kind === "system" ? t("support") : m.author_name || t("someone");
     var node = bubble(m.author_kind === "shopper" ? "shopper" : m.author_kind === "system" ? "system" : "operator", who, m.text);
     node.setAttribute("data-id", m.id);
     byId[m.id] = node;
@@ -418,17 +451,30 @@
     save("outbox", outbox);
     if (pending[clientId] && !keepNode) { log.removeChild(pending[clientId]); delete pending[clientId]; }
   }
-  function positionText(position, waitSeconds) {
+  function positionText(position, waitSeconds, nobodyOnline) {
     if (!position) return "";
     var text = t("position", { n: position });
-    if (waitSeconds) text += t("wait", { m: Math.max(1, Math.round(waitSeconds / 60)) });
+    if (nobodyOnline) return text + ". " + t("nobodyOnline");
+    if (waitSeconds !== null && waitSeconds !== undefined) text += t("wait", { m: Math.max(1, Math.round(waitSeconds / 60)) });
     return text;
   }
+  function setOffer(kind) {
+    offerKind = kind;
+    offer.hidden = kind !== "wait" && kind !== "closed";
+    offerText.textContent = kind === "closed" ? t("offerClosed") : kind === "wait" ? t("offerWait") : "";
+  }
+  function onOfferClick() {
+    keepChat = offerKind === "wait";
+    offline.thanks.hidden = true;
+    showOffline();
+  }
+  // While queued the wait is asked again now and then: it follows the queue, not the first guess.
+  setInterval(function () { if (conversationState === "queued" && ready) send({ type: "position" }); }, 20000);
   function renderStatus() {
     var text = "";
     if (conversationState === "active") text = t("operator", { name: operatorName || t("someone") });
     else if (conversationState === "queued") text = queueText || t("waiting");
-    else if (conversationState === "closed") text = t("closed");
+    else if (conversationState === "closed") text = unansweredClose ? t("unanswered") : t("closed");
     status.textContent = text;
     endButton.hidden = !(conversationState === "active" || conversationState === "queued");
     if (endButton.hidden && endConfirm) endConfirm.hidden = true; // nothing left to end
@@ -530,7 +576,10 @@
   }
   function toggle() { if (panelOpen) closePanel(); else openPanel(); }
   function showChat() { offline.form.hidden = true; chatView.hidden = false; input.focus(); }
-  function showOffline() { chatView.hidden = true; offline.form.hidden = false; offline.name.focus(); }
+  function showOffline() {
+    offline.intro.textContent = keepChat ? t("keepIntro") : t("offlineIntro");
+    chatView.hidden = true; offline.form.hidden = false; offline.name.focus();
+  }
   function onSubmit(event) {
     event.preventDefault();
     var text = input.value;
@@ -569,8 +618,9 @@
     event.preventDefault();
     var f = offline;
     if (!f.email.value.trim() && !f.phone.value.trim()) return showNotice(t("needContact"));
-    if (!f.message.value.trim()) return f.message.focus();
     if (f.message.value.length > MAX_CHARS) { f.message.focus(); return showNotice(t("tooLong", { n: MAX_CHARS })); }
+    if (keepChat && conversationState === "queued") return leaveContactKeepingChat(f); // the words are optional
+    if (!f.message.value.trim()) return f.message.focus();
     var clientId = f.form.getAttribute("data-client-id") || uuid();
     f.form.setAttribute("data-client-id", clientId);
     ensureToken().then(function (token) {
@@ -583,6 +633,19 @@
       f.thanks.textContent = t("thanks"); f.thanks.hidden = false; showNotice("");
       setTimeout(function () { showChat(); connect(); }, 1200);
     }, function (error) { showNotice((error && error.message) || "Error"); });
+  }
+
+  // Waiting in the queue: the contact goes with this chat, the words as its next message.
+  function leaveContactKeepingChat(f) {
+    send({ type: "contact", name: f.name.value, email: f.email.value, phone: f.phone.value });
+    var text = f.message.value;
+    if (text.trim()) {
+      var item = { client_id: uuid(), text: text };
+      outbox.push(item); save("outbox", outbox); renderPending(item);
+      send({ type: "message", text: item.text, client_id: item.client_id });
+    }
+    f.message.value = ""; keepChat = false;
+    showChat();
   }
 
   // Hook for a second entry point: a consultation opens its own conversation in another queue.

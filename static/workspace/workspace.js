@@ -857,7 +857,8 @@
         }
         break;
       case "conversation.removed":
-        removeChat(p.conversation_id, T.transferred);
+        // Transferred away, or back to the queue (gone offline, no first reply in time, a manager).
+        removeChat(p.conversation_id, p.why === "requeued" ? T.requeued : T.transferred);
         break;
       case "conversation.closed":
         queueRemove(p.conversation_id);

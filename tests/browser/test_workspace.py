@@ -113,6 +113,7 @@ def test_a_chat_live_reply_note_canned_reply_and_close_with_a_reason(
         XSS,
         "Hello! I am Anna.\n<i>literally</i>",
         "VIP customer",
+        "Anna closed the chat.",  # the transcript's line both sides read
     ]
 
 

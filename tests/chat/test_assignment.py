@@ -115,5 +115,12 @@ def test_transfer_to_a_queue_frees_the_slot_and_keeps_history(make_operator, sho
     do_transfer(conversation_id=chat.pk, actor_operator_id=anna.pk, to_queue_id=queues["stylist"].pk)
     moved = Conversation.objects.get(pk=chat.pk)
     assert moved.state == "queued" and moved.queue_id == queues["stylist"].pk
-    assert moved.messages.count() == 1
+    assert list(moved.messages.values_list("author_kind", "text")) == [
+        ("shopper", "I need styling advice"),
+        (
+            "system",
+            "Anna passed the chat to the Stylist consultation queue. You keep your place: the next free "
+            "operator will answer.",
+        ),
+    ]
     assert Conversation.objects.get(pk=waiting.pk).operator_id == anna.pk

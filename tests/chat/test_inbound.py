@@ -14,6 +14,7 @@ from asgiref.sync import sync_to_async
 from channels.layers import get_channel_layer
 from django.db import connection, connections, transaction
 from django.test import override_settings
+from django.utils import timezone
 
 from chat import events
 from chat.actions import (
@@ -278,9 +279,57 @@ def test_queue_position_and_estimated_wait_by_hand(make_operator, reason) -> Non
 
     places = [queue_place(pk) for pk in waiting]
     assert [p.position for p in places] == [1, 2, 3, 4, 5, 6, 7]
-    assert [p.estimated_wait_seconds for p in places] == [200] * 5 + [400] * 2
+    # The five chats were taken a moment ago: each slot frees in about one handle time.
+    assert [round(p.estimated_wait_seconds, -1) for p in places] == [200] * 5 + [400] * 2
     listed = {p.conversation_id: p for p in queue_places(limit=100)}
-    assert [listed[pk] for pk in waiting] == places
+    assert [listed[pk].position for pk in waiting] == [p.position for p in places]
+    # Read a moment later: the held chats ran a little longer, so the waits may be a second shorter.
+    assert all(0 <= p.estimated_wait_seconds - listed[p.conversation_id].estimated_wait_seconds <= 2 for p in places)
 
     assert estimated_wait_seconds(position=11, capacity=5, handle_seconds=200) == 600
     assert estimated_wait_seconds(position=1, capacity=0, handle_seconds=200) is None
+
+
+@embedded
+def test_estimated_wait_follows_the_load_and_says_when_nobody_can_answer(make_operator, reason) -> None:
+    """The wait counts the time the held chats already took, more operators shorten it, and the
+    stylist queue with no stylist online has no estimate but says so (and offers a message)."""
+    anna = go(make_operator("Anna", cap=2), "online")
+    past = do_receive_inbound(inbound(sender="past")).conversation.pk
+    do_close(conversation_id=past, operator_id=anna.pk, reason_id=reason.pk)
+    closed_at = Conversation.objects.get(pk=past).closed_at
+    Conversation.objects.filter(pk=past).update(assigned_at=closed_at - timedelta(seconds=300))  # AHT 300 s
+    held = [do_receive_inbound(inbound(sender=f"held-{i}")).conversation.pk for i in range(2)]
+    waiting = [do_receive_inbound(inbound(sender=f"wait-{i}")).conversation.pk for i in range(3)]
+    fresh = [queue_place(pk).estimated_wait_seconds for pk in waiting]
+    assert [round(w, -1) for w in fresh] == [300, 300, 600]
+
+    # Anna's two chats have run four minutes: the first slot frees in about a minute.
+    Conversation.objects.filter(pk__in=held).update(assigned_at=timezone.now() - timedelta(seconds=240))
+    later = [queue_place(pk).estimated_wait_seconds for pk in waiting]
+    assert [round(w, -1) for w in later] == [60, 60, 360]
+
+    # Boris comes online: he takes the head of the queue at once; the rest wait less than before.
+    go(make_operator("Boris", cap=1), "online")
+    left = [pk for pk in waiting if Conversation.objects.get(pk=pk).state == "queued"]
+    assert len(left) == 2
+    assert [round(queue_place(pk).estimated_wait_seconds, -1) for pk in left] == [60, 60]
+    assert queue_place(left[0]).nobody_online is False
+
+    stylist = do_receive_inbound(inbound(sender="stylist-fan", queue_slug="stylist")).conversation.pk
+    place = queue_place(stylist)
+    assert place.estimated_wait_seconds is None
+    assert place.nobody_online is True
+    assert place.offer_message is True
+
+
+@embedded
+def test_a_long_wait_offers_to_leave_a_message(make_operator) -> None:
+    go(make_operator("Anna", cap=1), "online")
+    do_receive_inbound(inbound(sender="held"))
+    waiting = do_receive_inbound(inbound(sender="waits")).conversation.pk
+    assert queue_place(waiting).offer_message is False
+    with override_settings(SWITCHBOARD_OFFER_MESSAGE_AFTER_SECONDS=60):
+        Conversation.objects.filter(pk=waiting).update(queued_at=timezone.now() - timedelta(seconds=61))
+        assert queue_place(waiting).offer_message is True
+        assert queue_place(waiting).nobody_online is False

@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('chat', '0007_operator_connections'),
+        ('chat', '0008_first_reply_timeout'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
