@@ -31,13 +31,14 @@ messages: install
 
 run: install .env messages
 	$(BIN)/python manage.py migrate --noinput -v 0
-	$(BIN)/python manage.py load_demo
-	$(BIN)/daphne -b 127.0.0.1 -p $(PORT) config.asgi:application
+	PORT=$(PORT) $(BIN)/python manage.py load_demo
+	PORT=$(PORT) $(BIN)/daphne -b 127.0.0.1 -p $(PORT) config.asgi:application
 
 services:
 	@bash scripts/ensure-services.sh
 
-# The scaled-out form: PROCESSES daphne processes on PostgreSQL + Redis, a Celery worker and beat.
+# The scaled-out form (deploy/): nginx on PORT before PROCESSES daphne processes (PORT+1..) on
+# PostgreSQL + Redis, a Celery worker and beat.
 serve: install .env messages services
 	DATABASE_URL=$(PG_URL) REDIS_URL=$(REDIS) $(BIN)/python manage.py migrate --noinput -v 0
 	DATABASE_URL=$(PG_URL) REDIS_URL=$(REDIS) $(BIN)/python manage.py load_demo

@@ -2,11 +2,19 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import logging
+from datetime import datetime, timedelta
 from typing import Any
 
 from channels.consumer import get_handler_name
 from channels.generic.websocket import AsyncWebsocketConsumer
+from django.conf import settings
 from django.db import InterfaceError, OperationalError
+from django.utils import timezone
+
+logger = logging.getLogger(__name__)
 
 # The live stream missed events (chat.layers: Redis lost its subscriptions): reconnect and resume.
 CLOSE_RESYNC = 4012
@@ -25,6 +33,51 @@ class LiveConsumer(AsyncWebsocketConsumer):
     messages being stored (9 % of a busy server's time and most of its relay latency), and is skipped.
     """
 
+    _catching_up: asyncio.Task[None] | None = None
+    caught_up_to = 0
+
+    def start_catching_up(self) -> None:
+        """Every SWITCHBOARD_CATCH_UP_SECONDS, send what was stored but never broadcast to this socket.
+
+        The channel layer is at most once, and a process killed -9 between a commit and its broadcast
+        loses the broadcast for good: a client connected to another process never reconnects, so it
+        never resumes. One indexed read per socket and tick closes that gap (measured in
+        tests/faults/test_daphne_kill.py; docs/reliability.md).
+        """
+        if self._catching_up is None and settings.SWITCHBOARD_CATCH_UP_SECONDS > 0:
+            self._caught_up_at = timezone.now()
+            self._catching_up = asyncio.create_task(self._catch_up_forever())
+
+    def catch_up_window(self) -> tuple[int, datetime]:
+        """What the next tick reads: ids after the previous tick's mark, and anything stored since
+        two ticks before it. Resume is by the last id a client saw, and a lower id can arrive after
+        a higher one (an acknowledgement overtakes a broadcast; commits finish out of id order): the
+        time window finds those too. Clients drop an id they already show."""
+        now = timezone.now()
+        lookback = timedelta(seconds=2 * max(settings.SWITCHBOARD_CATCH_UP_SECONDS, 5))
+        since = getattr(self, "_caught_up_at", now) - lookback
+        self._caught_up_at = now
+        return self.caught_up_to, since
+
+    def stop_catching_up(self) -> None:
+        if self._catching_up is not None:
+            self._catching_up.cancel()
+            self._catching_up = None
+
+    async def _catch_up_forever(self) -> None:
+        while True:
+            await asyncio.sleep(settings.SWITCHBOARD_CATCH_UP_SECONDS)
+            try:
+                await self.catch_up()
+            except asyncio.CancelledError:
+                raise
+            except Exception:  # a database hiccup: the next tick tries again
+                with contextlib.suppress(Exception):
+                    logger.warning("Catch-up failed", exc_info=True)
+
+    async def catch_up(self) -> None:
+        """Send the stored events this socket missed (each consumer knows its own record)."""
+
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
         """Run the consumer; :meth:`finished` runs however it ends, a crash or a cancellation included.
 
@@ -34,6 +87,7 @@ class LiveConsumer(AsyncWebsocketConsumer):
         try:
             await super().__call__(scope, receive, send)
         finally:
+            self.stop_catching_up()
             await self.finished()
 
     async def finished(self) -> None:

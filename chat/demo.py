@@ -8,10 +8,10 @@ from chat.models import Conversation
 
 DEMO_PASSWORD = "switchboard"
 DEMO_LOGINS = [
-    ("manager", "Maria (manager)", ("general", "stylist"), True),
+    ("manager", "Maria", ("general", "stylist"), True),
     ("anna", "Anna", ("general",), False),
     ("boris", "Boris", ("general",), False),
-    ("sofia", "Sofia (stylist)", ("stylist",), False),
+    ("sofia", "Sofia", ("stylist",), False),
 ]
 
 # Why shoppers write, by cause (Price & Jaffe): one per closed chat, mutually exclusive.

@@ -106,6 +106,14 @@ SHOPPER_TEXTS: dict[str, dict[str, str]] = {
         "en": "Welcome to the free stylist consultation! Please fill in a short questionnaire first: {url}",
         "ru": "Добро пожаловать на бесплатную консультацию стилиста! Сначала заполните короткую анкету: {url}",
     },
+    "consultation_handover": {
+        "en": "This chat has moved to the stylist consultation: a stylist will continue it here.",
+        "ru": "Чат передан на консультацию стилиста: стилист продолжит его здесь.",
+    },
+    "consultation_submitted": {
+        "en": "The stylist already has your questionnaire and will answer here. To change your answers: {url}",
+        "ru": "Стилист уже получил вашу анкету и ответит здесь. Изменить ответы можно по ссылке: {url}",
+    },
     "consultation_button": {
         "en": "Stylist consultation",
         "ru": "Консультация стилиста",

@@ -1105,7 +1105,10 @@ def live_figures(*, with_today: bool = True) -> LiveFigures:
         .order_by("display_name", "pk")
         .values("pk", "display_name", "status", "active_count", "cap")
     ]
-    today = summary(MetricFilters(start=start_of_today(), end=now + timedelta(seconds=1))) if with_today else None
+    # With concurrency and occupancy: operators holding chats right now count up to this moment.
+    today = (
+        summary_with_time(MetricFilters(start=start_of_today(), end=now + timedelta(seconds=1))) if with_today else None
+    )
     oldest = queued["oldest"]
     timeouts = ConversationStep.objects.filter(
         kind=StepKind.REQUEUED, note=NO_FIRST_REPLY, at__gte=start_of_today()

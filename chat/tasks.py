@@ -17,6 +17,13 @@ from chat.actions import (
 from chat.actions.metrics_days import do_roll_up_days
 from chat.actions.privacy import do_erase_expired_conversations
 from chat.models import Event
+from chat.periodic import run_locked
+
+
+@shared_task
+def run_periodic(task_name: str) -> object:
+    """What beat sends for every schedule entry: the named task, unless another run holds its lock."""
+    return run_locked(task_name)
 
 
 @shared_task

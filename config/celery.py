@@ -1,6 +1,8 @@
 """The Celery app. Tasks are thin wrappers over ``chat`` actions."""
 
 import os
+from pathlib import Path
+from typing import Any
 
 from celery import Celery
 
@@ -9,3 +11,15 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 app = Celery("switchboard")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
+
+
+@app.on_after_configure.connect
+def _periodic_under_locks(sender: Celery, source: Any, **_: Any) -> None:
+    """Every beat entry runs through ``chat.tasks.run_periodic`` (a lock per task, chat/periodic.py),
+    and beat finds the folder of its schedule file even in a fresh clone (``var/`` is not in git)."""
+    from chat.periodic import locked_schedule
+
+    source["beat_schedule"] = locked_schedule(source.get("beat_schedule") or {})
+    filename = source.get("beat_schedule_filename")
+    if filename:
+        Path(filename).parent.mkdir(parents=True, exist_ok=True)

@@ -11,6 +11,8 @@ from pathlib import Path
 import environ
 from django.core.exceptions import ImproperlyConfigured
 
+from config.prefix import channel_layer_prefix
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 env = environ.Env()
@@ -29,7 +31,10 @@ elif not DEBUG and (SECRET_KEY == DEBUG_ONLY_SECRET_KEY or SECRET_KEY.startswith
 
 ALLOWED_HOSTS: list[str] = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "[::1]"])
 CSRF_TRUSTED_ORIGINS: list[str] = env.list("CSRF_TRUSTED_ORIGINS", default=[])
-SITE_URL: str = env.str("SITE_URL", default="http://127.0.0.1:8000")
+# The public address (links sent on Telegram and VK, the URLs printed by load_demo); by default the
+# local one on the port daphne is given (`make run PORT=8100`).
+PORT: int = env.int("PORT", default=8000)
+SITE_URL: str = env.str("SITE_URL", default=f"http://127.0.0.1:{PORT}")
 
 INSTALLED_APPS = [
     "daphne",
@@ -98,7 +103,8 @@ USING_POSTGRES: bool = DATABASES["default"]["ENGINE"].startswith("django.db.back
 
 # --- Redis: channel layer, cache, Celery broker --------------------------------------------------
 REDIS_URL: str = env.str("REDIS_URL", default="")
-CHANNEL_LAYER_PREFIX: str = env.str("CHANNEL_LAYER_PREFIX", default="switchboard")
+# Two deployments on one Redis must not hear each other: unless set, the prefix names this database.
+CHANNEL_LAYER_PREFIX: str = env.str("CHANNEL_LAYER_PREFIX", default="") or channel_layer_prefix(DATABASES["default"])
 # "pubsub" (default: no silent drops, lower CPU per message) or "core" (channels-redis' list layer).
 CHANNEL_LAYER_KIND: str = env.str("CHANNEL_LAYER_KIND", default="pubsub")
 if REDIS_URL:
@@ -133,6 +139,21 @@ CELERY_TASK_ALWAYS_EAGER: bool = env.bool("CELERY_TASK_ALWAYS_EAGER", default=no
 CELERY_TASK_EAGER_PROPAGATES = False
 CELERY_TASK_ACKS_LATE = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+# Redis broker: a task taken by a worker that dies (kill -9, power loss) goes back to the queue after
+# this many seconds. It must exceed the longest countdown a task waits on a worker (delivery retries
+# back off up to 300 s), or such a task is handed out twice (the delivery lock then absorbs it).
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=900),
+    # Look for abandoned tasks every few seconds, not every 10 x 10 s.
+    "unacked_restore_interval": 5,
+    "unacked_restore_throttle": 1,
+}
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# Beat's record of when each entry last ran: a restarted beat runs what fell due while it was down.
+CELERY_BEAT_SCHEDULE_FILENAME: str = env.str(
+    "CELERY_BEAT_SCHEDULE_FILENAME", default=str(BASE_DIR / "var" / "celerybeat-schedule")
+)
+# Every entry runs as chat.tasks.run_periodic under a lock of its own (config/celery.py, chat/periodic.py).
 CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
     "sweep-disconnected-operators": {"task": "chat.tasks.sweep_disconnected_operators", "schedule": 15.0},
     # Safety net: assignment skips a chat another transaction holds locked at that instant.
@@ -142,7 +163,10 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
     "prune-events": {"task": "chat.tasks.prune_events", "schedule": 3600.0},
     # Dashboards: recompute finished days that changed (or were never rolled up); today is read raw.
     "roll-up-metrics-days": {"task": "chat.tasks.roll_up_metrics_days", "schedule": 300.0},
-    "check-service-targets": {"task": "workspace.tasks.check_service_targets", "schedule": 30.0},
+    "check-service-targets": {
+        "task": "workspace.tasks.check_service_targets",
+        "schedule": env.float("SWITCHBOARD_TARGET_CHECK_SECONDS", default=30.0),
+    },
     "close-silent-queued": {"task": "workspace.tasks.close_silent_queued", "schedule": 30.0},
     "publish-live-dashboard": {"task": "workspace.tasks.publish_live_dashboard", "schedule": 5.0},
     # Telegram/VK updates stored while the broker was unreachable: processed within a minute or two.
@@ -156,6 +180,10 @@ SWITCHBOARD_SERVICE_LEVEL_SECONDS: int = env.int("SWITCHBOARD_SERVICE_LEVEL_SECO
 SWITCHBOARD_ROLLUP_DAYS_PER_RUN: int = env.int("SWITCHBOARD_ROLLUP_DAYS_PER_RUN", default=7)
 # A queued shopper silent this long has left: the chat is closed as abandoned.
 SWITCHBOARD_ABANDON_AFTER_SECONDS: int = env.int("SWITCHBOARD_ABANDON_AFTER_SECONDS", default=600)
+# Without a broker nobody runs beat: the server process runs the schedule itself (chat/periodic.py).
+SWITCHBOARD_PERIODIC_IN_PROCESS: bool = env.bool("SWITCHBOARD_PERIODIC_IN_PROCESS", default=not REDIS_URL)
+# The embedded default's periodic-task locks are files here (Redis locks when REDIS_URL is set).
+SWITCHBOARD_LOCK_DIR: str = env.str("SWITCHBOARD_LOCK_DIR", default=str(BASE_DIR / "var" / "locks"))
 
 # --- Email: operators' replies to offline widget messages ---------------------------------------
 # EMAIL_URL (smtp+tls://user:password@host:587, smtps://..., consolemail://) wins; else EMAIL_HOST and
@@ -244,6 +272,9 @@ LOGGING = {
 SWITCHBOARD_MAX_CHATS: int = env.int("SWITCHBOARD_MAX_CHATS", default=4)
 # How long every workspace tab of an operator may be gone before their chats go back to the queue.
 SWITCHBOARD_OFFLINE_GRACE_SECONDS: int = env.int("SWITCHBOARD_OFFLINE_GRACE_SECONDS", default=60)
+# Every open socket looks this often for stored messages and events whose broadcast was lost (a
+# process killed between commit and broadcast); 0 turns it off.
+SWITCHBOARD_CATCH_UP_SECONDS: float = env.float("SWITCHBOARD_CATCH_UP_SECONDS", default=10.0)
 # Each workspace connection proves it is alive this often; one silent for the expiry is taken as
 # dead (a crashed consumer, a killed process) and removed by the sweep.
 SWITCHBOARD_PRESENCE_HEARTBEAT_SECONDS: float = env.float("SWITCHBOARD_PRESENCE_HEARTBEAT_SECONDS", default=15.0)

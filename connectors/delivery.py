@@ -4,26 +4,34 @@
   from Telegram is honoured as the delay. The operator sees "retrying in N s" meanwhile.
 - 403 (the shopper blocked the bot) and other 4xx: failed at once with the reason, no retries;
   the workspace offers a retry button (``do_retry_delivery``).
-- A cache lock per message keeps two workers from sending the same message at once, and a message
-  no longer ``pending`` is never sent again. VK's ``random_id`` is derived from our message id, so
+- A lock per message keeps two workers from sending the same message at once, and a message no
+  longer ``pending`` is never sent again. VK's ``random_id`` is derived from our message id, so
   even a send whose answer was lost does not double on VK's side.
+- A worker killed -9 mid-send: the task is acknowledged late, so the broker hands it out again after
+  ``CELERY_VISIBILITY_TIMEOUT``; the dead worker's lock (Redis, renewed while held) expires within
+  ``LOCK_SECONDS``, and a task that finds the lock taken tries again later instead of giving up.
+  Telegram has no idempotency key: a worker killed after Telegram accepted the message but before
+  we recorded it sends it twice (a window of milliseconds; docs/reliability.md).
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import timedelta
 
 import requests
 from celery import shared_task
 from celery.app.task import Task
+from django.conf import settings
 from django.core.cache import cache
 from telegram import error as tg_error
 from vk_api.exceptions import ApiError, ApiHttpError, VkApiError
 
 from chat.actions import do_mark_delivery
 from chat.models import Connector, DeliveryState, Identity, Message
+from chat.periodic import redis_lock
 from connectors import ratelimit
 from connectors.telegram import client as telegram
 from connectors.vk import client as vk
@@ -32,7 +40,9 @@ logger = logging.getLogger(__name__)
 
 MAX_RETRIES = 6
 MAX_BACKOFF_SECONDS = 300.0
-LOCK_SECONDS = 120
+# Longer than one attempt never matters (the lock is renewed while held); it bounds how long a dead
+# worker's lock delays the resend.
+LOCK_SECONDS = 10
 
 
 class Retryable(Exception):
@@ -116,39 +126,61 @@ def send_vk(message: Message) -> str:
 SENDERS: dict[str, Callable[[Message], str]] = {Connector.TELEGRAM: send_telegram, Connector.VK: send_vk}
 
 
+@contextmanager
+def _sending(message_id: int) -> Iterator[bool]:
+    """Whether this worker alone may send the message now. Redis when scaled out (renewed while
+    held, so it outlives no dead worker by more than LOCK_SECONDS); the process' cache otherwise."""
+    if settings.REDIS_URL:
+        with redis_lock(f"delivering:{message_id}", expiry_seconds=LOCK_SECONDS) as held:
+            yield held
+        return
+    key = f"connectors:delivering:{message_id}"
+    if not cache.add(key, 1, timeout=LOCK_SECONDS):
+        yield False
+        return
+    try:
+        yield True
+    finally:
+        cache.delete(key)
+
+
 @shared_task(bind=True, max_retries=MAX_RETRIES, acks_late=True)
 def deliver_message(self: Task, message_id: int) -> str:
     """Send one operator message to the shopper's connector and record the outcome."""
-    lock = f"connectors:delivering:{message_id}"
-    if not cache.add(lock, 1, timeout=LOCK_SECONDS):
-        return "busy"
+    with _sending(message_id) as held:
+        if not held:
+            if self.request.is_eager:  # the embedded default: the other sender is in this process
+                return "busy"
+            # Another worker is sending it, or died doing so: look again once its lock has expired.
+            raise self.retry(countdown=LOCK_SECONDS, max_retries=None)
+        return _deliver(self, message_id)
+
+
+def _deliver(self: Task, message_id: int) -> str:
+    message = Message.objects.select_related("conversation").filter(pk=message_id).first()
+    if message is None or message.delivery_state != DeliveryState.PENDING:
+        return "skipped"
+    sender = SENDERS.get(message.connector)
+    if sender is None:
+        return "no sender"
     try:
-        message = Message.objects.select_related("conversation").filter(pk=message_id).first()
-        if message is None or message.delivery_state != DeliveryState.PENDING:
-            return "skipped"
-        sender = SENDERS.get(message.connector)
-        if sender is None:
-            return "no sender"
-        try:
-            external_id = sender(message)
-        except Permanent as exc:
-            do_mark_delivery(message_id=message_id, state=DeliveryState.FAILED, error=str(exc), attempt=True)
+        external_id = sender(message)
+    except Permanent as exc:
+        do_mark_delivery(message_id=message_id, state=DeliveryState.FAILED, error=str(exc), attempt=True)
+        return "failed"
+    except Retryable as exc:
+        attempts = self.request.retries + 1
+        if self.request.retries >= MAX_RETRIES:
+            error = f"{exc.reason}; gave up after {attempts} attempts"
+            do_mark_delivery(message_id=message_id, state=DeliveryState.FAILED, error=error, attempt=True)
             return "failed"
-        except Retryable as exc:
-            attempts = self.request.retries + 1
-            if self.request.retries >= MAX_RETRIES:
-                error = f"{exc.reason}; gave up after {attempts} attempts"
-                do_mark_delivery(message_id=message_id, state=DeliveryState.FAILED, error=error, attempt=True)
-                return "failed"
-            delay = backoff_seconds(self.request.retries, exc.retry_after)
-            error = f"{exc.reason}; retrying in {delay:.0f} s"
-            logger.info("Message %s: %s", message_id, error)
-            do_mark_delivery(message_id=message_id, state=DeliveryState.PENDING, error=error, attempt=True)
-            raise self.retry(countdown=delay, exc=exc) from exc
-        do_mark_delivery(message_id=message_id, state=DeliveryState.SENT, external_id=external_id, attempt=True)
-        return "sent"
-    finally:
-        cache.delete(lock)
+        delay = backoff_seconds(self.request.retries, exc.retry_after)
+        error = f"{exc.reason}; retrying in {delay:.0f} s"
+        logger.info("Message %s: %s", message_id, error)
+        do_mark_delivery(message_id=message_id, state=DeliveryState.PENDING, error=error, attempt=True)
+        raise self.retry(countdown=delay, exc=exc) from exc
+    do_mark_delivery(message_id=message_id, state=DeliveryState.SENT, external_id=external_id, attempt=True)
+    return "sent"
 
 
 def enqueue(message_id: int) -> None:

@@ -188,7 +188,11 @@ def _remove_telegram_keyboard(message_external_id: str) -> None:
 def start_consultation(connector: str, sender_id: str, chat_id: str, name: str, language: str) -> str:
     consultation = do_start_consultation(connector=connector, sender_id=sender_id, name=name, language=language)
     language = consultation.conversation.language or language
-    return shopper_text("consultation_intro", language, url=consultation.questionnaire_url)
+    submitted = Questionnaire.objects.filter(
+        conversation_id=consultation.conversation.pk, submitted_at__isnull=False
+    ).exists()
+    key = "consultation_submitted" if submitted else "consultation_intro"
+    return shopper_text(key, language, url=consultation.questionnaire_url)
 
 
 def on_stylist_command(command: callbacks.Command) -> str | None:

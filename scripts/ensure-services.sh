@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Make sure PostgreSQL, Redis, Chromium and gettext are installed and running (we are root on the
+# Make sure PostgreSQL, Redis, nginx, Chromium and gettext are installed and running (we are root on the
 # test machines). Idempotent: does nothing when all is in place.
 set -euo pipefail
 
@@ -8,6 +8,7 @@ command -v pg_ctlcluster >/dev/null 2>&1 || need+=(postgresql)
 command -v redis-server >/dev/null 2>&1 || need+=(redis-server)
 command -v chromium >/dev/null 2>&1 || need+=(chromium chromium-driver)
 command -v msgfmt >/dev/null 2>&1 || need+=(gettext)
+command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ] || need+=(nginx-light)
 if ((${#need[@]})); then
   echo "Installing: ${need[*]}"
   apt-get update -qq

@@ -14,6 +14,15 @@ from chat.models import Operator, Queue, Reason
 _counter = itertools.count(1)
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _no_periodic_work_in_the_test_process() -> None:
+    """Tests drive ``config.asgi.application`` directly; its scheduler would run sweeps against their
+    data. Servers the tests start as child processes run theirs (tests/faults/)."""
+    from django.conf import settings
+
+    settings.SWITCHBOARD_PERIODIC_IN_PROCESS = False
+
+
 @pytest.fixture
 def queues(db: None) -> dict[str, Queue]:
     return {

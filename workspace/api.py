@@ -51,9 +51,11 @@ api = NinjaAPI(
     title="Switchboard workspace API",
     version="1.0.0",
     description=(
+        # Markdown, rendered as HTML by the docs page: placeholders in angle brackets go in code spans.
         "Everything the operator workspace does. Log in with a Django session (send the CSRF token in "
-        "X-CSRFToken on writes), or send 'Authorization: Bearer <token>' (manage.py issue_api_token <login>). "
-        'Errors: {"error": {"code", "message"}} with the HTTP status.'
+        "`X-CSRFToken` on writes), or send `Authorization: Bearer <token>` "
+        "(`manage.py issue_api_token <login>`). "
+        'Errors: `{"error": {"code", "message"}}` with the HTTP status.'
     ),
     # The token is tried first: the session check refuses a cookie-less POST for its missing CSRF token.
     auth=[OperatorTokenAuth(), OperatorSessionAuth()],

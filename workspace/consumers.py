@@ -13,12 +13,13 @@ import json
 import logging
 import uuid
 from collections import deque
+from datetime import datetime
 from typing import Any
 from urllib.parse import parse_qs
 
 from channels.db import database_sync_to_async
 from django.conf import settings
-from django.db.models import Max
+from django.db.models import Max, Q
 
 from chat import actions, events
 from chat.consumers import CLOSE_UNAVAILABLE, DATABASE_UNAVAILABLE, LiveConsumer
@@ -40,6 +41,15 @@ def _operator_for(user: Any) -> Operator | None:
 
 def _stored_events(audiences: list[str], after_id: int) -> list[dict[str, Any]]:
     rows = Event.objects.filter(audience__in=audiences, pk__gt=after_id).order_by("id")[:REPLAY_LIMIT]
+    return [{"type": "event", "id": row.pk, "kind": row.kind, "payload": row.payload} for row in rows]
+
+
+def _events_to_catch_up(audiences: list[str], after_id: int, since: datetime) -> list[dict[str, Any]]:
+    rows = (
+        Event.objects.filter(audience__in=audiences)
+        .filter(Q(pk__gt=after_id) | Q(created_at__gte=since))
+        .order_by("id")[:REPLAY_LIMIT]
+    )
     return [{"type": "event", "id": row.pk, "kind": row.kind, "payload": row.payload} for row in rows]
 
 
@@ -97,8 +107,12 @@ class WorkspaceConsumer(LiveConsumer):
         await self._send_json({"type": "hello", "operator_id": operator.pk, "last_event_id": latest})
         if requested:
             await self._resume(requested)
+        # Catch-up starts from what this socket has been told exists (hello or the resume point).
+        self.caught_up_to = max(latest, int(requested) if requested.isdigit() else 0)
+        self.start_catching_up()
 
     async def disconnect(self, code: int) -> None:
+        self.stop_catching_up()
         for group in self.groups_joined:
             await self.channel_layer.group_discard(group, self.channel_name)
         await self._gone()
@@ -173,6 +187,14 @@ class WorkspaceConsumer(LiveConsumer):
         else:
             # Too far behind (or pruned): the client reloads its state from the API instead.
             await self._send_json({"type": "resync"})
+
+    async def catch_up(self) -> None:
+        """Stored events that never reached this socket (a process died between commit and
+        broadcast), by ``catch_up_window``. Sent once here: ``event`` drops ids it sent."""
+        after, since = self.catch_up_window()
+        self.caught_up_to = max([after, *self.sent_ids])
+        for event in await database_sync_to_async(_events_to_catch_up)(self.groups_joined, after, since):
+            await self.event(event)
 
     async def _typing(self, raw_conversation_id: Any) -> None:
         if not isinstance(raw_conversation_id, int) or isinstance(raw_conversation_id, bool):

@@ -12,17 +12,19 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest, JsonResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
-from django.utils.formats import localize
 from django.utils.html import conditional_escape
 from django.utils.safestring import SafeString, mark_safe
+from django.utils.translation import gettext, gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods
 
 from chat.metrics import (
+    LiveFigures,
     MetricFilters,
     Summary,
     analytics_session,
@@ -39,6 +41,7 @@ from chat.metrics import (
     volume_by_reason,
 )
 from chat.models import Connector, Operator, Queue
+from workspace import figures
 from workspace.models import ServiceTarget, TargetBreach, TargetMetric
 from workspace.targets import breach_payload, open_breaches
 
@@ -124,49 +127,125 @@ def filters_for(request: HttpRequest, viewer: Viewer) -> tuple[MetricFilters, di
     return filters, form
 
 
-def _summary_rows(result: Summary) -> list[tuple[str, Any]]:
-    """The summary as (metric, value) rows: the on-screen table and its CSV are the same."""
-    pct = lambda v: None if v is None else round(v * 100, 2)  # noqa: E731
-    rows: list[tuple[str, Any]] = [
-        ("Chats offered", result.offered),
-        ("Chats answered", result.answered),
-        ("Chats abandoned", result.abandoned),
-        ("Abandonment rate, %", pct(result.abandonment_rate)),
-        (f"Service level within {result.service_level_seconds} s, %", pct(result.service_level)),
+@dataclass(frozen=True)
+class Figure:
+    """One summary figure: a stable key (for live.js), its name, its unit and the raw value."""
+
+    key: str
+    name: str
+    value: Any
+    kind: str
+
+    @property
+    def export_name(self) -> str:
+        """The name with its unit, for CSV and JSON where the value stays a raw number."""
+        unit = {figures.SECONDS: gettext("s"), figures.PERCENT: "%", figures.PERCENT_POINTS: "%"}.get(self.kind)
+        return f"{self.name}, {unit}" if unit else self.name
+
+    @property
+    def export_value(self) -> Any:
+        if self.kind == figures.PERCENT and self.value is not None:
+            return round(self.value * 100, 2)
+        return self.value
+
+    @property
+    def text(self) -> str:
+        return figures.figure_text(self.value, self.kind)
+
+
+def summary_figures(result: Summary) -> list[Figure]:
+    """The summary, in order: the history table, its CSV and the live page's "Today" share it."""
+    count, seconds, percent = figures.COUNT, figures.SECONDS, figures.PERCENT
+    rows = [
+        Figure("offered", gettext("Chats offered"), result.offered, count),
+        Figure("answered", gettext("Chats answered"), result.answered, count),
+        Figure("abandoned", gettext("Chats abandoned"), result.abandoned, count),
+        Figure("abandonment_rate", gettext("Abandonment rate"), result.abandonment_rate, percent),
+        Figure(
+            "service_level",
+            gettext("Service level within %(seconds)s s") % {"seconds": result.service_level_seconds},
+            result.service_level,
+            percent,
+        ),
     ]
-    for label, stats in (
-        ("Queue wait", result.queue_wait),
-        ("First response", result.first_response),
-        ("Handle time", result.handle_time),
+    for key, stats, mean, p50, p90 in (
+        (
+            "queue_wait",
+            result.queue_wait,
+            gettext("Queue wait mean"),
+            gettext("Queue wait p50"),
+            gettext("Queue wait p90"),
+        ),
+        (
+            "first_response",
+            result.first_response,
+            gettext("First response mean"),
+            gettext("First response p50"),
+            gettext("First response p90"),
+        ),
+        (
+            "handle_time",
+            result.handle_time,
+            gettext("Handle time mean"),
+            gettext("Handle time p50"),
+            gettext("Handle time p90"),
+        ),
     ):
-        rows += [(f"{label} mean, s", stats.mean), (f"{label} p50, s", stats.p50), (f"{label} p90, s", stats.p90)]
+        rows += [
+            Figure(f"{key}_mean", mean, stats.mean, seconds),
+            Figure(f"{key}_p50", p50, stats.p50, seconds),
+            Figure(f"{key}_p90", p90, stats.p90, seconds),
+        ]
     rows += [
-        ("Concurrency (chats per signed-in operator)", result.concurrency),
-        ("Occupancy, %", pct(result.occupancy)),
-        ("Ratings", result.ratings),
-        ("CSAT, %", result.csat),
-        ("Mean rating", result.mean_rating),
-        ("Rating response rate, %", pct(result.rating_response_rate)),
-        ("Stylist consultations", result.consultations),
+        Figure(
+            "concurrency", gettext("Concurrency (chats per signed-in operator)"), result.concurrency, figures.NUMBER
+        ),
+        Figure("occupancy", gettext("Occupancy"), result.occupancy, percent),
+        Figure("ratings", gettext("Ratings"), result.ratings, count),
+        Figure("csat", gettext("CSAT"), result.csat, figures.PERCENT_POINTS),
+        Figure("mean_rating", gettext("Mean rating"), result.mean_rating, figures.NUMBER),
+        Figure("rating_response_rate", gettext("Rating response rate"), result.rating_response_rate, percent),
+        Figure("consultations", gettext("Stylist consultations"), result.consultations, count),
     ]
     return rows
 
 
 Table = tuple[list[str], list[list[Any]]]
-OPERATOR_HEADER = [
-    "operator",
-    "chats",
-    "handle time mean, s",
-    "concurrency",
-    "occupancy",
-    "ratings",
-    "CSAT, %",
-    "consultations",
+
+
+def operator_header() -> list[str]:
+    return [
+        gettext("operator"),
+        gettext("chats"),
+        gettext("handle time mean, s"),
+        gettext("concurrency"),
+        gettext("occupancy, %"),
+        gettext("ratings"),
+        gettext("CSAT, %"),
+        gettext("consultations"),
+    ]
+
+
+# How each column of a history table is shown on screen (the CSV keeps the raw numbers).
+OPERATOR_KINDS = [
+    "",
+    figures.COUNT,
+    figures.SECONDS,
+    figures.NUMBER,
+    figures.PERCENT_POINTS,
+    figures.COUNT,
+    figures.PERCENT_POINTS,
+    figures.COUNT,
 ]
 
 
-def history_tables(filters: MetricFilters, viewer: Viewer, only: str | None = None) -> dict[str, Table]:
-    """The history screen's tables by name (or just ``only``): what the page shows and the CSV exports."""
+def history_tables(
+    filters: MetricFilters, viewer: Viewer, only: str | None = None, shown: dict[str, list[list[str]]] | None = None
+) -> dict[str, Table]:
+    """The history screen's tables by name (or just ``only``): what the page shows and the CSV exports.
+
+    ``shown``, when given, gets each table's cells as the screen shows them (units, the page's language).
+    """
     wanted = set(TABLE_TITLES) if only is None else {only}
     tables: dict[str, Table] = {}
     times: dict[int, tuple[float, float, float]] = {}
@@ -177,25 +256,37 @@ def history_tables(filters: MetricFilters, viewer: Viewer, only: str | None = No
             base = summary(filters)
             concurrency, occupancy = concurrency_and_occupancy(times)
             result = Summary(**{**base.__dict__, "concurrency": concurrency, "occupancy": occupancy})
-            tables["summary"] = (["metric", "value"], [list(row) for row in _summary_rows(result)])
-            tables["ratings"] = (["stars", "ratings"], [[k, n] for k, n in result.rating_distribution.items()])
+            summary_rows = summary_figures(result)
+            tables["summary"] = (
+                [gettext("metric"), gettext("value")],
+                [[f.export_name, f.export_value] for f in summary_rows],
+            )
+            if shown is not None:
+                shown["summary"] = [[f.name, f.text] for f in summary_rows]
+            tables["ratings"] = (
+                [gettext("stars"), gettext("ratings")],
+                [[k, n] for k, n in result.rating_distribution.items()],
+            )
         if "by_day" in wanted:
             tables["by_day"] = (
-                ["day", "chats", "abandoned"],
+                [gettext("day"), gettext("chats"), gettext("abandoned")],
                 [[d.isoformat(), n, a] for d, n, a in volume_by_day(filters)],
             )
         if "by_hour" in wanted:
-            tables["by_hour"] = (["hour", "chats"], [list(row) for row in volume_by_hour(filters)])
+            tables["by_hour"] = ([gettext("hour"), gettext("chats")], [list(row) for row in volume_by_hour(filters)])
         if "by_connector" in wanted:
-            tables["by_connector"] = (["connector", "chats"], [list(row) for row in volume_by_connector(filters)])
+            tables["by_connector"] = (
+                [gettext("connector"), gettext("chats")],
+                [list(row) for row in volume_by_connector(filters)],
+            )
         if "by_reason" in wanted:
             tables["by_reason"] = (
-                ["reason", "chats"],
-                [[name or "(no reason)", n] for name, n in volume_by_reason(filters)],
+                [gettext("reason"), gettext("chats")],
+                [[name or gettext("(no reason)"), n] for name, n in volume_by_reason(filters)],
             )
         if "reason_trend" in wanted:
             tables["reason_trend"] = (
-                ["week", "reason", "chats"],
+                [gettext("week"), gettext("reason"), gettext("chats")],
                 [[week.isoformat(), name, n] for week, name, n in reason_trend(filters)],
             )
         if "operators" in wanted:
@@ -203,14 +294,14 @@ def history_tables(filters: MetricFilters, viewer: Viewer, only: str | None = No
             if not viewer.is_manager:
                 operators = [row for row in operators if row.operator_id == filters.operator_id]
             tables["operators"] = (
-                OPERATOR_HEADER,
+                operator_header(),
                 [
                     [
                         r.name,
                         r.chats,
                         r.handle_time_mean,
                         r.concurrency,
-                        r.occupancy,
+                        None if r.occupancy is None else round(r.occupancy * 100, 2),
                         r.ratings,
                         r.csat,
                         r.consultations,
@@ -220,22 +311,38 @@ def history_tables(filters: MetricFilters, viewer: Viewer, only: str | None = No
             )
         if "consultations" in wanted:
             tables["consultations"] = (
-                ["day", "consultations", "with questionnaire"],
+                [gettext("day"), gettext("consultations"), gettext("with questionnaire")],
                 [[d.isoformat(), n, f] for d, n, f in consultations(filters)],
             )
+    if shown is not None:
+        if "by_connector" in tables:
+            labels = dict(Connector.choices)
+            shown["by_connector"] = [
+                [str(labels.get(c, c)), _cell_text(n, [], 1)] for c, n in tables["by_connector"][1]
+            ]
+        for name, (_, rows) in tables.items():
+            if name not in shown:
+                kinds = OPERATOR_KINDS if name == "operators" else []
+                shown[name] = [
+                    [
+                        figures.figure_text(cell, kinds[i] if i < len(kinds) else figures.COUNT)
+                        for i, cell in enumerate(row)
+                    ]
+                    for row in rows
+                ]
     return {name: tables[name] for name in TABLE_TITLES if name in tables and name in wanted}
 
 
 TABLE_TITLES = {
-    "summary": "Summary",
-    "ratings": "Ratings by stars",
-    "by_day": "Chats by day",
-    "by_hour": "Chats by hour of day",
-    "by_connector": "Chats by connector",
-    "by_reason": "Chats by reason",
-    "reason_trend": "Reasons by week",
-    "operators": "Operators",
-    "consultations": "Stylist consultations",
+    "summary": gettext_lazy("Summary"),
+    "ratings": gettext_lazy("Ratings by stars"),
+    "by_day": gettext_lazy("Chats by day"),
+    "by_hour": gettext_lazy("Chats by hour of day"),
+    "by_connector": gettext_lazy("Chats by connector"),
+    "by_reason": gettext_lazy("Chats by reason"),
+    "reason_trend": gettext_lazy("Reasons by week"),
+    "operators": gettext_lazy("Operators"),
+    "consultations": gettext_lazy("Stylist consultations"),
 }
 
 
@@ -264,15 +371,27 @@ def dashboard_home(request: HttpRequest) -> HttpResponse:
 
 @_with_filters
 def history(request: HttpRequest, viewer: Viewer, filters: MetricFilters, form: dict[str, Any]) -> HttpResponse:
-    tables = history_tables(filters, viewer)
+    shown: dict[str, list[list[str]]] = {}
+    tables = history_tables(filters, viewer, shown=shown)
     charts = {name: rows for name, (_, rows) in tables.items() if name != "summary"}
+    if "by_connector" in charts:  # the legend names connectors as the table does
+        charts["by_connector"] = [[row[0], row[1]] for row in shown["by_connector"]]
     context = {
         "viewer": viewer,
         "form": form,
-        "tables": [(name, TABLE_TITLES[name], header, _table_body(rows)) for name, (header, rows) in tables.items()],
+        "tables": [
+            (name, TABLE_TITLES[name], _shown_header(name, header), _table_body(shown[name]))
+            for name, (header, _) in tables.items()
+        ],
         "charts": charts,
+        "chart_labels": {
+            "chats": gettext("chats"),
+            "abandoned": gettext("abandoned"),
+            "ratings": gettext("ratings"),
+            "no_reason": gettext("(no reason)"),
+        },
         "connectors": Connector.choices,
-        "queues": list(Queue.objects.order_by("name").values_list("pk", "name")),
+        "queues": [(queue.pk, queue.localized_name()) for queue in Queue.objects.order_by("name")],
         "operators": list(Operator.objects.order_by("display_name").values_list("pk", "display_name"))
         if viewer.is_manager
         else [],
@@ -287,19 +406,34 @@ def history_json(request: HttpRequest, viewer: Viewer, filters: MetricFilters, f
     return JsonResponse({"filters": form, "tables": {k: {"header": h, "rows": r} for k, (h, r) in tables.items()}})
 
 
-def _table_body(rows: list[list[Any]]) -> SafeString:
-    """A table's rows as HTML, rendered as the template would (localized, escaped, None as a dash).
+def _cell_text(cell: Any, kinds: list[str], column: int) -> str:
+    return figures.figure_text(cell, kinds[column] if column < len(kinds) else figures.COUNT)
+
+
+def _shown_header(name: str, header: list[str]) -> list[str]:
+    """The screen's column heads: the units are in the cells there ("1 min 48 s", "43 %")."""
+    if name == "operators":
+        return [
+            gettext("operator"),
+            gettext("chats"),
+            gettext("handle time mean"),
+            gettext("concurrency"),
+            gettext("occupancy"),
+            gettext("ratings"),
+            gettext("CSAT"),
+            gettext("consultations"),
+        ]
+    return header
+
+
+def _table_body(rows: list[list[str]]) -> SafeString:
+    """A table's rows (already formatted) as HTML, escaped.
 
     A month's operator table is a few thousand cells: built here it costs a fraction of the
     template loop (about 50 ms on the benchmark).
     """
     return mark_safe(  # noqa: S308 - every cell is escaped here
-        "".join(
-            "<tr>"
-            + "".join(f"<td>{'–' if cell is None else conditional_escape(localize(cell))}</td>" for cell in row)
-            + "</tr>"
-            for row in rows
-        )
+        "".join("<tr>" + "".join(f"<td>{conditional_escape(cell)}</td>" for cell in row) + "</tr>" for row in rows)
     )
 
 
@@ -336,18 +470,41 @@ def _csv_safe(value: Any) -> Any:
     return value
 
 
-def live_payload() -> dict[str, Any]:
-    with analytics_session():
-        figures = live_figures()
+def live_payload(figures_now: LiveFigures | None = None) -> dict[str, Any]:
+    """The live figures, raw: pushed to every manager at once, so live.js words them in each page's language."""
+    if figures_now is None:
+        with analytics_session():
+            figures_now = live_figures()
     return {
-        "queued": figures.queued,
-        "longest_wait_seconds": figures.longest_wait_seconds,
-        "active_chats": figures.active_chats,
-        "no_first_reply_today": figures.no_first_reply_today,
-        "operators": figures.operators,
-        "today": {name: value for name, value in _summary_rows(figures.today)} if figures.today else {},
+        "queued": figures_now.queued,
+        "longest_wait_seconds": figures_now.longest_wait_seconds,
+        "active_chats": figures_now.active_chats,
+        "no_first_reply_today": figures_now.no_first_reply_today,
+        "operators": figures_now.operators,
+        "today": [{"key": f.key, "value": f.value, "kind": f.kind} for f in summary_figures(figures_now.today)]
+        if figures_now.today
+        else [],
         "alerts": open_breaches(),
         "at": timezone.now().isoformat(),
+    }
+
+
+def live_page_context() -> dict[str, Any]:
+    """The live payload plus its figures worded in this request's language (the page before any push)."""
+    with analytics_session():
+        figures_now = live_figures()
+    today = summary_figures(figures_now.today) if figures_now.today else []
+    operators = [
+        {**op, "status_text": figures.status_text(op["status"]), "load_text": figures.load_text(op["load"], op["cap"])}
+        for op in figures_now.operators
+    ]
+    return {
+        "live": live_payload(figures_now),
+        "longest_wait": figures.duration_text(figures_now.longest_wait_seconds),
+        "operators": operators,
+        "today": today,
+        "strings": {**figures.live_strings(), "names": {f.key: f.name for f in today}},
+        "manager": True,
     }
 
 
@@ -355,7 +512,7 @@ def live_payload() -> dict[str, Any]:
 @require_GET
 def live(request: HttpRequest) -> HttpResponse:
     require_manager(request)
-    return render(request, "workspace/dashboard_live.html", {"live": live_payload(), "manager": True})
+    return render(request, "workspace/dashboard_live.html", live_page_context())
 
 
 @login_required
@@ -380,7 +537,7 @@ def _parse_target(post: Any, metric: str) -> dict[str, Any] | None:
     if not raw:
         return None
     try:
-        threshold = float(raw)
+        threshold = float(raw.replace(",", "."))  # "60,5" as a Russian keyboard writes it
     except ValueError as exc:
         raise BadFilter(f"{TargetMetric(metric).label}: the threshold must be a number.") from exc
     if threshold < 0 or (metric in (TargetMetric.SERVICE_LEVEL, TargetMetric.CSAT) and threshold > 100):
@@ -396,6 +553,11 @@ def _parse_target(post: Any, metric: str) -> dict[str, Any] | None:
         "window_minutes": int(window),
         "service_level_seconds": int(seconds) if seconds and metric == TargetMetric.SERVICE_LEVEL else None,
     }
+
+
+def _number_for_input(value: float) -> str:
+    """A number as an ``<input type="number">`` reads it in every language: "60", "0.5", never "60,0"."""
+    return f"{value:.6f}".rstrip("0").rstrip(".")
 
 
 @login_required
@@ -417,13 +579,15 @@ def targets(request: HttpRequest) -> HttpResponse:
                     ServiceTarget.objects.update_or_create(
                         metric=metric, defaults={**values, "is_active": True, "updated_by": request.user}
                     )
+            messages.success(request, gettext("Targets saved."))
             return redirect("dashboard-targets")
-    current = {t.metric: t for t in ServiceTarget.objects.all()}
+    current = {t.metric: t for t in ServiceTarget.objects.filter(is_active=True)}
     rows = [
         {
             "metric": metric,
             "label": label,
-            "target": current.get(metric) if current.get(metric) and current[metric].is_active else None,
+            "target": current.get(metric),
+            "threshold": _number_for_input(current[metric].threshold) if metric in current else "",
         }
         for metric, label in TargetMetric.choices
     ]

@@ -21,8 +21,9 @@ from django.utils.datastructures import MultiValueDict
 
 from chat import events
 from chat.actions._common import now, retry_on_conflict
+from chat.actions.assignment import do_assign_waiting, enqueue, release_slot
 from chat.actions.conversations import publish_message
-from chat.actions.inbound import InboundMessage, do_open_conversation, ensure_contact
+from chat.actions.inbound import InboundMessage, ensure_contact, open_conversation
 from chat.actions.metrics_days import mark_changed
 from chat.errors import AlreadyRated, Forbidden, InvalidForm, InvalidInput, NotFound, WrongState
 from chat.feedback import (
@@ -36,20 +37,25 @@ from chat.feedback import (
 )
 from chat.models import (
     AuthorKind,
+    Connector,
     Contact,
     Conversation,
     ConversationState,
+    ConversationStep,
     Identity,
     Message,
     Operator,
     Questionnaire,
+    Queue,
     Rating,
+    StepKind,
 )
 from chat.questionnaire import QuestionnaireForm, answer_rows, sniff_image
 
 logger = logging.getLogger(__name__)
 
 COMMENT_MAX_CHARS = 2000
+OPEN_STATES = (ConversationState.QUEUED, ConversationState.ACTIVE)
 FLAG_AT_MOST_STARS = 2
 
 
@@ -280,37 +286,84 @@ class Consultation:
     questionnaire_url: str
 
 
+@retry_on_conflict
 def do_start_consultation(*, connector: str, sender_id: str, name: str = "", language: str = "") -> Consultation:
-    """Open a conversation in the stylist queue (or return the shopper's open one on this connector).
+    """The shopper's one consultation on this connector: the open one, their open chat handed over, or a new one.
 
-    Only operators with the stylist skill serve that queue, so nobody else is assigned it.
+    The widget button, Telegram's ``/stylist`` and VK's button all end here. The shopper's contact row
+    is locked first, so presses racing from two tabs or a webhook retry find the same consultation
+    instead of opening two. An open general chat is not left behind (its operator would be writing
+    into a chat the shopper no longer follows): it moves to the stylist queue with its history and
+    a system line, and leaves its operator's tabs. See docs/consultation.md.
     """
-    contact = ensure_contact(connector=connector, sender_id=str(sender_id), name=name, language=language)
-    current = (
-        Conversation.objects.filter(
-            contact=contact,
-            connector=connector,
-            queue__slug=STYLIST_QUEUE,
-            state__in=[ConversationState.QUEUED, ConversationState.ACTIVE],
+    if connector not in Connector.values:
+        raise InvalidInput(f"Unknown connector {connector!r}.")
+    with transaction.atomic():
+        contact = ensure_contact(connector=connector, sender_id=str(sender_id), name=name, language=language)
+        Contact.objects.select_for_update().filter(pk=contact.pk).first()  # one press at a time per shopper
+        open_chats = list(
+            Conversation.objects.select_for_update()
+            .filter(contact=contact, connector=connector, state__in=OPEN_STATES)
+            .order_by("-id")
         )
-        .order_by("-id")
-        .first()
-    )
-    created = current is None
-    conversation = current or do_open_conversation(
-        connector=connector,
-        sender_id=str(sender_id),
-        queue_slug=STYLIST_QUEUE,
-        name=name,
-        language=language,
-        force_new=True,
-    )
+        stylist_queue_id = Queue.objects.filter(slug=STYLIST_QUEUE).values_list("pk", flat=True).first()
+        if stylist_queue_id is None:
+            raise NotFound(f"No queue {STYLIST_QUEUE!r}.")
+        current = next((c for c in open_chats if c.queue_id == stylist_queue_id), None)
+        created = False
+        if current is not None:
+            conversation = current
+        elif open_chats:
+            conversation = _hand_over_to_stylists(open_chats[0], stylist_queue_id)
+        else:
+            conversation, created = open_conversation(
+                contact=contact, connector=connector, queue_slug=STYLIST_QUEUE, language=language
+            )
+            events.emit_to_conversation(conversation.pk, "conversation.opened", {"conversation_id": conversation.pk})
     return Consultation(
         conversation=conversation,
         created=created,
         questionnaire_path=questionnaire_path(conversation.pk),
         questionnaire_url=questionnaire_url(conversation.pk),
     )
+
+
+def _hand_over_to_stylists(conversation: Conversation, stylist_queue_id: int) -> Conversation:
+    """Move the shopper's open chat (locked by the caller) to the stylist queue, history and all.
+
+    The operator holding it gets their slot back and loses the tab; the chat joins the stylist queue
+    as a new arrival there, and a system line in the shopper's language says what happened.
+    """
+    at = now()
+    source_id = conversation.operator_id
+    mark_changed(conversation, every_day_since=True)  # the queue the chat's time counts for changes
+    if source_id is not None:
+        release_slot(source_id)
+    conversation.queue_id = stylist_queue_id
+    conversation.response_clock_at = at if conversation.first_shopper_message_at else None
+    conversation.first_response_at = None
+    conversation.save(update_fields=["queue", "response_clock_at", "first_response_at"])
+    ConversationStep.objects.create(
+        conversation=conversation, kind=StepKind.TRANSFERRED, at=at, queue_id=stylist_queue_id, note="consultation"
+    )
+    line = Message.objects.create(
+        conversation=conversation,
+        connector=conversation.connector,
+        author_kind=AuthorKind.SYSTEM,
+        text=shopper_text("consultation_handover", conversation.language),
+        created_at=at,
+    )
+    if source_id is not None:
+        events.emit(
+            "conversation.removed",
+            {"conversation_id": conversation.pk, "why": "consultation"},
+            audiences=[events.operator_group(source_id)],
+        )
+    enqueue(conversation)  # notifies the staff, then assigns a stylist after commit
+    publish_message(line, conversation)
+    if source_id is not None:
+        transaction.on_commit(do_assign_waiting, robust=True)  # the freed slot may serve the general queue
+    return conversation
 
 
 def check_questionnaire(

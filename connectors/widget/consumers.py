@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import time
+from collections import deque
 from collections.abc import Awaitable, Callable
 from dataclasses import replace
 from typing import Any
@@ -25,9 +26,11 @@ from chat.actions import (
     do_leave_contact_while_waiting,
     do_open_conversation,
     do_receive_inbound,
+    do_start_consultation,
 )
 from chat.consumers import CLOSE_UNAVAILABLE, DATABASE_UNAVAILABLE, LiveConsumer
 from chat.errors import ChatError, ConversationClosed, InvalidInput
+from chat.feedback import STYLIST_QUEUE
 from chat.models import Connector
 from chat.payloads import message_payload
 from connectors import feedback
@@ -41,6 +44,8 @@ TYPING_MIN_INTERVAL_SECONDS = 1.0
 QUEUES = ("general", "stylist")
 # Close code for a forged or expired token given in the query string.
 CLOSE_INVALID_TOKEN = 4401
+# Message ids sent on this socket, remembered for the catch-up (chat.consumers.LiveConsumer).
+SENT_IDS_KEPT = 500
 
 Frame = dict[str, Any]
 
@@ -111,7 +116,10 @@ class WidgetConsumer(LiveConsumer):
 
     # --- connection ------------------------------------------------------------------------------
     async def connect(self) -> None:
+        self.sent_ids: deque[int] = deque(maxlen=SENT_IDS_KEPT)
+        self.caught_up_to = 0
         await self.accept()
+        self.start_catching_up()
         query = parse_qs(self.scope.get("query_string", b"").decode("latin-1"))
         if "token" in query:
             try:
@@ -129,7 +137,23 @@ class WidgetConsumer(LiveConsumer):
                 await self._unavailable(frame)
 
     async def disconnect(self, code: int) -> None:
+        self.stop_catching_up()
         await self._leave_group()
+
+    async def catch_up(self) -> None:
+        """Messages of the followed conversation this socket never sent (their broadcast died with
+        the process that stored them), by ``catch_up_window``."""
+        conversation_id = self.conversation_id
+        after, since = self.catch_up_window()
+        if conversation_id is None or self.visitor_id is None:
+            return
+        self.caught_up_to = max([after, *self.sent_ids])
+        missed = await database_sync_to_async(selectors.messages_to_catch_up)(
+            conversation_id=conversation_id, after_id=after, since=since
+        )
+        for message in missed:
+            if message["id"] not in self.sent_ids and conversation_id == self.conversation_id:
+                await self.send_json({"type": "message", "conversation_id": conversation_id, "message": message})
 
     async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
         frame: Frame | None = None
@@ -171,6 +195,10 @@ class WidgetConsumer(LiveConsumer):
 
     async def send_json(self, frame: Frame) -> None:
         await self.send(text_data=json.dumps(frame, ensure_ascii=False))
+        if frame.get("type") == "message":
+            self.sent_ids.append(frame["message"]["id"])
+        elif frame.get("type") == "state":
+            self.sent_ids.extend(message["id"] for message in frame["messages"])
 
     async def send_error(self, code: str, message: str, frame: Frame | None = None) -> None:
         error: Frame = {"type": "error", "code": code, "message": message}
@@ -187,6 +215,7 @@ class WidgetConsumer(LiveConsumer):
 
     async def _follow(self, conversation_id: int | None, last_id: int) -> None:
         """Join the conversation's group first, then replay from the database: nothing falls between."""
+        self.caught_up_to = max(self.caught_up_to, last_id) if conversation_id == self.conversation_id else last_id
         if conversation_id != self.conversation_id:
             await self._leave_group()
             self.conversation_id = conversation_id
@@ -204,14 +233,16 @@ class WidgetConsumer(LiveConsumer):
         )
 
     async def _open(self, queue: str) -> int:
-        """Open a conversation before the first message (a consultation always opens a new one)."""
+        """Open a conversation before the first message; the consultation takes the same path as on
+        Telegram and VK (one per shopper, the open general chat handed over)."""
         assert self.visitor_id is not None
+        if queue == STYLIST_QUEUE:
+            consultation = await database_sync_to_async(do_start_consultation)(
+                connector=Connector.WIDGET, sender_id=self.visitor_id, language=self.language
+            )
+            return consultation.conversation.pk
         conversation = await database_sync_to_async(do_open_conversation)(
-            connector=Connector.WIDGET,
-            sender_id=self.visitor_id,
-            queue_slug=queue,
-            language=self.language,
-            force_new=queue != "general",
+            connector=Connector.WIDGET, sender_id=self.visitor_id, queue_slug=queue, language=self.language
         )
         return conversation.pk
 

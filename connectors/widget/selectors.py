@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
+
+from django.db.models import Q
 
 from chat.errors import Forbidden
 from chat.models import Connector, Conversation, ConversationState, Message, Operator, OperatorStatus, Queue
@@ -59,6 +62,19 @@ def queue_position(conversation_id: int) -> dict[str, Any]:
         "conversation_id": conversation_id,
         **(place.as_payload() if place else NOT_QUEUED),
     }
+
+
+def messages_to_catch_up(*, conversation_id: int, after_id: int, since: datetime) -> list[dict[str, Any]]:
+    """The shopper's copies of the conversation's messages after ``after_id`` or stored since
+    ``since`` (notes never), oldest first."""
+    rows = (
+        Message.objects.filter(conversation_id=conversation_id, is_note=False)
+        .filter(Q(pk__gt=after_id) | Q(created_at__gte=since))
+        .select_related("author")
+        .prefetch_related("attachments")
+        .order_by("id")[:HISTORY_LIMIT]
+    )
+    return [message_payload(message, for_shopper=True) for message in rows]
 
 
 def widget_state(*, conversation_id: int | None, last_id: int) -> dict[str, Any]:

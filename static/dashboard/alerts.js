@@ -6,6 +6,15 @@
   const box = document.getElementById("target-alerts");
   if (!box) return;
   const open = new Map();
+  const labelsNode = document.getElementById("target-labels");
+  const labels = (labelsNode && JSON.parse(labelsNode.textContent)) || {};
+  const locale = document.documentElement.lang || "en";
+  function fill(template, values) {
+    return template.replace(/\{(\w+)\}/g, (_, name) => String(values[name]));
+  }
+  function number(value) {
+    return value === null || value === undefined ? "–" : Number(value).toLocaleString(locale, { maximumFractionDigits: 1 });
+  }
 
   function render() {
     box.replaceChildren();
@@ -13,7 +22,12 @@
       const line = document.createElement("p");
       line.className = "target-alert";
       line.dataset.breach = String(alert.breach_id);
-      line.textContent = `Target missed: ${alert.label}: ${alert.value} (target ${alert.threshold}), since ${new Date(alert.started_at).toLocaleTimeString()}`;
+      line.textContent = fill(box.dataset.text, {
+        label: labels[alert.metric] || alert.label,
+        value: number(alert.value),
+        threshold: number(alert.threshold),
+        since: new Date(alert.started_at).toLocaleTimeString(locale),
+      });
       box.appendChild(line);
     }
     box.hidden = open.size === 0;

@@ -2,6 +2,7 @@
 (function () {
   "use strict";
   const data = JSON.parse(document.getElementById("chart-data").textContent);
+  const L = JSON.parse(document.getElementById("chart-labels").textContent); // in the page's language
   const palette = ["#2563eb", "#16a34a", "#dc2626", "#9333ea", "#ea580c", "#0891b2", "#4d7c0f", "#be185d"];
 
   function chart(id, type, labels, datasets, options) {
@@ -11,13 +12,13 @@
   }
 
   chart("by_day", "line", data.by_day.map((r) => r[0]), [
-    { label: "chats", data: data.by_day.map((r) => r[1]), borderColor: palette[0] },
-    { label: "abandoned", data: data.by_day.map((r) => r[2]), borderColor: palette[2] },
+    { label: L.chats, data: data.by_day.map((r) => r[1]), borderColor: palette[0] },
+    { label: L.abandoned, data: data.by_day.map((r) => r[2]), borderColor: palette[2] },
   ]);
-  chart("by_hour", "bar", data.by_hour.map((r) => r[0]), [{ label: "chats", data: data.by_hour.map((r) => r[1]), backgroundColor: palette[0] }]);
+  chart("by_hour", "bar", data.by_hour.map((r) => r[0]), [{ label: L.chats, data: data.by_hour.map((r) => r[1]), backgroundColor: palette[0] }]);
   chart("by_connector", "doughnut", data.by_connector.map((r) => r[0]), [{ data: data.by_connector.map((r) => r[1]), backgroundColor: palette }]);
-  chart("by_reason", "bar", data.by_reason.map((r) => r[0] || "(no reason)"), [{ label: "chats", data: data.by_reason.map((r) => r[1]), backgroundColor: palette[3] }], { indexAxis: "y" });
-  chart("ratings", "bar", data.ratings.map((r) => `${r[0]}★`), [{ label: "ratings", data: data.ratings.map((r) => r[1]), backgroundColor: palette[1] }]);
+  chart("by_reason", "bar", data.by_reason.map((r) => r[0] || L.no_reason), [{ label: L.chats, data: data.by_reason.map((r) => r[1]), backgroundColor: palette[3] }], { indexAxis: "y" });
+  chart("ratings", "bar", data.ratings.map((r) => `${r[0]}★`), [{ label: L.ratings, data: data.ratings.map((r) => r[1]), backgroundColor: palette[1] }]);
 
   const weeks = [...new Set(data.reason_trend.map((r) => r[0]))];
   const reasons = [...new Set(data.reason_trend.map((r) => r[1]))];

@@ -14,13 +14,15 @@
         rating: "Оценка", none: "Оценки пока нет", questionnaire: "Анкета стилиста", notYet: "Анкета ещё не заполнена",
         photo: "Фото", submitted: "Анкета получена", received: "Покупатель заполнил анкету", comment: "Комментарий",
         reviewTitle: "Низкие оценки", reviewed: "Просмотрено", nothing: "Нет оценок для разбора",
-        stars: "{n} из 5",
+        stars: "{n} из 5", chat: "Чат №{n}", close: "Закрыть", shopper: "Покупатель", system: "Система",
+        via: { widget: "Покупатель в чате на сайте", telegram: "Покупатель в Telegram", vk: "Покупатель ВКонтакте" },
       }
     : {
         rating: "Rating", none: "Not rated yet", questionnaire: "Stylist questionnaire", notYet: "Not filled in yet",
         photo: "Photo", submitted: "Questionnaire received", received: "The customer filled in the questionnaire",
         comment: "Comment", reviewTitle: "Ratings to review", reviewed: "Reviewed", nothing: "No ratings to review",
-        stars: "{n} of 5",
+        stars: "{n} of 5", chat: "Chat #{n}", close: "Close", shopper: "Shopper", system: "System",
+        via: { widget: "Shopper on the site chat", telegram: "Shopper on Telegram", vk: "Shopper on VK" },
       };
 
   function el(tag, props, children) {
@@ -73,7 +75,7 @@
         if (q.photo_url) {
           list.appendChild(el("dt", { text: S.photo }));
           list.appendChild(el("dd", {}, [el("a", { href: q.photo_url, target: "_blank", rel: "noopener" }, [
-            el("img", { src: q.photo_url, alt: S.photo, className: "questionnaire-photo" }),
+            el("img", { src: q.photo_url, alt: S.photo }),
           ])]));
         }
         parts.push(list);
@@ -116,6 +118,8 @@
     ]);
     aside.appendChild(section);
     renderFlagged(flagged);
+    openTranscriptFromHash();
+    window.addEventListener("hashchange", openTranscriptFromHash);
   }
   function renderFlagged(items) {
     reviewList.replaceChildren(...items.map(flaggedItem));
@@ -123,9 +127,12 @@
   }
   function flaggedItem(r) {
     const button = el("button", { type: "button", className: "link", text: S.reviewed });
+    const link = el("a", { href: `#transcript-${r.conversation_id}`, className: "transcript-link", text: `#${r.conversation_id}` });
+    link.addEventListener("click", (event) => { event.preventDefault(); openTranscript(r.conversation_id); });
+    const who = [r.contact_name || (S.via[r.connector] || ""), r.operator_name].filter(Boolean).join(" · ");
     const item = el("li", { "data-conversation-id": String(r.conversation_id) }, [
       el("div", { text: starsText(r.stars) }),
-      el("div", { className: "muted", text: `#${r.conversation_id} · ${r.contact_name || ""} · ${r.operator_name || ""}` }),
+      el("div", { className: "muted" }, [link, document.createTextNode(who ? ` · ${who}` : "")]),
       r.comment ? el("blockquote", { className: "rating-comment", text: r.comment }) : null,
       button,
     ]);
@@ -135,6 +142,41 @@
     });
     return item;
   }
+
+  // The whole conversation behind a rating, read-only, over the workspace (also from #transcript-<id>).
+  let transcriptDialog = null;
+  async function openTranscript(conversationId) {
+    if (!transcriptDialog) {
+      const close = el("button", { type: "button", text: S.close });
+      transcriptDialog = el("dialog", { id: "transcript-dialog", "aria-labelledby": "transcript-title" }, [
+        el("h2", { id: "transcript-title" }), el("div", { className: "transcript" }), close,
+      ]);
+      close.addEventListener("click", () => transcriptDialog.close());
+      transcriptDialog.addEventListener("close", () => {
+        if (location.hash.startsWith("#transcript-")) history.replaceState(null, "", location.pathname + location.search);
+      });
+      document.body.appendChild(transcriptDialog);
+    }
+    const body = transcriptDialog.querySelector(".transcript");
+    transcriptDialog.querySelector("h2").textContent = S.chat.replace("{n}", conversationId);
+    body.replaceChildren();
+    history.replaceState(null, "", `#transcript-${conversationId}`);
+    if (!transcriptDialog.open) transcriptDialog.showModal();
+    try {
+      const data = await api("GET", `/conversations/${conversationId}?limit=200`);
+      body.replaceChildren(...data.messages.map((m) => el("p", { className: `line ${m.author_kind}${m.is_note ? " note" : ""}` }, [
+        el("strong", { text: (m.author_kind === "shopper" ? S.shopper : m.author_kind === "system" ? S.system : m.author_name || "") + ": " }),
+        el("span", { text: m.text }),
+      ])));
+    } catch (error) {
+      body.replaceChildren(el("p", { className: "muted", text: error.message }));
+    }
+  }
+  function openTranscriptFromHash() {
+    const match = location.hash.match(/^#transcript-(\d+)$/);
+    if (match) openTranscript(Number(match[1]));
+  }
+
   async function refreshFlagged() {
     if (!reviewList) return;
     try { renderFlagged(await api("GET", "/ratings/flagged")); } catch (_) { /* next event retries */ }

@@ -218,3 +218,121 @@ def test_stylist_sees_the_questionnaire_arrive_and_a_manager_reviews_a_low_ratin
     item.get_by_role("button", name="Reviewed").click()
     expect(item).to_have_count(0)
     wait_for(lambda: Rating.objects.get(conversation=consultation).reviewed_at is not None)
+
+
+def png(width: int, height: int) -> bytes:
+    """A real image the browser can draw (a flat colour), so its rendered size can be measured."""
+    import struct
+    import zlib
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
+
+    rows = b"".join(b"\x00" + b"\xc0\x80\x90" * width for _ in range(height))
+    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(rows)) + chunk(b"IEND", b"")
+
+
+def test_the_stylist_reads_the_answers_and_sees_the_photo_at_the_panels_width(
+    transactional_db: None, make_operator: Callable[..., Operator], new_page: Callable[..., Page]
+) -> None:
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from chat.actions import do_start_consultation, do_submit_questionnaire
+    from tests.feedback.test_consultation import answers, as_post
+
+    stylist = online_operator(make_operator, "Sofia", skills=["stylist"])
+    page = new_page()
+    operator_logs_in(page, stylist)
+    consultation = in_thread(do_start_consultation, connector="widget", sender_id="v-wide", name="Vera").conversation
+    photo = SimpleUploadedFile("me.png", png(300, 400), content_type="image/png")
+    in_thread(do_submit_questionnaire, conversation_id=consultation.pk, data=as_post(answers()), files={"photo": photo})
+
+    answers_list = page.locator(f'.customer-extra[data-conversation-id="{consultation.pk}"] dl.questionnaire')
+    expect(answers_list).to_contain_text("Anything else the stylist should know")
+    panel = answers_list.bounding_box()
+    height = answers_list.locator("dd", has_text="168")
+    expect(height).to_have_text("168")
+    box = height.bounding_box()
+    font = page.evaluate("(el) => parseFloat(getComputedStyle(el).fontSize)", height.element_handle())
+    assert panel and box
+    assert box["height"] < 2 * font, f"'168' wraps: {box}"
+    assert box["width"] > 0.8 * panel["width"], f"the answer column is {box['width']} of {panel['width']} px"
+    image = answers_list.locator("img")
+    page.wait_for_function("(img) => img.complete && img.naturalWidth > 0", arg=image.element_handle())
+    drawn = image.bounding_box()
+    assert drawn and drawn["width"] > 0.5 * panel["width"] and drawn["height"] > 100, f"the photo is {drawn}"
+    save_screenshot(page, "workspace-questionnaire-panel")
+
+
+@pytest.mark.parametrize("language", ["en", "ru"])
+def test_a_rating_to_review_names_who_and_opens_its_transcript(
+    transactional_db: None,
+    make_operator: Callable[..., Operator],
+    reason: Reason,
+    new_page: Callable[..., Page],
+    language: str,
+) -> None:
+    from chat.actions import InboundMessage, do_rate_conversation, do_receive_inbound
+
+    boris = online_operator(make_operator, "Boris")
+    manager = in_thread(make_operator, "Maria", is_manager=True, language=language)
+    chat = in_thread(
+        do_receive_inbound, InboundMessage(connector="telegram", sender_id="tg-9", text="My parcel <b>is</b> lost")
+    ).conversation
+    in_thread(do_operator_reply, conversation_id=chat.pk, operator_id=boris.pk, text="Sorry, checking.")
+    in_thread(do_close, conversation_id=chat.pk, operator_id=boris.pk, reason_id=reason.pk)
+    in_thread(do_rate_conversation, conversation_id=chat.pk, connector="telegram", sender_id="tg-9", stars=1)
+
+    page = new_page()
+    page.goto("/workspace/")
+    page.get_by_label("Login").fill(manager.user.username)
+    page.get_by_label("Password").fill("pw-123456")
+    page.get_by_label("Password").press("Enter")  # the workspace then speaks the manager's language
+    item = page.locator(f'#flagged-list li[data-conversation-id="{chat.pk}"]')
+    via = {"en": "Shopper on Telegram", "ru": "Покупатель в Telegram"}[language]
+    expect(item).to_contain_text(f"#{chat.pk} · {via} · Boris")
+    assert "· ·" not in item.inner_text()
+    item.get_by_role("link", name=f"#{chat.pk}").click()
+    dialog = page.locator("#transcript-dialog")
+    expect(dialog).to_be_visible()
+    expect(dialog.locator(".line")).to_have_count(2)
+    expect(dialog).to_contain_text("My parcel <b>is</b> lost")
+    expect(dialog).to_contain_text("Sorry, checking.")
+    save_screenshot(page, f"workspace-rating-transcript-{language}")
+    dialog.get_by_role("button").click()
+    expect(dialog).to_be_hidden()
+    # The entry's address opens the same transcript.
+    page.goto(f"/workspace/#transcript-{chat.pk}")
+    expect(page.locator("#transcript-dialog")).to_contain_text("Sorry, checking.")
+
+
+def test_asking_for_a_stylist_mid_chat_hands_the_chat_over_instead_of_orphaning_it(
+    transactional_db: None, make_operator: Callable[..., Operator], new_page: Callable[..., Page]
+) -> None:
+    anna = online_operator(make_operator, "Anna")
+    anna_page = new_page()
+    operator_logs_in(anna_page, anna)
+    shopper = new_page()
+    open_chat(shopper)
+    box = shopper.get_by_role("textbox", name="Your message")
+    box.fill("Does this dress come in blue?")
+    box.press("Enter")
+    chat = wait_for(lambda: Conversation.objects.filter(operator=anna).first())
+    expect(anna_page.locator(f"#chat-{chat.pk}")).to_have_count(1)
+    in_thread(do_operator_reply, conversation_id=chat.pk, operator_id=anna.pk, text="Let me find our stylist.")
+    expect(shopper.locator(".sbw-operator .sbw-text")).to_have_text(["Let me find our stylist."])
+
+    shopper.get_by_role("button", name="Stylist consultation").click()
+
+    # The same chat, history and all, with a line saying where it went; Anna's tab for it is gone.
+    expect(shopper.locator(".sbw-text").filter(has_text="moved to the stylist consultation")).to_be_visible()
+    expect(shopper.locator(".sbw-text").filter(has_text="Does this dress come in blue?")).to_be_visible()
+    expect(shopper.locator("iframe.sbw-questionnaire")).to_be_visible()
+    expect(anna_page.locator(f"#chat-{chat.pk}")).to_have_count(0)
+    assert Conversation.objects.count() == 1
+    assert Conversation.objects.get(pk=chat.pk).queue.slug == "stylist"
+    sofia = online_operator(make_operator, "Sofia", skills=["stylist"])
+    wait_for(lambda: Conversation.objects.get(pk=chat.pk).operator_id == sofia.pk)
+    expect(shopper.locator(".sbw-status")).to_contain_text("Sofia")
+    save_screenshot(shopper, "widget-consultation-handover")

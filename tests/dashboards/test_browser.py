@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import Page, expect
 
-from chat.actions import InboundMessage, do_receive_inbound
+from chat.actions import InboundMessage, do_receive_inbound, do_set_operator_status
 from chat.actions.setup import do_create_operator
 from tests.browser.conftest import in_thread, save_screenshot
 from workspace.models import ServiceTarget
@@ -50,6 +50,68 @@ def test_history_draws_its_charts(queues, new_page):
     manager_logs_in(page, "/workspace/dashboards/history/")
     for chart in ("by_day", "by_hour", "by_connector", "by_reason", "reason_trend", "ratings"):
         page.wait_for_function(f"() => window.Chart && Chart.getChart(document.getElementById('chart-{chart}'))")
-    expect(page.locator("#table-by_connector")).to_contain_text("vk")
+    expect(page.locator("#table-by_connector")).to_contain_text("VK")
     assert errors == []
     save_screenshot(page, "dashboard-history", full_page=True)
+
+
+def signs_in(page: Page, path: str) -> None:
+    """Sign in whatever the page's language (the fields by name, not by their translated labels)."""
+    page.goto(path)
+    page.locator('input[name="username"]').fill("max")
+    page.locator('input[name="password"]').fill("pw-123456")
+    page.locator('input[name="password"]').press("Enter")
+    page.wait_for_url(f"**{path}")
+
+
+LIVE_WORDS = {
+    "en": {"load": "2 of 2", "status": "online", "alert": "Target missed", "unit": " s"},
+    "ru": {"load": "2 из 2", "status": "в сети", "alert": "Цель не выполнена", "unit": " с"},
+}
+
+
+@pytest.mark.parametrize("language", ["en", "ru"])
+def test_the_live_screen_in_each_language_after_a_push(queues, new_page, language):
+    import re
+
+    from tests.dashboards.test_language import ALLOWED_LATIN
+
+    do_create_operator(username="max", password="pw-123456", display_name="Max", is_manager=True)
+    anna = do_create_operator(username="anna", password="pw-123456", display_name="Anna", cap=2)
+    page = new_page(locale=language)
+    signs_in(page, "/workspace/dashboards/live/")
+    page.evaluate("window.__sameDocument = true")
+    in_thread(do_set_operator_status, operator_id=anna.pk, status="online")
+    for n in range(3):
+        in_thread(do_receive_inbound, InboundMessage(connector="widget", sender_id=f"s{n}", text="hi"))
+    ServiceTarget.objects.create(metric="max_queue_wait", threshold=0)
+    in_thread(check_service_targets)
+    in_thread(publish_live_dashboard)
+
+    words = LIVE_WORDS[language]
+    expect(page.locator("#live-operators")).to_contain_text(words["load"])
+    expect(page.locator("#live-operators")).to_contain_text(words["status"])
+    expect(page.locator("#live-longest")).to_contain_text(words["unit"])
+    occupancy = page.locator('#live-today tr[data-figure="occupancy"] td')
+    expect(occupancy).to_have_text(re.compile(r"^\d+([.,]\d)? %$"))
+    expect(page.locator('#live-today tr[data-figure="concurrency"] td')).not_to_have_text("–")
+    expect(page.locator("#target-alerts")).to_contain_text(words["alert"])
+    assert page.evaluate("window.__sameDocument") is True  # drawn from the push, not a reload
+    if language == "ru":
+        text = page.locator("body").inner_text()
+        english = sorted(set(re.findall(r"[A-Za-z][A-Za-z'-]+", text)) - ALLOWED_LATIN)
+        assert english == [], english
+    save_screenshot(page, f"dashboard-live-{language}")
+
+
+@pytest.mark.parametrize("language", ["en", "ru"])
+def test_the_history_tables_use_the_pages_width(queues, new_page, language):
+    do_create_operator(username="max", password="pw-123456", display_name="Max", is_manager=True)
+    in_thread(do_receive_inbound, InboundMessage(connector="vk", sender_id="s1", text="hi"))
+    page = new_page(locale=language, viewport={"width": 1280, "height": 900})
+    signs_in(page, "/workspace/dashboards/history/")
+    main = page.locator("main").bounding_box()
+    for table in ("summary", "by_connector"):
+        box = page.locator(f"#table-{table} table").bounding_box()
+        assert main and box and box["width"] > 0.9 * (main["width"] - 32), (table, box, main)
+    save_screenshot(page, f"dashboard-history-{language}", full_page=True)

@@ -124,3 +124,55 @@ def test_a_silent_queued_shopper_is_abandoned_by_the_system(clock, settings, que
     gone = Conversation.objects.get(pk=silent.pk)
     assert (gone.state, gone.closed_by_kind, gone.abandoned_at.time().isoformat()) == ("closed", "system", "09:05:01")
     assert Conversation.objects.get(pk=talking.pk).state == "queued"
+
+
+def form_fields(html: str) -> dict[str, str]:
+    """The targets form's inputs as the browser would post them back untouched."""
+    import re
+
+    fields = {}
+    for tag in re.findall(r"<input [^>]*>", html):
+        name = re.search(r'name="([^"]+)"', tag)
+        value = re.search(r'value="([^"]*)"', tag)
+        if name:
+            fields[name.group(1)] = value.group(1) if value else ""
+    return fields
+
+
+@pytest.mark.parametrize("language", ["en", "ru"])
+def test_saving_the_unchanged_form_changes_nothing_in_either_language(manager, language):
+    manager.post(
+        "/workspace/dashboards/targets/",
+        {
+            "max_queue_wait-threshold": "60",
+            "service_level-threshold": "80.5",
+            "service_level-seconds": "30",
+            "service_level-window": "15",
+            "csat-threshold": "90",
+            "first_response-threshold": "45",
+        },
+    )
+    before = list(
+        ServiceTarget.objects.order_by("metric").values_list(
+            "metric", "threshold", "window_minutes", "service_level_seconds", "is_active"
+        )
+    )
+    page = manager.get("/workspace/dashboards/targets/", HTTP_ACCEPT_LANGUAGE=language).content.decode()
+    fields = form_fields(page)
+    assert fields["max_queue_wait-threshold"] == "60" and fields["service_level-threshold"] == "80.5"
+
+    saved = manager.post("/workspace/dashboards/targets/", fields, HTTP_ACCEPT_LANGUAGE=language, follow=True)
+
+    after = list(
+        ServiceTarget.objects.order_by("metric").values_list(
+            "metric", "threshold", "window_minutes", "service_level_seconds", "is_active"
+        )
+    )
+    assert after == before
+    confirmation = {"en": "Targets saved.", "ru": "Цели сохранены."}[language]
+    assert confirmation in saved.content.decode()
+
+
+def test_a_threshold_typed_with_a_decimal_comma_is_understood(manager):
+    manager.post("/workspace/dashboards/targets/", {"csat-threshold": "85,5"})
+    assert ServiceTarget.objects.get(metric="csat").threshold == 85.5

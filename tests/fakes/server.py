@@ -42,6 +42,9 @@ class FakeServer:
         self.requests: list[Recorded] = []
         self._scripted: dict[str, deque[Reply]] = defaultdict(deque)
         self._lock = threading.Lock()
+        self._stalls: dict[str, int] = defaultdict(int)
+        self._released = threading.Event()
+        self.stalled: list[Recorded] = []
         fake = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -57,11 +60,14 @@ class FakeServer:
 
             def _serve(self, body: bytes) -> None:
                 reply = fake.handle(self.path, dict(self.headers), body)
-                self.send_response(reply.status)
-                self.send_header("Content-Type", reply.content_type)
-                self.send_header("Content-Length", str(len(reply.body)))
-                self.end_headers()
-                self.wfile.write(reply.body)
+                try:
+                    self.send_response(reply.status)
+                    self.send_header("Content-Type", reply.content_type)
+                    self.send_header("Content-Length", str(len(reply.body)))
+                    self.end_headers()
+                    self.wfile.write(reply.body)
+                except (BrokenPipeError, ConnectionResetError):
+                    pass  # the caller is gone (a worker killed mid-request): nobody to answer
 
         self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.httpd.daemon_threads = True
@@ -77,6 +83,19 @@ class FakeServer:
         with self._lock:
             self.requests.clear()
             self._scripted.clear()
+            self._stalls.clear()
+            self.stalled.clear()
+        self._released.set()
+
+    def stall_next(self, method: str, count: int = 1) -> None:
+        """The next ``count`` calls of ``method`` hang unprocessed (as if they never reached the
+        platform) until :meth:`release_stalled`, and are then answered 502 without effect."""
+        with self._lock:
+            self._stalls[method] += count
+            self._released.clear()
+
+    def release_stalled(self) -> None:
+        self._released.set()
 
     def fail_next(self, method: str, *replies: Reply) -> None:
         """The next calls of ``method`` get these replies, in order; then normal service resumes."""
@@ -93,8 +112,16 @@ class FakeServer:
         params.update(parse_body(headers, body))
         method = self.method_of(parts.path)
         with self._lock:
-            self.requests.append(Recorded(method=method, params=params, path=parts.path))
-            scripted = self._scripted[method].popleft() if self._scripted[method] else None
+            recorded = Recorded(method=method, params=params, path=parts.path)
+            self.requests.append(recorded)
+            stall = self._stalls[method] > 0
+            if stall:
+                self._stalls[method] -= 1
+                self.stalled.append(recorded)
+            scripted = self._scripted[method].popleft() if self._scripted[method] and not stall else None
+        if stall:
+            self._released.wait(timeout=300)
+            return Reply.json({"ok": False, "error_code": 502, "description": "Bad Gateway"}, status=502)
         if scripted is not None:
             return scripted
         return self.route(method, parts.path, params)

@@ -66,13 +66,6 @@ def test_pressing_consultation_twice_keeps_one_open_consultation(queues) -> None
     assert Conversation.objects.count() == 1
 
 
-def test_consultation_opens_beside_an_ordinary_chat(shopper_writes) -> None:
-    ordinary = shopper_writes("v-both", "Where is my order?").conversation
-    consultation = do_start_consultation(connector="widget", sender_id="v-both").conversation
-    assert consultation.pk != ordinary.pk
-    assert consultation.queue.slug == "stylist"
-
-
 def test_submitted_questionnaire_reaches_the_stylist(make_operator, queues) -> None:
     stylist = online(make_operator("Sofia", skills=["stylist"]))
     conversation_id = do_start_consultation(connector="widget", sender_id="v-form").conversation.pk

@@ -173,16 +173,31 @@ async def test_writing_after_a_close_opens_and_follows_a_new_conversation(
     assert [m["text"] for m in new_state["messages"]] == ["new question"]
 
 
-async def test_stylist_button_opens_a_consultation_in_its_own_queue(
+async def test_stylist_button_takes_the_open_chat_to_the_stylist_queue_with_its_history(
     widget_client: Any, shopper_writes: Callable[..., Any]
 ) -> None:
     general = await db(shopper_writes)("visitor-a", "a general question")
     client = await widget_client()
     state = await client.hello(issue_token("visitor-a"), queue="stylist")
 
-    assert state["conversation_id"] != general.conversation.pk
+    assert state["conversation_id"] == general.conversation.pk
+    assert [m["text"] for m in state["messages"]] == [
+        "a general question",
+        "This chat has moved to the stylist consultation: a stylist will continue it here.",
+    ]
+    assert (await client.expect("questionnaire"))["conversation_id"] == state["conversation_id"]
     consultation = await db(Conversation.objects.select_related("queue").get)(pk=state["conversation_id"])
     assert consultation.queue.slug == "stylist"
+
+
+async def test_stylist_button_without_a_chat_opens_a_consultation(widget_client: Any, queues: Any) -> None:
+    client = await widget_client()
+    state = await client.hello(issue_token("visitor-new"), queue="stylist")
+    assert (state["state"], state["messages"]) == ("queued", [])
+    consultation = await db(Conversation.objects.select_related("queue").get)(pk=state["conversation_id"])
+    assert consultation.queue.slug == "stylist"
+    again = await widget_client()
+    assert (await again.hello(issue_token("visitor-new"), queue="stylist"))["conversation_id"] == consultation.pk
 
 
 async def test_forged_tampered_or_expired_tokens_get_an_error_and_the_connection_is_kept(
@@ -312,3 +327,16 @@ async def test_shopper_typing_reaches_the_assigned_operator_only(
             pass
     assert event["payload"] == {"conversation_id": conversation_id, "author_kind": "shopper", "name": ""}
     assert await client.nothing_more(), "the shopper is not told about their own typing"
+
+
+async def test_the_demo_stylist_greets_the_shopper_by_her_name(widget_client: Any) -> None:
+    from chat.demo import load_demo
+
+    await db(load_demo)()
+    sofia = await db(Operator.objects.get)(user__username="sofia")
+    await db(do_set_operator_status)(operator_id=sofia.pk, status="online")
+    client = await widget_client()
+    state = await client.hello(issue_token("visitor-style"), queue="stylist")
+    if state["state"] != "active":
+        state = await client.expect("assigned", wait=10)
+    assert state["operator_name"] == "Sofia"
