@@ -7,7 +7,7 @@ from django.conf import settings
 from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
-from chat.models import CannedReply, Contact, Conversation, Identity, Operator, Queue, Reason, Skill
+from chat.models import CannedReply, Contact, Conversation, DataAuditRecord, Identity, Operator, Queue, Reason, Skill
 
 
 class OperatorForm(forms.ModelForm):
@@ -76,6 +76,23 @@ class ConversationAdmin(admin.ModelAdmin):
 
     list_display = ["id", "connector", "state", "queue", "operator", "created_at", "closed_at"]
     list_filter = ["state", "connector", "queue"]
+
+    def has_add_permission(self, request: object) -> bool:
+        return False
+
+    def has_change_permission(self, request: object, obj: object = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: object, obj: object = None) -> bool:
+        return False
+
+
+@admin.register(DataAuditRecord)
+class DataAuditRecordAdmin(admin.ModelAdmin):
+    """Read-only: the record of who exported or erased whose data is never edited or removed."""
+
+    list_display = ["at", "kind", "contact_id", "actor_name"]
+    list_filter = ["kind"]
 
     def has_add_permission(self, request: object) -> bool:
         return False

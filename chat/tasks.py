@@ -15,6 +15,7 @@ from chat.actions import (
     publish_queue_positions,
 )
 from chat.actions.metrics_days import do_roll_up_days
+from chat.actions.privacy import do_erase_expired_conversations
 from chat.models import Event
 from chat.periodic import run_locked
 
@@ -57,3 +58,10 @@ def prune_events() -> int:
 def roll_up_metrics_days() -> int:
     """Keep the dashboards' day rollups fresh: a few stale days per run, the newest first."""
     return len(do_roll_up_days(limit=settings.SWITCHBOARD_ROLLUP_DAYS_PER_RUN))
+
+
+@shared_task
+def erase_expired_conversations() -> int:
+    """Retention (``SWITCHBOARD_RETENTION_DAYS``, off by default): one batch of old chats per run."""
+    record = do_erase_expired_conversations()
+    return len(record.summary["conversations"]) if record else 0

@@ -19,11 +19,15 @@ env = environ.Env()
 environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
 
 DEBUG: bool = env.bool("DEBUG", default=False)
+# Known to everyone who reads this file: never accepted with DEBUG off.
+DEBUG_ONLY_SECRET_KEY = "insecure-debug-only-key"
 SECRET_KEY: str = env.str("SECRET_KEY", default="")
 if not SECRET_KEY:
     if not DEBUG:
         raise ImproperlyConfigured("SECRET_KEY is required when DEBUG is off (make run writes one to .env).")
-    SECRET_KEY = "insecure-debug-only-key"
+    SECRET_KEY = DEBUG_ONLY_SECRET_KEY
+elif not DEBUG and (SECRET_KEY == DEBUG_ONLY_SECRET_KEY or SECRET_KEY.startswith("django-insecure")):
+    raise ImproperlyConfigured("SECRET_KEY is a published example key; set a fresh random one when DEBUG is off.")
 
 ALLOWED_HOSTS: list[str] = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "[::1]"])
 CSRF_TRUSTED_ORIGINS: list[str] = env.list("CSRF_TRUSTED_ORIGINS", default=[])
@@ -50,6 +54,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "config.security.ContentSecurityPolicyMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -166,6 +171,8 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
     "publish-live-dashboard": {"task": "workspace.tasks.publish_live_dashboard", "schedule": 5.0},
     # Telegram/VK updates stored while the broker was unreachable: processed within a minute or two.
     "process-leftover-updates": {"task": "connectors.tasks.process_leftover_updates", "schedule": 60.0},
+    # Retention: erases one batch of expired conversations per run (nothing while the setting is 0).
+    "erase-expired-conversations": {"task": "chat.tasks.erase_expired_conversations", "schedule": 600.0},
 }
 # Service level counts chats answered within this many seconds (the T of the metric).
 SWITCHBOARD_SERVICE_LEVEL_SECONDS: int = env.int("SWITCHBOARD_SERVICE_LEVEL_SECONDS", default=20)
@@ -226,16 +233,40 @@ MEDIA_ROOT = Path(env.str("MEDIA_ROOT", default=str(BASE_DIR / "var" / "media"))
 SERVE_FILES: bool = env.bool("SERVE_FILES", default=True)
 DATA_UPLOAD_MAX_MEMORY_SIZE = 1024 * 1024
 
+# --- Behind TLS: cookies, HSTS, redirect, CSP (deploy/production.env.example sets them) ---------
 SESSION_COOKIE_HTTPONLY = True
+# Session and CSRF cookies only over HTTPS: on whenever the site is served over TLS.
 SESSION_COOKIE_SECURE = env.bool("SECURE_COOKIES", default=False)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+# nginx (or any TLS proxy) says the original scheme in X-Forwarded-Proto; trust it only behind one.
+if env.bool("SECURE_PROXY_SSL_HEADER", default=False):
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+SECURE_SSL_REDIRECT: bool = env.bool("SECURE_SSL_REDIRECT", default=False)
+# Load balancers probe /healthz over plain HTTP.
+SECURE_REDIRECT_EXEMPT: list[str] = [r"^healthz$"]
+SECURE_HSTS_SECONDS: int = env.int("SECURE_HSTS_SECONDS", default=0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS: bool = env.bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=False)
+SECURE_HSTS_PRELOAD: bool = env.bool("SECURE_HSTS_PRELOAD", default=False)
+SECURE_REFERRER_POLICY = "same-origin"
+# Checks a shop has decided to live with (e.g. security.W005 when a subdomain is still plain HTTP).
+SILENCED_SYSTEM_CHECKS: list[str] = env.list("SILENCED_SYSTEM_CHECKS", default=[])
+# Send the policy as Content-Security-Policy-Report-Only instead (to try it on a customised install).
+CSP_REPORT_ONLY: bool = env.bool("CSP_REPORT_ONLY", default=False)
+# The shop's origins (https://shop.example) that embed the widget: they alone may frame the stylist
+# questionnaire. Empty: any site may (the form holds nothing but its own conversation's answers).
+WIDGET_ALLOWED_ORIGINS: list[str] = env.list("WIDGET_ALLOWED_ORIGINS", default=[])
 
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "filters": {"redact_secrets": {"()": "config.security.RedactSecretsFilter"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "filters": ["redact_secrets"]}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
-    "loggers": {"django.channels.server": {"level": "WARNING"}},
+    "loggers": {
+        "django.channels.server": {"level": "WARNING"},
+        # httpx logs every request URL at INFO, and a Bot API URL holds the bot's token.
+        "httpx": {"level": "WARNING"},
+    },
 }
 
 # --- Switchboard ---------------------------------------------------------------------------------
@@ -285,6 +316,9 @@ SWITCHBOARD_GREETING_RU: str = env.str("SWITCHBOARD_GREETING_RU", default="")
 WIDGET_CUSTOMER_SECRET: str = env.str("WIDGET_CUSTOMER_SECRET", default="")
 # How long a widget visitor token stays valid; the widget refreshes it on each chat opening.
 WIDGET_TOKEN_MAX_AGE_DAYS: int = env.int("WIDGET_TOKEN_MAX_AGE_DAYS", default=365)
+# Closed conversations older than this many days are erased (texts, files, rating comments,
+# questionnaires; contacts left with nothing else are anonymised). 0: kept for ever.
+SWITCHBOARD_RETENTION_DAYS: int = env.int("SWITCHBOARD_RETENTION_DAYS", default=0)
 # Live events are kept this long for clients that resume after a disconnect.
 SWITCHBOARD_EVENT_RETENTION_HOURS: int = env.int("SWITCHBOARD_EVENT_RETENTION_HOURS", default=24)
 # A shopper may rate a closed chat for this long; 1-2 stars flag it for a manager.

@@ -29,3 +29,9 @@ class ConnectorsConfig(AppConfig):
         from connectors import feedback
 
         feedback.register()
+        # Erasing a contact (or the retention task) also erases the raw payloads they sent.
+        from chat.privacy import register_contact_eraser, register_retention_sweeper
+        from connectors import privacy
+
+        register_contact_eraser("raw_updates", privacy.erase_raw_updates_of)
+        register_retention_sweeper("raw_updates", privacy.erase_raw_updates_before)

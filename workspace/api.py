@@ -341,6 +341,8 @@ class ContactOut(Schema):
     customer_id: str
     identities: list[IdentityOut]
     conversations: list[EarlierConversationOut]
+    # When a manager erased the customer's data (the card is then empty on purpose).
+    erased_at: datetime | None = None
 
 
 # --- Helpers ---------------------------------------------------------------------------------------
@@ -544,6 +546,7 @@ def get_contact(request: HttpRequest, contact_id: PathId) -> dict[str, Any]:
         "customer_id": contact.customer_id,
         "identities": [identity_payload(i) for i in contact.identities.order_by("id")],
         "conversations": conversations,
+        "erased_at": contact.erased_at,
     }
 
 
@@ -569,3 +572,8 @@ def identity_payload(identity: Identity) -> dict[str, str]:
 from workspace.feedback_api import router as feedback_router  # noqa: E402
 
 api.add_router("", feedback_router)
+
+# A customer's personal data: export and erasure, for managers.
+from workspace.privacy_api import router as privacy_router  # noqa: E402
+
+api.add_router("", privacy_router)

@@ -2,7 +2,7 @@
 
 from django.urls import URLPattern, path
 
-from workspace import dashboards
+from workspace import customer_data, dashboards
 
 urlpatterns: list[URLPattern] = [
     path("", dashboards.dashboard_home, name="dashboards"),
@@ -14,4 +14,6 @@ urlpatterns: list[URLPattern] = [
     path("export/<slug:table>.csv", dashboards.export_csv, name="dashboard-export"),
     path("targets/", dashboards.targets, name="dashboard-targets"),
     path("targets/breaches.csv", dashboards.breaches_csv, name="dashboard-breaches-csv"),
+    path("customers/", customer_data.customer_data, name="customer-data"),
+    path("customers/<int:contact_id>/erase/", customer_data.erase_customer, name="customer-data-erase"),
 ]

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from django.db.models import OuterRef, Q, QuerySet, Subquery
+from django.db.models import Count, OuterRef, Q, QuerySet, Subquery
 from django.utils import timezone
 
 from chat.errors import Forbidden, NotFound
@@ -175,3 +175,36 @@ def canned_replies(*, language: str, query: str = "") -> QuerySet[CannedReply]:
 def transfer_targets(*, operator: Operator) -> QuerySet[Operator]:
     """Other operators, with their skills, for the transfer list (the action checks availability)."""
     return Operator.objects.exclude(pk=operator.pk).prefetch_related("skills").order_by("display_name")
+
+
+def search_contacts(*, query: str, limit: int = 50) -> list[Contact]:
+    """Customers a manager looks up for a data request: by name, email, phone, shop id or connector id.
+
+    Contacts merged into another are found through the one they were merged into. Each comes with
+    ``open_count`` (chats not yet closed: erasure waits for them) and ``conversation_count``.
+    """
+    query = query.strip()
+    if not query:
+        return []
+    matches = (
+        Q(name__icontains=query)
+        | Q(email__iexact=query)
+        | Q(phone__icontains=query)
+        | Q(customer_id=query)
+        | Q(identities__external_id=query)
+        | Q(identities__display_name__icontains=query)
+        | Q(identities__details__username__iexact=query.lstrip("@"))
+    )
+    if query.lstrip("#").isdigit() and len(query) < 18:
+        matches |= Q(pk=int(query.lstrip("#")))
+    found = Contact.objects.filter(matches).values_list("pk", "merged_into_id")
+    ids = {merged_into or pk for pk, merged_into in found}
+    return list(
+        Contact.objects.filter(pk__in=ids)
+        .annotate(
+            conversation_count=Count("conversations", distinct=True),
+            open_count=Count("conversations", filter=~Q(conversations__state=ConversationState.CLOSED), distinct=True),
+        )
+        .prefetch_related("identities")
+        .order_by("-created_at", "-id")[:limit]
+    )

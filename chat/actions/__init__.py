@@ -43,6 +43,7 @@ from chat.actions.operators import (
     do_set_operator_status,
     do_sweep_disconnected_operators,
 )
+from chat.actions.privacy import do_erase_contact, do_erase_expired_conversations, do_export_contact
 
 __all__ = [
     "Consultation",
@@ -53,6 +54,9 @@ __all__ = [
     "do_close",
     "do_comment_rating",
     "do_edit_inbound",
+    "do_erase_contact",
+    "do_erase_expired_conversations",
+    "do_export_contact",
     "do_leave_contact_while_waiting",
     "do_mark_delivery",
     "do_open_conversation",

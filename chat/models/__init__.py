@@ -18,6 +18,7 @@ from chat.models.events import Event
 from chat.models.feedback import Questionnaire, Rating
 from chat.models.metrics import DurationDay, MetricsDay, OperatorDay, VolumeHour
 from chat.models.operators import Operator, OperatorConnection, OperatorStatus, OperatorStatusChange, Queue, Skill
+from chat.models.privacy import DataAuditKind, DataAuditRecord
 
 __all__ = [
     "NO_FIRST_REPLY",
@@ -29,6 +30,8 @@ __all__ = [
     "Conversation",
     "ConversationState",
     "ConversationStep",
+    "DataAuditKind",
+    "DataAuditRecord",
     "DeliveryState",
     "DurationDay",
     "Event",

@@ -27,6 +27,8 @@ class Contact(models.Model):
         "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="merged_contacts"
     )
     created_at = models.DateTimeField(auto_now_add=True)
+    # Set when a manager (or the retention task) erased the contact's personal data.
+    erased_at = models.DateTimeField(_("erased at"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("contact")

@@ -97,6 +97,8 @@ class Conversation(models.Model):
         Operator, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     abandoned_at = models.DateTimeField(null=True, blank=True)
+    # The texts, files, rating comment and questionnaire were erased (the times stay for the metrics).
+    erased_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         verbose_name = _("conversation")

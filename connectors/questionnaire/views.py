@@ -1,7 +1,8 @@
 """The questionnaire page. The signed token is the only credential: it names one conversation and expires.
 
-The page may be framed by the widget on the shop's own site, so it is exempt from X-Frame-Options;
-it holds nothing but the form for the conversation its token names.
+The page may be framed by the widget on the shop's own site, so it is exempt from X-Frame-Options and
+its policy's ``frame-ancestors`` names the shop's origins (``WIDGET_ALLOWED_ORIGINS``); it holds nothing
+but the form for the conversation its token names.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from chat.errors import ChatError, InvalidForm, LinkExpired, LinkNotValid, NotFo
 from chat.feedback import conversation_id_from_token, language_of, shopper_text
 from chat.models import Conversation, ConversationState, Questionnaire
 from chat.questionnaire import QuestionnaireForm
+from config.security import csp_override, shop_frame_ancestors
 
 PAGE_TITLE = {"en": "Stylist questionnaire", "ru": "Анкета для стилиста"}
 SUBMIT = {"en": "Send to the stylist", "ru": "Отправить стилисту"}
@@ -50,6 +52,7 @@ def _refused(request: HttpRequest, key: str, status: int, conversation: Conversa
 # The token, not a cookie, authorises the post; the page is often opened inside a bot's web view.
 @csrf_exempt
 @xframe_options_exempt
+@csp_override(frame_ancestors=shop_frame_ancestors)
 @require_http_methods(["GET", "POST"])
 def questionnaire_form(request: HttpRequest, token: str) -> HttpResponse:
     try:

@@ -87,7 +87,7 @@
   // --- styles: injected once, scoped under .sbw -------------------------------------------------
   var css =
     ".sbw,.sbw *{box-sizing:border-box;font:14px/1.4 system-ui,-apple-system,'Segoe UI',Roboto,sans-serif}" +
-    ".sbw [hidden]{display:none!important}" +
+    ".sbw [hidden]{display:none!important}.sbw-chat{display:contents}" +
     ".sbw-btn{position:fixed;right:20px;bottom:20px;z-index:2147483000;width:56px;height:56px;border:0;" +
     "border-radius:50%;background:var(--sbw-accent);color:#fff;cursor:pointer;box-shadow:0 4px 14px rgba(0,0,0,.25);" +
     "display:flex;align-items:center;justify-content:center}" +
@@ -177,6 +177,8 @@
 
   // --- build ------------------------------------------------------------------------------------
   var style = el("style", { text: css });
+  // A shop with a Content-Security-Policy puts a nonce on our <script> tag; the style carries it too.
+  if (script.nonce) style.nonce = script.nonce;
   var root = el("div", { class: "sbw", "data-switchboard": "widget" });
   root.style.setProperty("--sbw-accent", /^#[0-9a-f]{3,8}$/i.test(cfg.color || "") ? cfg.color : "#0b6bcb");
   var badge = el("span", { class: "sbw-badge", "aria-hidden": "true", hidden: "" });
@@ -210,7 +212,7 @@
   var offer = el("div", { class: "sbw-offer", role: "status", hidden: "" }, [
     offerText, el("button", { type: "button", text: t("offerButton"), onclick: onOfferClick })
   ]);
-  var chatView = el("div", { style: "display:contents" }, [actions, offer, questionnaire, log, typing, rateForm, counter, compose]);
+  var chatView = el("div", { class: "sbw-chat" }, [actions, offer, questionnaire, log, typing, rateForm, counter, compose]);
   var panel = el("div", { class: "sbw-panel", role: "dialog", "aria-label": t("title"), hidden: "" }, [
     el("div", { class: "sbw-head" }, [
       el("div", { class: "sbw-headtext" }, [el("h2", { text: t("title") }), status]), endButton, minimize
