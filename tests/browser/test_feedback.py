@@ -296,7 +296,8 @@ def test_a_rating_to_review_names_who_and_opens_its_transcript(
     item.get_by_role("link", name=f"#{chat.pk}").click()
     dialog = page.locator("#transcript-dialog")
     expect(dialog).to_be_visible()
-    expect(dialog.locator(".line")).to_have_count(2)
+    # The shopper's message, Boris's reply and the close's system line, in the order they happened.
+    expect(dialog.locator(".line")).to_have_count(3)
     expect(dialog).to_contain_text("My parcel <b>is</b> lost")
     expect(dialog).to_contain_text("Sorry, checking.")
     save_screenshot(page, f"workspace-rating-transcript-{language}")

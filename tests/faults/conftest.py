@@ -216,6 +216,7 @@ def fault_daphne(django_db_setup: None) -> Iterator[Callable[..., LiveDaphne]]:
             "CONN_MAX_AGE": "0",
             "DEBUG": "0",
             "PYTHONUNBUFFERED": "1",
+            **processes.FLOOD_LIMITS_OFF,
             **extra,
         }
         env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
