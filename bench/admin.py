@@ -96,7 +96,7 @@ def operators(options: dict[str, Any]) -> dict[str, Any]:
         for operator in result:
             session = SessionStore()
             session[SESSION_KEY] = str(operator.user.pk)
-            session[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
+            session[BACKEND_SESSION_KEY] = settings.AUTHENTICATION_BACKENDS[0]  # the one a sign-in would record
             session[HASH_SESSION_KEY] = operator.user.get_session_auth_hash()
             session.create()
             sessions.append({"operator_id": operator.pk, "sessionid": session.session_key})
