@@ -167,6 +167,9 @@ def bench_env(database_url: str | None, layer: str, prefix: str) -> dict[str, st
             "PYTHONPATH": str(REPO),
         }
     )
+    # The benchmarks seat operators without workspace sockets: the embedded default's own periodic
+    # sweep would take them offline as gone, so the measured server runs no periodic work.
+    env["SWITCHBOARD_PERIODIC_IN_PROCESS"] = "false"
     # The benchmarks are floods from one address on purpose: shopper rate limits off.
     for name in ("widget_message_visitor", "widget_message_ip", "widget_token_ip", "inbound_user"):
         env[f"SWITCHBOARD_RATE_{name.upper()}"] = "off"

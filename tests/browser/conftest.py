@@ -295,6 +295,18 @@ def new_context(chromium: Any, live_daphne: LiveDaphne) -> Iterator[Callable[...
     yield make
     for context in contexts:
         context.close()
+    if contexts:
+        _until_the_server_let_go()
+
+
+def _until_the_server_let_go(seconds: float = 10.0) -> None:
+    """Closed pages end their sockets; the server's disconnects (which lock operator and connection
+    rows) must be done before the test's flush truncates those tables, or PostgreSQL sees a deadlock."""
+    from chat.models import OperatorConnection
+
+    deadline = time.monotonic() + seconds
+    while OperatorConnection.objects.exists() and time.monotonic() < deadline:
+        time.sleep(0.05)
 
 
 @pytest.fixture
