@@ -110,6 +110,7 @@ class WidgetConsumer(LiveConsumer):
     async def connect(self) -> None:
         self.sent_ids: deque[int] = deque(maxlen=SENT_IDS_KEPT)
         self.caught_up_to = 0
+        self.state_sent_for: int | None = None
         await self.accept()
         self.start_catching_up()
         query = parse_qs(self.scope.get("query_string", b"").decode("latin-1"))
@@ -141,8 +142,8 @@ class WidgetConsumer(LiveConsumer):
         the process that stored them), by ``catch_up_window``."""
         conversation_id = self.conversation_id
         after, since = self.catch_up_window()
-        if conversation_id is None or self.visitor_id is None:
-            return
+        if conversation_id is None or self.visitor_id is None or self.state_sent_for != conversation_id:
+            return  # until the conversation's state frame is out, its messages are not ours to catch up
         self.caught_up_to = max([after, *self.sent_ids])
         missed = await database_sync_to_async(selectors.messages_to_catch_up)(
             conversation_id=conversation_id, after_id=after, since=since
@@ -204,6 +205,7 @@ class WidgetConsumer(LiveConsumer):
             self.sent_ids.append(frame["message"]["id"])
         elif frame.get("type") == "state":
             self.sent_ids.extend(message["id"] for message in frame["messages"])
+            self.state_sent_for = frame.get("conversation_id")
 
     async def send_error(
         self, code: str, message: str, ref: str | None = None, client_id: str | None = None, **extra: Any
