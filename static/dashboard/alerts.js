@@ -33,25 +33,38 @@
     box.hidden = open.size === 0;
   }
 
-  function replaceAll(alerts) {
-    open.clear();
-    for (const alert of alerts) open.set(alert.breach_id, alert);
-    render();
+  // Events that arrive while a poll is in flight are replayed over its answer: the answer may
+  // have been read before them, and must not wipe an alert the socket has just raised.
+  const inFlight = new Set();
+
+  function apply(frame) {
+    if (frame.kind === "alert.raised") open.set(frame.payload.breach_id, frame.payload);
+    else open.delete(frame.payload.breach_id);
   }
 
   function onEvent(frame) {
-    if (frame.kind === "alert.raised") open.set(frame.payload.breach_id, frame.payload);
-    else if (frame.kind === "alert.cleared") open.delete(frame.payload.breach_id);
-    else return;
+    if (frame.kind !== "alert.raised" && frame.kind !== "alert.cleared") return;
+    for (const seen of inFlight) seen.push(frame);
+    apply(frame);
     render();
   }
 
   async function poll() {
+    const seenMeanwhile = [];
+    inFlight.add(seenMeanwhile);
     try {
       const response = await fetch(box.dataset.alertsUrl, { credentials: "same-origin" });
-      if (response.ok) replaceAll((await response.json()).alerts);
+      if (response.ok) {
+        const alerts = (await response.json()).alerts;
+        open.clear();
+        for (const alert of alerts) open.set(alert.breach_id, alert);
+        for (const frame of seenMeanwhile) apply(frame);
+        render();
+      }
     } catch (error) {
       /* offline for a moment: the next poll or socket event catches up */
+    } finally {
+      inFlight.delete(seenMeanwhile);
     }
   }
 
