@@ -8,6 +8,7 @@ from django.utils import translation
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import ensure_csrf_cookie
 
+from chat.limits import message_max_chars
 from chat.models import Operator, Queue
 
 
@@ -102,7 +103,7 @@ def workspace_home(request: HttpRequest) -> HttpResponse:
         {
             "operator": operator,
             "strings": client_strings(),
-            "message_max_chars": settings.SWITCHBOARD_MESSAGE_MAX_CHARS,
+            "message_max_chars": message_max_chars(),
             "context": operator_context(operator),
         },
     )

@@ -8,12 +8,12 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import ParamSpec, TypeVar
 
-from django.conf import settings
 from django.db import OperationalError
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from chat.errors import InvalidInput
+from chat.limits import is_over_message_limit, message_max_chars
 from chat.untrusted import has_lone_surrogate
 
 P = ParamSpec("P")
@@ -49,9 +49,8 @@ def check_text(text: str, *, allow_empty: bool = False) -> str:
         raise InvalidInput("Message text must be a string.")
     if not allow_empty and not text.strip():
         raise InvalidInput("The message is empty.")
-    limit = settings.SWITCHBOARD_MESSAGE_MAX_CHARS
-    if len(text) > limit:
-        raise InvalidInput(f"The message is longer than {limit} characters.")
+    if is_over_message_limit(text):
+        raise InvalidInput(f"The message is longer than {message_max_chars()} characters.")
     if "\x00" in text:
         raise InvalidInput("The message contains a NUL character.")
     if has_lone_surrogate(text):

@@ -9,6 +9,7 @@ from django.utils import translation
 from chat import events
 from chat.actions._common import check_text, now, retry_on_conflict
 from chat.actions.assignment import do_assign_waiting, enqueue, release_slot, take_slot
+from chat.actions.message_rows import message_audiences
 from chat.actions.metrics_days import mark_changed
 from chat.actions.system_lines import post_system_line, shopper_language
 from chat.errors import (
@@ -61,8 +62,7 @@ def publish_message(message: Message, conversation: Conversation) -> None:
 
 
 def publish_stored_message(message: Message, conversation: Conversation, kind: str = "message.new") -> None:
-    audiences = [events.operator_group(conversation.operator_id)] if conversation.operator_id else [events.STAFF]
-    events.emit(kind, message_payload(message), audiences=audiences)
+    events.emit(kind, message_payload(message), audiences=message_audiences(conversation.operator_id))
     if not message.is_note:
         events.emit_to_conversation(conversation.pk, kind, message_payload(message, for_shopper=True))
 

@@ -19,13 +19,19 @@ from chat import events
 from chat.actions._common import check_text, now, retry_on_conflict
 from chat.actions.assignment import do_assign_waiting, enqueue_new
 from chat.actions.conversations import publish_stored_message
+from chat.actions.message_rows import (
+    AUDIENCE_SQL,
+    INSERT_COLUMNS_SQL,
+    INSERT_VALUES_SQL,
+    ShopperMessageRow,
+    audience_params,
+)
 from chat.actions.metrics_days import mark_changed
 from chat.actions.system_lines import post_system_line
 from chat.errors import ConversationClosed, Forbidden, InvalidInput, NotFound
 from chat.files import SNIFF_BYTES, sniff_content_type
 from chat.models import (
     Attachment,
-    AuthorKind,
     Connector,
     Contact,
     Conversation,
@@ -113,7 +119,7 @@ def do_receive_inbound(inbound: InboundMessage) -> ReceivedMessage:
 # this connector, which also locks it like the general path does; the message and the operator's
 # stored event are inserted in the same statement. Anything else (a first message, a closed or
 # foreign chat, a merged contact) matches no row and takes the general path below.
-_APPEND_SQL = """
+_APPEND_SQL = f"""
 WITH touched AS (
     UPDATE chat_conversation c SET last_shopper_message_at = %(at)s
     WHERE c.id = %(conversation)s AND c.connector = %(connector)s AND c.state IN (%(queued)s, %(active)s)
@@ -122,47 +128,37 @@ WITH touched AS (
                           WHERE i.connector = %(connector)s AND i.external_id = %(sender)s)
     RETURNING c.id, c.operator_id, c.state, c.contact_id
 ), message AS (
-    INSERT INTO chat_message (conversation_id, connector, author_kind, author_id, text, is_note, external_id,
-                              created_at, edited_at, delivery_state, delivery_external_id, delivery_error,
-                              delivery_attempts)
-    SELECT id, %(connector)s, %(shopper)s, NULL, %(text)s, false, %(external_id)s, %(at)s, NULL, '', '', '', 0
+    INSERT INTO chat_message ({INSERT_COLUMNS_SQL})
+    SELECT {INSERT_VALUES_SQL}
     FROM touched
     RETURNING id
 ), event AS (
     INSERT INTO chat_event (audience, kind, payload, created_at)
-    SELECT CASE WHEN t.operator_id IS NULL THEN %(staff)s ELSE %(operator_group)s || t.operator_id END,
-           %(kind)s, jsonb_set(%(payload)s::jsonb, '{id}', to_jsonb(m.id)), %(at)s
+    SELECT {AUDIENCE_SQL.format(operator="t.operator_id")},
+           %(kind)s, jsonb_set(%(payload)s::jsonb, '{{id}}', to_jsonb(m.id)), %(at)s
     FROM touched t, message m
     RETURNING id, audience
 )
 SELECT t.operator_id, t.state, t.contact_id, m.id, e.id, e.audience FROM touched t, message m, event e
-"""
+"""  # noqa: S608 (the names come from the Message model and message_rows, every value is a parameter)
 
 
 def _append_to_open_conversation(inbound: InboundMessage) -> ReceivedMessage | None:
     """The common case on PostgreSQL in one round trip instead of eight; None: not that case."""
+    assert inbound.conversation_id is not None
     at = now()
-    message = Message(
-        conversation_id=inbound.conversation_id,
-        connector=inbound.connector,
-        author_kind=AuthorKind.SHOPPER,
-        text=inbound.text,
-        external_id=inbound.external_id or None,
-        created_at=at,
-    )
+    row = _message_row(inbound, conversation_id=inbound.conversation_id, at=at)
+    message = row.build()
     message._known_attachments = False  # type: ignore[attr-defined]
     params = {
+        **row.sql_params(),
+        **audience_params(),
         "at": at,
         "conversation": inbound.conversation_id,
         "connector": inbound.connector,
         "queued": ConversationState.QUEUED,
         "active": ConversationState.ACTIVE,
         "sender": inbound.sender_id,
-        "shopper": AuthorKind.SHOPPER,
-        "text": inbound.text,
-        "external_id": message.external_id,
-        "staff": events.STAFF,
-        "operator_group": events.OPERATOR_GROUP_PREFIX,
         "kind": "message.new",
         "payload": json.dumps(message_payload(message), cls=DjangoJSONEncoder),
     }
@@ -170,10 +166,10 @@ def _append_to_open_conversation(inbound: InboundMessage) -> ReceivedMessage | N
     guard = transaction.atomic() if connection.in_atomic_block else nullcontext()
     with guard, connection.cursor() as cursor:
         cursor.execute(_APPEND_SQL, params)
-        row = cursor.fetchone()
-    if row is None:
+        stored = cursor.fetchone()
+    if stored is None:
         return None
-    operator_id, state, contact_id, message_id, event_id, audience = row
+    operator_id, state, contact_id, message_id, event_id, audience = stored
     message.pk = message.id = message_id
     message._state.adding = False
     message._state.db = connection.alias
@@ -189,6 +185,16 @@ def _append_to_open_conversation(inbound: InboundMessage) -> ReceivedMessage | N
         # Written while a queued chat was locked: an assignment running meanwhile skipped it.
         transaction.on_commit(do_assign_waiting, robust=True)
     return ReceivedMessage(message=message, conversation=conversation, duplicate=False, new_conversation=False)
+
+
+def _message_row(inbound: InboundMessage, *, conversation_id: int, at: datetime) -> ShopperMessageRow:
+    return ShopperMessageRow(
+        conversation_id=conversation_id,
+        connector=inbound.connector,
+        text=inbound.text,
+        external_id=inbound.external_id or None,
+        created_at=at,
+    )
 
 
 def _existing(inbound: InboundMessage) -> ReceivedMessage | None:
@@ -386,14 +392,9 @@ def _receive(inbound: InboundMessage) -> ReceivedMessage:
             new_contact=new_contact,
             first_message_at=at,
         )
-        message = Message.objects.create(
-            conversation=conversation,
-            connector=inbound.connector,
-            author_kind=AuthorKind.SHOPPER,
-            text=inbound.text,
-            external_id=inbound.external_id or None,
-            created_at=at,
-        )
+        message = _message_row(inbound, conversation_id=conversation.pk, at=at).build()
+        message.conversation = conversation
+        message.save(force_insert=True)
         for item in inbound.attachments:
             Attachment.objects.create(
                 message=message,
