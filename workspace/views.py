@@ -95,7 +95,8 @@ def edge_strings() -> dict[str, str]:
 @login_required
 @ensure_csrf_cookie
 def workspace_home(request: HttpRequest) -> HttpResponse:
-    operator = Operator.objects.filter(user=request.user).first()
+    user = request.user
+    operator = Operator.objects.filter(user_id=user.pk).first() if user.is_authenticated else None
     activate_operator_language(request, operator)
     return render(
         request,

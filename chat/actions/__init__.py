@@ -26,6 +26,7 @@ from chat.actions.feedback import (
     do_submit_questionnaire,
     do_take_rating_comment,
 )
+from chat.actions.housekeeping import do_close_silent_queued, do_prune_events
 from chat.actions.inbound import (
     InboundAttachment,
     InboundMessage,
@@ -33,6 +34,7 @@ from chat.actions.inbound import (
     do_leave_contact_while_waiting,
     do_open_conversation,
     do_receive_inbound,
+    do_receive_offline_message,
     do_set_contact_details,
     ensure_contact,
 )
@@ -52,6 +54,7 @@ __all__ = [
     "ReceivedMessage",
     "do_assign_waiting",
     "do_close",
+    "do_close_silent_queued",
     "do_comment_rating",
     "do_edit_inbound",
     "do_erase_contact",
@@ -64,8 +67,10 @@ __all__ = [
     "do_operator_disconnected",
     "do_operator_heartbeat",
     "do_operator_reply",
+    "do_prune_events",
     "do_rate_conversation",
     "do_receive_inbound",
+    "do_receive_offline_message",
     "do_request_rating",
     "do_requeue_unanswered_chats",
     "do_requeue_without_first_reply",

@@ -449,3 +449,40 @@ def do_open_conversation(
         if is_new:
             events.emit_to_conversation(conversation.pk, "conversation.opened", {"conversation_id": conversation.pk})
         return conversation
+
+
+@retry_on_conflict
+def do_receive_offline_message(
+    *,
+    connector: str,
+    sender_id: str,
+    text: str,
+    external_id: str,
+    name: str = "",
+    email: str = "",
+    phone: str = "",
+    language: str = "",
+    identity_details: Mapping[str, Any] | None = None,
+) -> ReceivedMessage:
+    """The offline form: the shopper's contact details, a queued chat marked offline and their
+    message, in one transaction, so a refused part leaves nothing of the others behind.
+
+    A repeat of ``external_id`` (the form sent again) stores nothing new.
+    """
+    with transaction.atomic():
+        do_set_contact_details(connector=connector, sender_id=sender_id, name=name, email=email, phone=phone)
+        conversation = do_open_conversation(
+            connector=connector, sender_id=sender_id, name=name, language=language, is_offline=True
+        )
+        return do_receive_inbound(
+            InboundMessage(
+                connector=connector,
+                sender_id=sender_id,
+                text=text,
+                sender_name=name,
+                language=language,
+                external_id=external_id,
+                identity_details=dict(identity_details or {}),
+                conversation_id=conversation.pk,
+            )
+        )

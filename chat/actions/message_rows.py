@@ -14,6 +14,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from django.db import models
+
 from chat import events
 from chat.models import AuthorKind, DeliveryState, Message
 
@@ -49,7 +51,9 @@ class ShopperMessageRow:
 
 
 def _column(attname: str) -> str:
-    return str(Message._meta.get_field(attname).column)
+    field = Message._meta.get_field(attname)
+    assert isinstance(field, models.Field)
+    return str(field.column)
 
 
 _NAMES = [item.name for item in dataclasses.fields(ShopperMessageRow)]

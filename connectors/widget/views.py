@@ -16,7 +16,10 @@ from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 
 from chat import throttle
-from chat.actions import InboundMessage, do_open_conversation, do_receive_inbound, do_set_contact_details
+from chat.actions import (
+    do_receive_offline_message,
+    do_set_contact_details,
+)
 from chat.actions._common import check_text
 from chat.errors import ChatError, InvalidInput, RateLimited
 from chat.models import Connector
@@ -173,23 +176,18 @@ def offline(request: HttpRequest) -> HttpResponse:
         request, [("offline_visitor", visitor_id), ("offline_ip", throttle.request_ip(request))], language=language
     )
     page_url = clean_page_url(data.get("page")) or clean_page_url(request.headers.get("Origin", ""))
-    do_set_contact_details(connector=Connector.WIDGET, sender_id=visitor_id, name=name, email=email, phone=phone)
-    conversation = do_open_conversation(
-        connector=Connector.WIDGET, sender_id=visitor_id, name=name, language=language, is_offline=True
-    )
-    received = do_receive_inbound(
-        InboundMessage(
-            connector=Connector.WIDGET,
-            sender_id=visitor_id,
-            text=text,
-            sender_name=name,
-            language=language,
-            external_id=f"{visitor_id}:{client_id}",
-            identity_details={PAGE_URL_KEY: page_url} if page_url else {},
-            conversation_id=conversation.pk,
-        )
+    received = do_receive_offline_message(
+        connector=Connector.WIDGET,
+        sender_id=visitor_id,
+        text=text,
+        external_id=f"{visitor_id}:{client_id}",
+        name=name,
+        email=email,
+        phone=phone,
+        language=language,
+        identity_details={PAGE_URL_KEY: page_url} if page_url else {},
     )
     return JsonResponse(
-        {"conversation_id": received.conversation.pk or conversation.pk, "message_id": received.message.pk},
+        {"conversation_id": received.conversation.pk, "message_id": received.message.pk},
         status=201 if not received.duplicate else 200,
     )
