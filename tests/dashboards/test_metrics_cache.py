@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from datetime import date, datetime, timedelta
 
 from django.utils import timezone
@@ -13,12 +14,17 @@ from chat.metrics.cache import ROLLUP_READS, BoundedCache, _rollup_cached
 def test_the_rollup_cache_keeps_at_most_its_maxsize() -> None:
     ROLLUP_READS.clear()
     start = datetime(2026, 1, 1, tzinfo=timezone.get_current_timezone())
-    computed = []
+    computed: list[int] = []
+
+    def compute(n: int) -> int:
+        computed.append(n)
+        return n
+
     for n in range(ROLLUP_READS.maxsize * 5):
         day = date(2026, 1, 1) + timedelta(days=n)
         filters = MetricFilters(start=start, end=start + timedelta(days=n + 1))
         how = Plan(days=(day,), raw=(), tokens=(f"token-{n}",))
-        assert _rollup_cached("cube", filters, how, lambda n=n: computed.append(n) or n) == n
+        assert _rollup_cached("cube", filters, how, functools.partial(compute, n)) == n
         assert len(ROLLUP_READS) <= ROLLUP_READS.maxsize
     assert len(ROLLUP_READS) == ROLLUP_READS.maxsize
     # The newest reads are the ones kept, and a kept one is not computed again.
