@@ -21,6 +21,8 @@ class OperatorForm(forms.ModelForm):
 
     def clean_cap(self) -> int:
         cap = self.cleaned_data["cap"]
+        if cap < 1:
+            raise forms.ValidationError(_("At least one chat at once."))
         if cap > settings.SWITCHBOARD_MAX_CHATS:
             raise forms.ValidationError(
                 _("At most %(max)d chats at once: a limit may be lowered, never raised.")

@@ -123,11 +123,12 @@ def test_an_operator_added_in_the_admin_gets_the_rights_of_the_flag(admin_client
     assert list(nina.skills.values_list("slug", flat=True)) == ["general"]
 
 
+@pytest.mark.parametrize("cap", [0, 10_000])
 def test_an_invalid_cap_in_the_admin_changes_nothing(
-    admin_client: Client, make_operator: Callable[..., Operator]
+    admin_client: Client, make_operator: Callable[..., Operator], cap: int
 ) -> None:
     anna = make_operator("anna", cap=2)
-    response = admin_client.post(reverse("admin:chat_operator_change", args=[anna.pk]), _form(anna, cap=10_000))
+    response = admin_client.post(reverse("admin:chat_operator_change", args=[anna.pk]), _form(anna, cap=cap))
     assert response.status_code == 200  # the form again, with the error
     anna.refresh_from_db()
     assert anna.cap == 2
