@@ -577,3 +577,8 @@ api.add_router("", feedback_router)
 from workspace.privacy_api import router as privacy_router  # noqa: E402
 
 api.add_router("", privacy_router)
+
+# The conversation history (list, transcript, a manager's reopen and write-again).
+from workspace.history_api import router as history_router  # noqa: E402
+
+api.add_router("", history_router)
