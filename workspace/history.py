@@ -46,7 +46,7 @@ TRANSCRIPT_MESSAGES_MAX = 5000
 
 
 def _operator(request: HttpRequest) -> Operator:
-    operator = Operator.objects.filter(user_id=request.user.pk).first()
+    operator = Operator.objects.filter(user_id=request.user.pk or 0).first()
     if operator is None:
         raise PermissionDenied("Operators only.")
     activate_operator_language(request, operator)
