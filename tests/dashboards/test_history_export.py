@@ -59,7 +59,7 @@ def test_the_conversations_export_recomputes_the_dashboards_figures(built_day: C
 
     response, text = download(client, "/workspace/history/export/conversations.csv")
     assert response["Content-Type"].startswith("text/csv")
-    assert 'attachment; filename="conversations-2026-03-10-2026-03-10.csv"' == response["Content-Disposition"]
+    assert response["Content-Disposition"] == 'attachment; filename="conversations-2026-03-10-2026-03-10.csv"'
     csv_rows = list(csv.DictReader(io.StringIO(text)))
     _, jsonl = download(client, "/workspace/history/export/conversations.jsonl")
     json_rows = [json.loads(line) for line in jsonl.splitlines()]
