@@ -366,3 +366,17 @@ def test_filters_dataclass_round_trips_its_query_parameters() -> None:
     )
     assert parse_history_filters(filters.as_params()) == filters
     assert HistoryFilters().is_empty() and not filters.is_empty()
+
+
+async def test_the_export_streams_as_an_async_body_under_asgi(history: History) -> None:
+    """Under daphne a plain iterator would be read whole into memory first: the body pulls chunks."""
+    from django.test import AsyncClient
+
+    client = AsyncClient()
+    await client.aforce_login(history.maria.user)
+    response = await client.get("/workspace/history/export/messages.jsonl", {"from": "2026-03-10", "to": "2026-03-12"})
+    assert response.status_code == 200
+    assert response.streaming and response.is_async
+    body = b"".join([chunk async for chunk in response.streaming_content])
+    texts = [json.loads(line)["text"] for line in body.decode().splitlines()]
+    assert "hello from s1" in texts and "are you there?" in texts
