@@ -49,12 +49,21 @@ def _manager(operator_id: int) -> Operator:
     return operator
 
 
-def _lock_closed(conversation_id: int) -> Conversation:
-    """The closed, unerased conversation, locked after its contact (the inbound path's order)."""
+def _root_contact(contact_id: int) -> Contact:
+    """The contact a merged one was merged into (what the inbound path writes to), locked."""
+    contact = Contact.objects.select_for_update().get(pk=contact_id)
+    while contact.merged_into_id:
+        contact = Contact.objects.select_for_update().get(pk=contact.merged_into_id)
+    return contact
+
+
+def _lock_closed(conversation_id: int) -> tuple[Conversation, Contact]:
+    """The closed, unerased conversation and its customer's root contact, the contact locked first
+    (the inbound path's order)."""
     contact_id = Conversation.objects.filter(pk=conversation_id).values_list("contact_id", flat=True).first()
     if contact_id is None:
         raise NotFound("No such conversation.")
-    Contact.objects.select_for_update().filter(pk=contact_id).first()
+    contact = _root_contact(contact_id)
     conversation = Conversation.objects.select_for_update().get(pk=conversation_id)
     if conversation.state != ConversationState.CLOSED:
         raise WrongState(_("Only a closed conversation can be reopened or written to again."))
@@ -62,7 +71,7 @@ def _lock_closed(conversation_id: int) -> Conversation:
         raise WrongState(_("This customer's data was erased: there is nobody to write to."))
     open_chat = (
         Conversation.objects.filter(
-            contact_id=conversation.contact_id,
+            contact_id__in=[contact.pk, conversation.contact_id],
             connector=conversation.connector,
             state__in=[ConversationState.QUEUED, ConversationState.ACTIVE],
         )
@@ -73,7 +82,7 @@ def _lock_closed(conversation_id: int) -> Conversation:
         raise WrongState(
             _("The customer already has an open chat on this connector (#%(id)s): answer there.") % {"id": open_chat}
         )
-    return conversation
+    return conversation, contact
 
 
 def _take_manager_slot(manager: Operator) -> None:
@@ -100,7 +109,7 @@ def do_reopen_conversation(*, conversation_id: int, operator_id: int) -> Convers
     the next close gives a reason again."""
     with transaction.atomic():
         manager = _manager(operator_id)
-        conversation = _lock_closed(conversation_id)
+        conversation, _contact = _lock_closed(conversation_id)
         _take_manager_slot(manager)
         at = now()
         conversation.state = ConversationState.ACTIVE
@@ -136,15 +145,14 @@ def do_write_again(*, conversation_id: int, operator_id: int, text: str) -> Mess
     check_text(text)
     with transaction.atomic():
         manager = _manager(operator_id)
-        old = _lock_closed(conversation_id)
+        old, contact = _lock_closed(conversation_id)
         _take_manager_slot(manager)
         at = now()
         # A widget shopper may be gone: with an email on file the reply goes there (offline replies).
-        contact = Contact.objects.get(pk=old.contact_id)
         offline = old.connector == Connector.WIDGET and bool(contact.email)
         conversation = Conversation.objects.create(
             connector=old.connector,
-            contact_id=old.contact_id,
+            contact=contact,
             queue_id=old.queue_id,
             state=ConversationState.ACTIVE,
             operator=manager,
