@@ -9,6 +9,8 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
+from channels.db import database_sync_to_async
+from django.db import connections
 from django.test import Client
 from django.utils import timezone
 
@@ -378,5 +380,6 @@ async def test_the_export_streams_as_an_async_body_under_asgi(history: History) 
     assert response.status_code == 200
     assert response.streaming and response.is_async
     body = b"".join([chunk async for chunk in response.streaming_content])
+    await database_sync_to_async(connections.close_all)()  # the database thread's connection
     texts = [json.loads(line)["text"] for line in body.decode().splitlines()]
     assert "hello from s1" in texts and "are you there?" in texts
