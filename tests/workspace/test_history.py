@@ -383,3 +383,26 @@ async def test_the_export_streams_as_an_async_body_under_asgi(history: History) 
     await database_sync_to_async(connections.close_all)()  # the database thread's connection
     texts = [json.loads(line)["text"] for line in body.decode().splitlines()]
     assert "hello from s1" in texts and "are you there?" in texts
+
+
+def test_the_write_again_form_sends_and_opens_the_new_transcript(
+    history: History, client_for: Callable[..., Client]
+) -> None:
+    old = history.chats["anna_1"]
+    maria = client_for(online(history.maria))
+    empty = maria.post(
+        f"/workspace/history/{old.pk}/write-again/", {"text": "  "}, headers=csrf_headers(maria), follow=True
+    )
+    assert "The message is empty." in empty.content.decode()
+    assert not Conversation.objects.filter(previous=old).exists()
+    sent = maria.post(
+        f"/workspace/history/{old.pk}/write-again/",
+        {"text": "We found <your> parcel"},
+        headers=csrf_headers(maria),
+        follow=True,
+    )
+    new = Conversation.objects.get(previous=old)
+    assert sent.redirect_chain[-1][0] == f"/workspace/history/{new.pk}/"
+    page = sent.content.decode()
+    assert "Sent. The new chat is yours" in page and "We found &lt;your&gt; parcel" in page
+    assert "A manager wrote to the customer again." in page
