@@ -10,14 +10,16 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Annotated, Any, Literal
 
-from django.http import HttpRequest
+from django.http import HttpRequest, StreamingHttpResponse
+from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema, Status
 
 from chat import actions
+from chat.errors import Forbidden, InvalidForm
 from chat.models import Conversation, ConversationStep, Message, Rating
 from chat.payloads import conversation_payload, message_payload
 from chat.untrusted import MAX_ID
-from workspace import selectors
+from workspace import history_export, selectors
 from workspace.api import ERRORS, ConversationOut, MessageOut, PathId, me
 from workspace.history import step_text
 from workspace.history_filters import PAGE_MAX, PAGE_SIZE, history_page, parse_history_filters
@@ -89,6 +91,12 @@ def _item(conversation: Conversation) -> dict[str, Any]:
     }
 
 
+def _params(query: HistoryQuery) -> dict[str, str]:
+    """The filters as the query string held them, for the one parser the page uses too."""
+    params = query.dict(by_alias=True, exclude={"cursor", "limit", "format"})
+    return {k: "1" if v is True else str(v) for k, v in params.items() if v not in (None, False)}
+
+
 def _rating(conversation: Conversation) -> Rating | None:
     return Rating.objects.filter(conversation=conversation).first()
 
@@ -102,10 +110,7 @@ def list_history(request: HttpRequest, query: Query[HistoryQuery]) -> dict[str, 
     """Keyset paging: follow ``next_cursor`` until it is null. Rows that arrive meanwhile sort
     before the first page, so a walk never repeats or skips one. An operator sees their own chats,
     the queue, and the earlier chats of the customers they hold now; a manager sees every chat."""
-    params = query.dict(by_alias=True, exclude={"cursor", "limit"})
-    filters = parse_history_filters(
-        {k: "1" if v is True else str(v) for k, v in params.items() if v not in (None, False)}
-    )
+    filters = parse_history_filters(_params(query))
     page = history_page(operator=me(request), filters=filters, cursor=query.cursor, limit=query.limit)
     return {"conversations": [_item(c) for c in page.conversations], "next_cursor": page.next_cursor}
 
@@ -166,3 +171,25 @@ def write_again(request: HttpRequest, conversation_id: PathId, body: WriteAgainI
     message = actions.do_write_again(conversation_id=conversation_id, operator_id=me(request).pk, text=body.text)
     stored = Message.objects.select_related("author").prefetch_related("attachments").get(pk=message.pk)
     return Status(201, message_payload(stored))
+
+
+class ExportQuery(HistoryQuery):
+    format: Literal["csv", "jsonl"] = "jsonl"
+
+
+@router.get(
+    "/history/export/{table}",
+    response={200: None, **ERRORS},
+    summary="Raw conversations or messages for a date range, streamed as CSV or JSON lines (managers)",
+)
+def export(
+    request: HttpRequest, table: Literal["conversations", "messages"], query: Query[ExportQuery]
+) -> StreamingHttpResponse:
+    """The page's export for scripts (``Authorization: Bearer``): ``from`` and ``to`` are required,
+    the list's filters apply; the columns are in docs/history.md."""
+    if not me(request).is_manager:
+        raise Forbidden(_("Only a manager may do this."))
+    filters = parse_history_filters(_params(query))
+    if filters.date_from is None or filters.date_to is None:
+        raise InvalidForm({"from": []}, _("Give the start and the end date of the export."))
+    return history_export.streamed(request=request, table=table, file_format=query.format, filters=filters)

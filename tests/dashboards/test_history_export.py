@@ -112,3 +112,17 @@ def test_the_export_needs_a_manager_and_a_valid_date_range(built_day: Callable[[
     assert operator.get("/workspace/history/export/conversations.csv", RANGE).status_code == 403
     assert operator.get("/workspace/history/export/").status_code == 403
     assert Client().get("/workspace/history/export/conversations.csv", RANGE).status_code == 302
+
+
+def test_the_api_streams_the_same_export_to_managers_only(built_day: Callable[[], Day]) -> None:
+    day = built_day()
+    client = manager_client()
+    _, page = download(client, "/workspace/history/export/conversations.jsonl")
+    _, api = download(client, "/api/history/export/conversations", format="jsonl")
+    assert api == page
+    _, csv_text = download(client, "/api/history/export/messages", format="csv")
+    assert csv_text.splitlines()[0].startswith("id,conversation_id,connector,author_kind")
+    assert client.get("/api/history/export/conversations").status_code == 400  # no date range
+    operator = Client()
+    operator.force_login(day.anna.user)
+    assert operator.get("/api/history/export/conversations", RANGE).status_code == 403

@@ -272,7 +272,11 @@ def forged_widget_post(world: World, route: str) -> str | None:
     return answer or (None if world.rows() == before else "rows changed")
 
 
-MANAGER_ONLY = {("GET", "/api/ratings/flagged"), ("POST", "/api/ratings/{conversation_id}/review")}
+MANAGER_ONLY = {
+    ("GET", "/api/ratings/flagged"),
+    ("POST", "/api/ratings/{conversation_id}/review"),
+    ("GET", "/api/history/export/{table}"),
+}
 
 
 def api_cells(method: str, path: str) -> list[Cell]:
