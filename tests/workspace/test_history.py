@@ -376,8 +376,9 @@ async def test_the_export_streams_as_an_async_body_under_asgi(history: History) 
 
     client = AsyncClient()
     await client.aforce_login(history.maria.user)
-    response = await client.get("/workspace/history/export/messages.jsonl", {"from": "2026-03-10", "to": "2026-03-12"})
-    assert response.status_code == 200
+    answer = await client.get("/workspace/history/export/messages.jsonl", {"from": "2026-03-10", "to": "2026-03-12"})
+    assert answer.status_code == 200
+    response: Any = answer  # a StreamingHttpResponse
     assert response.streaming and response.is_async
     body = b"".join([chunk async for chunk in response.streaming_content])
     await database_sync_to_async(connections.close_all)()  # the database thread's connection
