@@ -577,3 +577,8 @@ api.add_router("", feedback_router)
 from workspace.privacy_api import router as privacy_router  # noqa: E402
 
 api.add_router("", privacy_router)
+
+# The help search (the knowledge base app's own router).
+from kb.api import router as kb_router  # noqa: E402
+
+api.add_router("", kb_router)
