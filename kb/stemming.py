@@ -63,6 +63,6 @@ def stem(word: str, language: str) -> str:
 
 
 def stems(text: str, language: str) -> list[str]:
-    """The text's stems without the language's stop words, in order (duplicates kept)."""
+    """The text's stems without the language's stop words and single letters, in order (duplicates kept)."""
     stop = STOP_WORDS.get(language, set())
-    return [stem(word, language) for word in words(text) if word not in stop]
+    return [stem(word, language) for word in words(text) if len(word) > 1 and word not in stop]
