@@ -16,6 +16,7 @@ def register_demo_loader(loader: Callable[[], None]) -> None:
     if loader not in DEMO_LOADERS:
         DEMO_LOADERS.append(loader)
 
+
 DEMO_PASSWORD = "switchboard"
 DEMO_LOGINS = [
     ("manager", "Maria", ("general", "stylist"), True),

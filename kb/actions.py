@@ -82,7 +82,9 @@ def _check_translations(
         slug = _check_slug(given.slug, f"{language}-slug", errors)
         _check_text(given.title, f"{language}-title", TITLE_MAX, errors)
         _check_text(given.body, f"{language}-body", BODY_MAX, errors)
-        taken = ArticleTranslation.objects.filter(language=language, slug=slug).exclude(article_id=article_id)
+        taken = ArticleTranslation.objects.filter(language=language, slug=slug)
+        if article_id is not None:
+            taken = taken.exclude(article_id=article_id)
         if slug and f"{language}-slug" not in errors and taken.exists():
             errors[f"{language}-slug"] = _("Another article already has this address.")
         kept[language] = TranslationInput(
@@ -118,7 +120,7 @@ def do_save_article(
             raise NotFound()
     errors: dict[str, str] = {}
     key = _check_slug(key, "key", errors)
-    if key and "key" not in errors and Article.objects.filter(key=key).exclude(pk=article_id).exists():
+    if key and "key" not in errors and Article.objects.filter(key=key).exclude(pk=article_id or 0).exists():
         errors["key"] = _("Another article already has this key.")
     category = Category.objects.filter(pk=category_id).first() if category_id else None
     if category is None:
@@ -153,9 +155,7 @@ def do_save_article(
 
 
 @transaction.atomic
-def do_save_category(
-    *, operator_id: int | None, slug: str, name_en: str, name_ru: str, position: int = 0
-) -> Category:
+def do_save_category(*, operator_id: int | None, slug: str, name_en: str, name_ru: str, position: int = 0) -> Category:
     """Create a category, or rename the one with this slug."""
     _check_manager(operator_id)
     errors: dict[str, str] = {}

@@ -47,4 +47,8 @@ def kb_search(request: HttpRequest, params: Query[HelpSearchIn]) -> dict[str, An
     """Published articles in ``lang`` that answer ``q`` (word forms and typos welcome), best first:
     the same three the widget shows, with their public links."""
     answers = search_articles(params.q, params.lang)
-    return {"query": params.q, "language": params.lang, "results": [a.as_json() for a in answers]}
+    return {
+        "query": params.q,
+        "language": params.lang,
+        "results": [a.as_json(request.build_absolute_uri("/")) for a in answers],
+    }

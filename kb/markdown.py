@@ -35,9 +35,7 @@ def same_site_image(url: str) -> bool:
     return cleaned.startswith("/") and not cleaned.startswith("//") and "\\" not in cleaned
 
 
-def _render_image(
-    renderer: RendererHTML, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType
-) -> str:
+def _render_image(renderer: RendererHTML, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType) -> str:
     token = tokens[idx]
     if not same_site_image(str(token.attrGet("src") or "")):
         # An image from elsewhere shows as its alt text.

@@ -17,7 +17,6 @@ import difflib
 from dataclasses import dataclass
 from typing import Any
 
-from django.conf import settings
 from django.db import connection, transaction
 
 from kb.models import LANGUAGES, ArticleTranslation
@@ -41,16 +40,17 @@ class HelpAnswer:
     title: str
     summary: str
     path: str
-    url: str
 
-    def as_json(self) -> dict[str, Any]:
+    def as_json(self, base_url: str) -> dict[str, Any]:
+        """``base_url``: the address the asker reached us by (``https://chat.shop.example``), so the
+        link works wherever it is pasted."""
         return {
             "article_id": self.article_id,
             "key": self.key,
             "language": self.language,
             "title": self.title,
             "summary": self.summary,
-            "url": self.url,
+            "url": base_url.rstrip("/") + self.path,
         }
 
 
@@ -64,15 +64,13 @@ def clean_query(query: str | None) -> str:
 
 
 def answer_for(translation: ArticleTranslation, key: str) -> HelpAnswer:
-    path = translation.get_absolute_url()
     return HelpAnswer(
         article_id=translation.article_id,
         key=key,
         language=translation.language,
         title=translation.title,
         summary=translation.summary,
-        path=path,
-        url=settings.SITE_URL.rstrip("/") + path,
+        path=translation.get_absolute_url(),
     )
 
 
@@ -141,9 +139,9 @@ def stems_match(asked: str, written: str) -> float:
     shorter, longer = sorted((asked, written), key=len)
     if len(shorter) >= 5 and longer.startswith(shorter):
         return PREFIX_FACTOR
-    if len(shorter) >= 4 and abs(len(asked) - len(written)) <= 2:
-        if difflib.SequenceMatcher(None, asked, written).ratio() >= TYPO_RATIO:
-            return TYPO_FACTOR
+    close_in_length = len(shorter) >= 4 and abs(len(asked) - len(written)) <= 2
+    if close_in_length and difflib.SequenceMatcher(None, asked, written).ratio() >= TYPO_RATIO:
+        return TYPO_FACTOR
     return 0.0
 
 

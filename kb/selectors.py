@@ -8,9 +8,11 @@ from kb.models import Article, ArticleTranslation, Category
 
 
 def articles_for_list() -> QuerySet[Article]:
-    return Article.objects.select_related("category").prefetch_related(
-        Prefetch("translations", queryset=ArticleTranslation.objects.order_by("language"))
-    ).order_by("category__position", "category_id", "key")
+    return (
+        Article.objects.select_related("category")
+        .prefetch_related(Prefetch("translations", queryset=ArticleTranslation.objects.order_by("language")))
+        .order_by("category__position", "category_id", "key")
+    )
 
 
 def categories() -> QuerySet[Category]:

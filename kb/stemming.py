@@ -11,10 +11,18 @@ import re
 
 _WORD = re.compile(r"[^\W_]+", re.UNICODE)
 
+
+def _listed(text: str) -> list[str]:
+    """A word list written as one string (easier to read and edit than a list of literals)."""
+    return text.split()
+
+
 _RU_ENDINGS = sorted(
-    """иями ями ами ией иях ого его ому ему ыми ими ться ется ются ишь ешь ите ете ает яет ует ать ять ить
+    _listed(
+        """иями ями ами ией иях ого его ому ему ыми ими ться ется ются ишь ешь ите ете ает яет ует ать ять ить
     еть уть ала ила ало ило али или ая яя ое ее ые ие ый ий ой ей ом ем ам ям ах ях ов ев ую юю ию ия ье ья
-    ть ла ло ли а я о е ы и у ю ь й""".split(),
+    ть ла ло ли а я о е ы и у ю ь й"""
+    ),
     key=len,
     reverse=True,
 )
@@ -23,14 +31,18 @@ _VOWELS = set("aeiouy")
 
 STOP_WORDS = {
     "en": set(
-        """a an and are as at be been by can could did do does doing for from had has have how i if in into is
+        _listed(
+            """a an and are as at be been by can could did do does doing for from had has have how i if in into is
         it its me my no not of on or our please so that the their them then there this to us was we were what
-        when where which who why will with would you your yours hi hello""".split()
+        when where which who why will with would you your yours hi hello"""
+        )
     ),
     "ru": set(
-        """а без бы был была были в вам вас вы где да для до его ее её если есть же за и из или им их к как
+        _listed(
+            """а без бы был была были в вам вас вы где да для до его ее её если есть же за и из или им их к как
         когда кто ли мне мой моя мое моё мои мы на над не нет ни но о об от по под при с со так там то тот у
-        уже что чтобы это эта эти я здравствуйте привет пожалуйста можно""".split()
+        уже что чтобы это эта эти я здравствуйте привет пожалуйста можно"""
+        )
     ),
 }
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotAllowed, JsonResponse
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotAllowed, JsonResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import translation
@@ -34,7 +34,7 @@ LANGUAGE_NAMES = {"en": "English", "ru": "Русский"}
 
 
 def _operator(request: HttpRequest) -> Operator:
-    operator = Operator.objects.filter(user_id=request.user.pk).first()
+    operator = Operator.objects.filter(user_id=int(request.user.pk or 0)).first()
     if operator is None:
         raise PermissionDenied("Operators only.")
     activate_operator_language(request, operator)
@@ -64,9 +64,8 @@ def article_list(request: HttpRequest) -> HttpResponse:
     )
 
 
-def _translations_from(post: dict[str, str] | object) -> dict[str, TranslationInput]:
-    data = post  # a QueryDict
-    get = data.get  # type: ignore[attr-defined]
+def _translations_from(post: QueryDict) -> dict[str, TranslationInput]:
+    get = post.get
     return {
         language: TranslationInput(
             title=get(f"{language}-title", ""),
@@ -122,9 +121,7 @@ def article_edit(request: HttpRequest, article_id: int | None = None) -> HttpRes
     else:
         existing = {t.language: t for t in article.translations.all()} if article else {}
         translations = {
-            language: TranslationInput(
-                title=t.title, slug=t.slug, body=t.body, published=t.published
-            )
+            language: TranslationInput(title=t.title, slug=t.slug, body=t.body, published=t.published)
             if (t := existing.get(language))
             else TranslationInput()
             for language in LANGUAGES
@@ -217,5 +214,10 @@ def help_search(request: HttpRequest) -> HttpResponse:
         labels = widget_labels()
     answers = search_articles(query, language)
     return JsonResponse(
-        {"query": query, "language": language, "results": [a.as_json() for a in answers], "labels": labels}
+        {
+            "query": query,
+            "language": language,
+            "results": [a.as_json(request.build_absolute_uri("/")) for a in answers],
+            "labels": labels,
+        }
     )

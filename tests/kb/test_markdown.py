@@ -62,7 +62,9 @@ def test_raw_html_is_shown_as_text() -> None:
 
 
 def test_allowed_links_and_same_site_images_stay() -> None:
-    html = render_markdown("[a](https://shop.example/x) [b](mailto:help@shop.example) [c](/help/en/x/) ![d](/static/d.png)")
+    html = render_markdown(
+        "[a](https://shop.example/x) [b](mailto:help@shop.example) [c](/help/en/x/) ![d](/static/d.png)"
+    )
     assert '<a href="https://shop.example/x" rel="nofollow noopener noreferrer" target="_blank">a</a>' in html
     assert '<a href="mailto:help@shop.example"' in html
     assert '<a href="/help/en/x/">c</a>' in html
