@@ -4,7 +4,8 @@
 
 - **PostgreSQL**: full-text search on the generated ``search_vector`` (the ``russian`` or ``english``
   configuration: "доставки" finds "доставка", "delivered" finds "delivery"), the question's words
-  OR-ed so a long question still matches, ranked by ``ts_rank_cd`` (title weighted above body); plus
+  OR-ed so a long question still matches, ranked by ``ts_rank_cd`` (title weighted above body, long
+  texts damped so an article that merely mentions everything does not win); plus
   pg_trgm's ``word_similarity`` of each question word against the titles, so a typo ("delivry",
   "доствка") still finds its article. Both use indexes (GIN on the vector, GIN trigram on the title).
 - **SQLite** (the embedded default): the same idea in Python over the language's published articles,
@@ -28,6 +29,8 @@ MAX_WORDS = 12
 TYPO_SIMILARITY = 0.45
 TYPO_WEIGHT = 0.3
 PG_CONFIGS = {"en": "english", "ru": "russian"}
+# How many of the best text matches, and of the typo matches, get the full score (PostgreSQL).
+CANDIDATES = 50
 
 
 @dataclass(frozen=True)
@@ -96,27 +99,44 @@ def _typo_words(query: str, language: str) -> list[str]:
 
 
 def _postgres_ranked_ids(query: str, language: str, limit: int) -> list[int]:
+    """Two steps, so the cost follows the best candidates and not every article sharing a common word:
+    the ``CANDIDATES`` best by text rank, plus those whose title is close to a question word (a typo),
+    each from its index; only those few get the full score."""
     typo_words = _typo_words(query, language)
-    # Each word's trigram test is its own indexable condition (title %> word), OR-ed with the text match.
-    typo_match = "".join(" OR t.title %%> %s" for _ in typo_words)
+    # Each word's trigram test is its own indexable condition (title %> word).
+    typo_match = " OR ".join("t.title %%> %s" for _ in typo_words) or "false"
     sql = f"""
         WITH q AS (
             SELECT replace(plainto_tsquery(%s::regconfig, %s)::text, ' & ', ' | ')::tsquery AS tsq
-        )
+        ),
+        text_hits AS (
+            SELECT t.id, ts_rank_cd(t.search_vector, q.tsq, 1 | 32) AS rank
+            FROM kb_articletranslation t, q
+            WHERE t.language = %s AND t.published AND t.search_vector @@ q.tsq
+            ORDER BY rank DESC
+            LIMIT %s
+        ),
+        typo_hits AS (
+            SELECT t.id FROM kb_articletranslation t
+            WHERE t.language = %s AND t.published AND ({typo_match})
+            LIMIT %s
+        ),
+        candidates AS (SELECT id FROM text_hits UNION SELECT id FROM typo_hits)
         SELECT t.id,
-               ts_rank_cd(t.search_vector, q.tsq, 32)
+               COALESCE(h.rank, 0)
                + %s * COALESCE((
                    SELECT sum(s) FROM (
                        SELECT word_similarity(w, t.title) AS s FROM unnest(%s::text[]) AS w
                    ) AS sims WHERE s >= %s
                ), 0) AS score
-        FROM kb_articletranslation t, q
-        WHERE t.language = %s AND t.published AND (t.search_vector @@ q.tsq{typo_match})
+        FROM candidates c
+        JOIN kb_articletranslation t ON t.id = c.id
+        LEFT JOIN text_hits h ON h.id = c.id
         ORDER BY score DESC, t.article_id
         LIMIT %s
     """  # noqa: S608 - only placeholders are formatted in
-    params: list[Any] = [PG_CONFIGS[language], query, TYPO_WEIGHT, typo_words, TYPO_SIMILARITY, language]
-    params += [*typo_words, limit]
+    params: list[Any] = [PG_CONFIGS[language], query, language, CANDIDATES, language, *typo_words, CANDIDATES]
+    params += [TYPO_WEIGHT, typo_words, TYPO_SIMILARITY, limit]
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute("SELECT set_config('pg_trgm.word_similarity_threshold', %s, true)", [str(TYPO_SIMILARITY)])
         cursor.execute(sql, params)
