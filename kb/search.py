@@ -4,7 +4,7 @@
 
 - **PostgreSQL**: full-text search on the generated ``search_vector`` (the ``russian`` or ``english``
   configuration: "доставки" finds "доставка", "delivered" finds "delivery"), the question's words
-  OR-ed so a long question still matches, ranked by ``ts_rank_cd`` (title weighted above body, long
+  OR-ed so a long question still matches, ranked by ``ts_rank`` (title weighted above body, long
   texts damped so an article that merely mentions everything does not win); plus
   pg_trgm's ``word_similarity`` of each question word against the titles, so a typo ("delivry",
   "доствка") still finds its article. Both use indexes (GIN on the vector, GIN trigram on the title).
@@ -83,9 +83,8 @@ def search_articles(query: str, language: str, limit: int = 3) -> list[HelpAnswe
     if not query or limit < 1:
         return []
     if connection.vendor == "postgresql":
-        ids = _postgres_ranked_ids(query, language, limit)
-    else:
-        ids = _python_ranked_ids(query, language, limit)
+        return _postgres_answers(query, language, limit)
+    ids = _python_ranked_ids(query, language, limit)
     found = {t.pk: t for t in ArticleTranslation.objects.filter(pk__in=ids).select_related("article")}
     return [answer_for(found[pk], found[pk].article.key) for pk in ids if pk in found]
 
@@ -98,7 +97,7 @@ def _typo_words(query: str, language: str) -> list[str]:
     return list(dict.fromkeys(w for w in words(query) if len(w) >= 4 and w not in stop))[:MAX_WORDS]
 
 
-def _postgres_ranked_ids(query: str, language: str, limit: int) -> list[int]:
+def _postgres_answers(query: str, language: str, limit: int) -> list[HelpAnswer]:
     """Two steps, so the cost follows the best candidates and not every article sharing a common word:
     the ``CANDIDATES`` best by text rank, plus those whose title is close to a question word (a typo),
     each from its index; only those few get the full score."""
@@ -110,7 +109,7 @@ def _postgres_ranked_ids(query: str, language: str, limit: int) -> list[int]:
             SELECT replace(plainto_tsquery(%s::regconfig, %s)::text, ' & ', ' | ')::tsquery AS tsq
         ),
         text_hits AS (
-            SELECT t.id, ts_rank_cd(t.search_vector, q.tsq, 1 | 32) AS rank
+            SELECT t.id, ts_rank(t.search_vector, q.tsq, 1 | 32) AS rank
             FROM kb_articletranslation t, q
             WHERE t.language = %s AND t.published AND t.search_vector @@ q.tsq
             ORDER BY rank DESC
@@ -119,10 +118,11 @@ def _postgres_ranked_ids(query: str, language: str, limit: int) -> list[int]:
         typo_hits AS (
             SELECT t.id FROM kb_articletranslation t
             WHERE t.language = %s AND t.published AND ({typo_match})
+            ORDER BY (SELECT max(word_similarity(w, t.title)) FROM unnest(%s::text[]) AS w) DESC
             LIMIT %s
         ),
         candidates AS (SELECT id FROM text_hits UNION SELECT id FROM typo_hits)
-        SELECT t.id,
+        SELECT t.id, t.article_id, a.key, t.language, t.title, t.summary, t.slug,
                COALESCE(h.rank, 0)
                + %s * COALESCE((
                    SELECT sum(s) FROM (
@@ -131,16 +131,29 @@ def _postgres_ranked_ids(query: str, language: str, limit: int) -> list[int]:
                ), 0) AS score
         FROM candidates c
         JOIN kb_articletranslation t ON t.id = c.id
+        JOIN kb_article a ON a.id = t.article_id
         LEFT JOIN text_hits h ON h.id = c.id
         ORDER BY score DESC, t.article_id
         LIMIT %s
     """  # noqa: S608 - only placeholders are formatted in
-    params: list[Any] = [PG_CONFIGS[language], query, language, CANDIDATES, language, *typo_words, CANDIDATES]
+    params: list[Any] = [PG_CONFIGS[language], query, language, CANDIDATES, language, *typo_words, typo_words]
+    params.append(CANDIDATES)
     params += [TYPO_WEIGHT, typo_words, TYPO_SIMILARITY, limit]
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute("SELECT set_config('pg_trgm.word_similarity_threshold', %s, true)", [str(TYPO_SIMILARITY)])
         cursor.execute(sql, params)
-        return [row[0] for row in cursor.fetchall()]
+        rows = cursor.fetchall()
+    return [
+        HelpAnswer(
+            article_id=article_id,
+            key=key,
+            language=lang,
+            title=title,
+            summary=summary,
+            path=ArticleTranslation(language=lang, slug=slug).get_absolute_url(),
+        )
+        for _id, article_id, key, lang, title, summary, slug, _score in rows
+    ]
 
 
 # --- SQLite and anything else -----------------------------------------------------------------------
