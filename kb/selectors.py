@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from django.db.models import Prefetch, QuerySet
+from django.db.models import Max, Prefetch, QuerySet
 
 from kb.models import Article, ArticleTranslation, Category
 
@@ -11,6 +11,7 @@ def articles_for_list() -> QuerySet[Article]:
     return (
         Article.objects.select_related("category")
         .prefetch_related(Prefetch("translations", queryset=ArticleTranslation.objects.order_by("language")))
+        .annotate(last_updated=Max("translations__updated_at"))
         .order_by("category__position", "category_id", "key")
     )
 

@@ -53,6 +53,7 @@ def test_operators_read_the_list_but_cannot_write(corpus: None, make_operator: C
     assert listing.status_code == 200
     assert "Delivery times" in listing.content.decode() and "Сроки доставки" in listing.content.decode()
     assert "/workspace/kb/new/" not in listing.content.decode()
+    assert listing.context["articles"][0].last_updated is not None
     article = Article.objects.get(key="delivery-times")
     before = snapshot()
     assert anna.get("/workspace/kb/new/").status_code == 403
