@@ -9,7 +9,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from chat.actions import InboundMessage, do_receive_inbound, do_set_operator_status
-from chat.models import Operator
+from chat.models import Message, Operator
 from kb.demo import load_kb_demo
 from kb.models import ArticleTranslation
 from tests.browser.conftest import in_thread, save_screenshot, wait_for
@@ -25,6 +25,7 @@ UI = {
         "sign_in": "Sign in",
         "live": "Live",
         "open": "Open chat",
+        "message": "Your message",
         "find": "Ask a question, e.g. where is my order",
         "preview": "Preview",
         "save": "Save",
@@ -41,6 +42,7 @@ UI = {
         "sign_in": "Войти",
         "live": "На связи",
         "open": "Открыть чат",
+        "message": "Ваше сообщение",
         "find": "Задайте вопрос, например: где мой заказ",
         "preview": "Предпросмотр",
         "save": "Сохранить",
@@ -95,9 +97,11 @@ def test_a_manager_edits_an_article_with_a_preview(
 
 @pytest.mark.parametrize("language", ["en", "ru"])
 def test_a_shopper_finds_an_answer_in_the_widget_on_a_phone(
-    corpus: None, new_page: Callable[..., Page], language: str
+    corpus: None, make_operator: Callable[..., Operator], new_page: Callable[..., Page], language: str
 ) -> None:
     ui = UI[language]
+    operator = in_thread(make_operator, "Anna")
+    in_thread(do_set_operator_status, operator_id=operator.pk, status="online")
     question, title = QUESTIONS[language]
     page = new_page(locale=ui["locale"], **PHONE_390)
     page.goto("/")
@@ -118,6 +122,13 @@ def test_a_shopper_finds_an_answer_in_the_widget_on_a_phone(
     expect(article.get_by_role("heading", level=1)).to_have_text(title)
     assert article.evaluate("document.documentElement.lang") == language
     assert article.evaluate("document.documentElement.scrollWidth") <= 390
+    # Still need help: the shopper writes, and the help search gives the panel to the chat.
+    page.bring_to_front()
+    message = page.get_by_role("textbox", name=ui["message"])
+    message.fill(question)
+    message.press("Enter")
+    expect(box).to_be_hidden()
+    wait_for(lambda: Message.objects.filter(text=question).exists())
 
 
 @pytest.mark.parametrize("language", ["en", "ru"])
