@@ -582,3 +582,8 @@ api.add_router("", privacy_router)
 from workspace.history_api import router as history_router  # noqa: E402
 
 api.add_router("", history_router)
+
+# The help search (the knowledge base app's own router).
+from kb.api import router as kb_router  # noqa: E402
+
+api.add_router("", kb_router)
