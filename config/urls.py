@@ -21,6 +21,7 @@ urlpatterns = [
     # Pages without our templates (the admin, the API docs) get the icon where browsers look for it.
     path("favicon.ico", RedirectView.as_view(url=static("favicon.svg"), permanent=False)),
     path("i18n/", include("django.conf.urls.i18n")),
+    path("workspace/search/", include("search.urls")),
     path("", include("workspace.urls")),
     path("connectors/", include("connectors.urls")),
 ]
