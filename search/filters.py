@@ -68,7 +68,7 @@ class SearchForm(forms.Form):
     """The query and its filters from a query string; every field is optional and checked on its own."""
 
     q = forms.CharField(label=_("Search"), max_length=200, required=False, strip=True)
-    connector = forms.ChoiceField(label=_("Channel"), required=False)
+    connector = forms.ChoiceField(label=_("Connector"), required=False)
     queue = forms.ModelChoiceField(label=_("Queue"), queryset=Queue.objects.order_by("name"), required=False)
     operator = forms.ModelChoiceField(
         label=_("Operator"), queryset=Operator.objects.order_by("display_name"), required=False

@@ -21,7 +21,7 @@ from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 from django.utils.safestring import SafeString
 
-from chat.models import Contact, Conversation, Message, Operator, Reason
+from chat.models import Connector, Contact, Conversation, Message, Operator, Reason
 from search import query as q
 from search.filters import SearchFilters, format_cursor
 from workspace.selectors import readable_by
@@ -48,6 +48,10 @@ class MessageHit:
     contact_name: str
     headline: SafeString
     url: str
+
+    @property
+    def connector_label(self) -> str:
+        return str(dict(Connector.choices).get(self.connector, self.connector))
 
 
 @dataclass(frozen=True)
