@@ -12,6 +12,7 @@ from django.http import HttpRequest
 from ninja import Field, Query, Router, Schema
 
 from chat.errors import InvalidInput
+from chat.untrusted import MAX_ID
 from search.filters import SearchForm
 from search.selectors import PAGE_SIZE, search
 from workspace.api import ERRORS, api, me
@@ -23,10 +24,10 @@ _registered = False
 class SearchQuery(Schema):
     q: str = Field("", max_length=200, description='Words (all must match), "a phrase", prefix*')
     connector: Literal["", "widget", "telegram", "vk"] = ""
-    queue: int | None = Field(None, description="Queue id")
-    operator: int | None = Field(None, description="Operator id")
+    queue: int | None = Field(None, ge=1, le=MAX_ID, description="Queue id")
+    operator: int | None = Field(None, ge=1, le=MAX_ID, description="Operator id")
     state: Literal["", "queued", "active", "closed"] = ""
-    reason: int | None = Field(None, description="Contact reason id")
+    reason: int | None = Field(None, ge=1, le=MAX_ID, description="Contact reason id")
     rating: Literal["", "1", "2", "3", "4", "5", "low"] = Field("", description="Stars, or low (1-2)")
     consultation: bool | None = Field(None, description="true: stylist consultations only; false: none")
     date_from: dt.date | None = Field(None, description="First day (site time zone) of the messages")

@@ -12,9 +12,10 @@ Measured in docs/benchmarks.md ("Search").
 from __future__ import annotations
 
 import datetime as dt
+import json
 from dataclasses import dataclass, field, replace
 
-from django.db import connection
+from django.db import connection, transaction
 from django.db.models import BooleanField, Q, QuerySet, Subquery, TextField
 from django.db.models.expressions import RawSQL
 from django.urls import NoReverseMatch, reverse
@@ -32,6 +33,10 @@ CONVERSATIONS_SHOWN = 10
 CONTACTS_MATCHED = 200
 # Newest-first time windows, in days back from the top of the page; the last one is open-ended.
 WINDOW_DAYS = (7, 30, 120, 480)
+# Up to this many expected matches the index's matches are sorted; above, the newest-first walk. A
+# word missing from the column's statistics is estimated at half the rarest word they hold (about
+# 50,000 on the benchmark year): such words are rare, so they must fall below this.
+FEW_MATCHES = 60_000
 HEADLINE_OPTIONS = f"StartSel={q.START}, StopSel={q.STOP}, MaxWords=30, MinWords=12"
 NAME_HEADLINE_OPTIONS = f"StartSel={q.START}, StopSel={q.STOP}, HighlightAll=true"
 
@@ -103,8 +108,12 @@ def search(
         tsquery = _tsquery(terms)
         if tsquery is None:
             return SearchResults(only_stop_words=True)
-        matched = _messages_pg(readable, filters, tsquery, before, limit)
-        conversations = [] if before else _conversations_pg(readable_chats, tsquery)
+        with transaction.atomic():
+            # Compiling a plan to machine code (JIT) costs more than these index reads take: off here.
+            with connection.cursor() as cursor:
+                cursor.execute("SET LOCAL jit = off")
+            matched = _messages_pg(readable, filters, tsquery, before, limit)
+            conversations = [] if before else _conversations_pg(readable_chats, tsquery)
     else:
         stems = q.fallback_stems(terms)
         matched = _messages_fallback(readable, filters, stems, before, limit)
@@ -174,11 +183,72 @@ def _messages_pg(
     rows = _message_rows(readable, filters, before).filter(
         RawSQL("chat_message.search_vector @@ %s::tsquery", [tsquery], output_field=BooleanField())
     )
+    if _estimated_rows(rows) <= FEW_MATCHES:
+        found = _few_matches(rows, filters, before, limit)
+    else:
+        # Common words: newest first, testing each row, until the page is full.
+        found = _in_windows(rows.order_by("-created_at", "-id"), filters, before, limit, WINDOW_DAYS)
+    headline = RawSQL(  # noqa: S611 (fixed SQL, values as parameters)
+        f"ts_headline(%s::regconfig, {q.headline_sql('chat_message.text')}, %s::tsquery, %s)",
+        [q.CONFIG, tsquery, HEADLINE_OPTIONS],
+        output_field=TextField(),
+    )
+    return _hits(found, headline=headline)
+
+
+def _few_matches(
+    rows: QuerySet[Message], filters: SearchFilters, before: tuple[dt.datetime, int] | None, limit: int
+) -> list[int]:
+    """Words the statistics call rare, or that seldom meet.
+
+    The estimate is wrong for words that always come together (a phrase's, "cancel" and "order"):
+    reading both from the GIN index then costs their whole posting lists. So the newest day is walked
+    first, row by row (bitmap scans off: the btree on ``(created_at, id)`` is the only way left),
+    which fills a page at once for those; only if it does not are the rest of the matches read from
+    the GIN index and sorted, ordered on an expression so the planner does not walk every row.
+    """
     start, end = filters.time_range()
     top = min(t for t in (end, before[0] if before else None, timezone.now()) if t is not None)
-    found: list[tuple[int, dt.datetime]] = []
+    day = top - dt.timedelta(days=1)
+    if start is not None and day < start:
+        day = start
+    newest_day = rows.filter(created_at__gte=day).order_by("-created_at", "-id").values_list("id", flat=True)
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_bitmapscan = off")
+        found = list(newest_day[: limit + 1])
+        cursor.execute("SET LOCAL enable_bitmapscan = on")
+    if len(found) > limit:
+        return found
+    newest = RawSQL("chat_message.created_at + interval '0 seconds'", [])
+    older = rows.filter(created_at__lt=day).order_by(newest.desc(), "-id").values_list("id", flat=True)
+    return found + list(older[: limit + 1 - len(found)])
+
+
+def _estimated_rows(rows: QuerySet[Message]) -> float:
+    """How many messages the planner expects to match (words' statistics times the filters)."""
+    sql, params = rows.values("id").query.sql_with_params()
+    with connection.cursor() as cursor:
+        cursor.execute("EXPLAIN (FORMAT JSON) " + sql, params)
+        plan = cursor.fetchone()[0]
+    if isinstance(plan, str):
+        plan = json.loads(plan)
+    return float(plan[0]["Plan"]["Plan Rows"])
+
+
+def _in_windows(
+    rows: QuerySet[Message],
+    filters: SearchFilters,
+    before: tuple[dt.datetime, int] | None,
+    limit: int,
+    windows: tuple[int, ...],
+) -> list[int]:
+    """``rows`` (ordered newest first) a time window at a time, from the newest back, until the page
+    is full; the last window is open-ended."""
+    start, end = filters.time_range()
+    top = min(t for t in (end, before[0] if before else None, timezone.now()) if t is not None)
+    found: list[int] = []
     upper: dt.datetime | None = None  # the window's end (exclusive); None: no bound beyond the filters
-    for days in (*WINDOW_DAYS, None):
+    for days in (*windows, None):
         lower = top - dt.timedelta(days=days) if days is not None else None
         if lower is not None and start is not None and lower <= start:
             lower = None  # the date filter ends the search before this window would
@@ -187,16 +257,11 @@ def _messages_pg(
             window = window.filter(created_at__lt=upper)
         if lower is not None:
             window = window.filter(created_at__gte=lower)
-        found += window.order_by("-created_at", "-id").values_list("id", "created_at")[: limit + 1 - len(found)]
+        found += window.values_list("id", flat=True)[: limit + 1 - len(found)]
         if len(found) > limit or lower is None:
             break
         upper = lower
-    headline = RawSQL(  # noqa: S611 (fixed SQL, values as parameters)
-        f"ts_headline(%s::regconfig, {q.headline_sql('chat_message.text')}, %s::tsquery, %s)",
-        [q.CONFIG, tsquery, HEADLINE_OPTIONS],
-        output_field=TextField(),
-    )
-    return _hits([pk for pk, _ in found], headline=headline)
+    return found
 
 
 def _messages_fallback(
@@ -255,7 +320,8 @@ def _conversations_pg(readable: Q, tsquery: str) -> list[ConversationHit]:
             output_field=BooleanField(),
         )
     )
-    contact_ids = list(contacts.order_by("-id").values_list("pk", flat=True)[:CONTACTS_MATCHED])
+    newest = RawSQL("chat_contact.id + 0", [])
+    contact_ids = list(contacts.order_by(newest.desc()).values_list("pk", flat=True)[:CONTACTS_MATCHED])
     reason_ids = list(reasons.values_list("pk", flat=True))
     if not contact_ids and not reason_ids:
         return []

@@ -188,3 +188,21 @@ def test_the_page_and_the_api(manager: Operator, shopper_writes: Callable[..., R
     assert refused.status_code == 400 and "date_to" in refused.json()["error"]["message"]
     bad_page = client.get("/workspace/search/", {"q": "x", "before": "yesterday"})
     assert bad_page.status_code == 200 and "This page link is not valid" in bad_page.content.decode()
+
+
+def test_bad_filters_are_named_and_nothing_breaks(
+    manager: Operator, shopper_writes: Callable[..., ReceivedMessage]
+) -> None:
+    shopper_writes("v-p", "Где посылка?")
+    client = Client()
+    client.force_login(manager.user)
+    page = client.get("/workspace/search/", {"q": "посылка", "queue": "abc", "operator": str(10**20), "rating": "9"})
+    assert page.status_code == 200
+    body = page.content.decode()
+    assert body.count('<span class="error" role="alert">') == 3  # three fields named
+    assert "<mark>" not in body  # and no search run
+    api = client.get("/api/search", {"q": "посылка", "operator": str(10**20)})
+    assert api.status_code == 422 and "operator" in api.json()["error"]["message"]
+    assert client.get("/api/search", {"q": "посылка", "reason": "999999"}).status_code == 400
+    nul = client.get("/workspace/search/", {"q": "посылка\x00"})
+    assert nul.status_code in (200, 400) and "<mark>" not in nul.content.decode()
