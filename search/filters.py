@@ -52,7 +52,9 @@ class SearchFilters:
         if self.low_rating:
             q &= Q(**{prefix + "rating__stars__lte": 2})
         if self.consultation is not None:
-            stylist = Q(**{prefix + "queue__slug": STYLIST_QUEUE})
+            # By the queue's id, not a join on its slug: the planner knows how rare that id is.
+            stylist_id = Queue.objects.filter(slug=STYLIST_QUEUE).values_list("pk", flat=True).first() or 0
+            stylist = Q(**{prefix + "queue_id": stylist_id})
             q &= stylist if self.consultation else ~stylist
         return q
 

@@ -16,7 +16,7 @@ import json
 from dataclasses import dataclass, field, replace
 
 from django.db import connection, transaction
-from django.db.models import BooleanField, Q, QuerySet, Subquery, TextField
+from django.db.models import BooleanField, ExpressionWrapper, Q, QuerySet, Subquery, TextField
 from django.db.models.expressions import RawSQL
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
@@ -180,11 +180,12 @@ def _message_rows(readable: Q, filters: SearchFilters, before: tuple[dt.datetime
 def _messages_pg(
     readable: Q, filters: SearchFilters, tsquery: str, before: tuple[dt.datetime, int] | None, limit: int
 ) -> list[MessageHit]:
-    rows = _message_rows(readable, filters, before).filter(
-        RawSQL("chat_message.search_vector @@ %s::tsquery", [tsquery], output_field=BooleanField())
-    )
+    base = _message_rows(readable, filters, before)
+    rows = base.filter(RawSQL("chat_message.search_vector @@ %s::tsquery", [tsquery], output_field=BooleanField()))
     if _estimated_rows(rows) <= FEW_MATCHES:
-        found = _few_matches(rows, filters, before, limit)
+        # The same test in a form the GIN index cannot serve: only a walk (or the filters' indexes) can.
+        unindexed = RawSQL("(chat_message.search_vector || ''::tsvector) @@ %s::tsquery", [tsquery])
+        found = _few_matches(rows, base.filter(ExpressionWrapper(unindexed, BooleanField())), filters, before, limit)
     else:
         # Common words: newest first, testing each row, until the page is full.
         found = _in_windows(rows.order_by("-created_at", "-id"), filters, before, limit, WINDOW_DAYS)
@@ -197,26 +198,27 @@ def _messages_pg(
 
 
 def _few_matches(
-    rows: QuerySet[Message], filters: SearchFilters, before: tuple[dt.datetime, int] | None, limit: int
+    rows: QuerySet[Message],
+    walked: QuerySet[Message],
+    filters: SearchFilters,
+    before: tuple[dt.datetime, int] | None,
+    limit: int,
 ) -> list[int]:
     """Words the statistics call rare, or that seldom meet.
 
     The estimate is wrong for words that always come together (a phrase's, "cancel" and "order"):
     reading both from the GIN index then costs their whole posting lists. So the newest day is walked
-    first, row by row (bitmap scans off: the btree on ``(created_at, id)`` is the only way left),
-    which fills a page at once for those; only if it does not are the rest of the matches read from
-    the GIN index and sorted, ordered on an expression so the planner does not walk every row.
+    first (``walked``: the same test, which the GIN index cannot serve), which fills a page at once
+    for those; only if it does not are the rest of the matches read from the GIN index and sorted,
+    ordered on an expression so the planner does not walk every row.
     """
     start, end = filters.time_range()
     top = min(t for t in (end, before[0] if before else None, timezone.now()) if t is not None)
     day = top - dt.timedelta(days=1)
     if start is not None and day < start:
         day = start
-    newest_day = rows.filter(created_at__gte=day).order_by("-created_at", "-id").values_list("id", flat=True)
-    with connection.cursor() as cursor:
-        cursor.execute("SET LOCAL enable_bitmapscan = off")
-        found = list(newest_day[: limit + 1])
-        cursor.execute("SET LOCAL enable_bitmapscan = on")
+    newest_day = walked.filter(created_at__gte=day).order_by("-created_at", "-id").values_list("id", flat=True)
+    found = list(newest_day[: limit + 1])
     if len(found) > limit:
         return found
     newest = RawSQL("chat_message.created_at + interval '0 seconds'", [])

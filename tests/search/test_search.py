@@ -132,8 +132,14 @@ def test_filters_narrow_the_matches(
     assert [(hit.author_kind, hit.author_name) for hit in replies] == [("operator", "Boris")]
 
 
-def test_pages_newest_first_across_months(manager: Operator, shopper_writes: Callable[..., ReceivedMessage]) -> None:
-    """Older matches come after newer ones, page by page, however far back (the windows join up)."""
+@pytest.mark.parametrize("path", ["few matches", "newest-first walk"])
+def test_pages_newest_first_across_months(
+    manager: Operator, shopper_writes: Callable[..., ReceivedMessage], monkeypatch: pytest.MonkeyPatch, path: str
+) -> None:
+    """Older matches come after newer ones, page by page, however far back, whichever way PostgreSQL
+    is asked (the newest day then the index, or the time windows): the pieces join up."""
+    if path == "newest-first walk":
+        monkeypatch.setattr("search.selectors.FEW_MATCHES", -1)
     now = timezone.now()
     for n in range(25):
         message = shopper_writes(f"v-{n}", f"размер платья {n}").message
