@@ -1,12 +1,16 @@
 """Search reads: messages and conversations matching a query, newest first, only what the asker may read.
 
 PostgreSQL matches the generated ``chat_message.search_vector`` (GIN index) and orders by
-``(created_at, id)`` (btree). A common word over ten million messages matches millions of rows, and
-sorting them all for twenty is the slow case; so the search runs in time windows from the newest
-back (a week, a month, four months, sixteen, then the rest) and stops as soon as a page is full. In
-a window the planner picks, from the word's statistics, either the newest-first walk that tests each
-row (common words: a few hundred rows) or the index's matches sorted (rare words: few matches).
-Measured in docs/benchmarks.md ("Search").
+``(created_at, id)`` (btree). Over ten million messages the plan that is fast depends on how many
+match, and the planner, left alone with ``ORDER BY created_at DESC LIMIT 21``, walks every row for
+a word it cannot find in its statistics. So its estimate (``EXPLAIN``) picks one of two ways:
+
+- many matches (common words): newest first, testing each row, in time windows (a week, a month,
+  four months, sixteen, then the rest) until the page is full;
+- few (rare words, words that seldom meet): the newest day walked, then the GIN index's matches of
+  the rest sorted.
+
+Measured, with what each step bought, in docs/benchmarks.md ("Search").
 """
 
 from __future__ import annotations
