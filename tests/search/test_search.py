@@ -212,3 +212,16 @@ def test_bad_filters_are_named_and_nothing_breaks(
     assert client.get("/api/search", {"q": "посылка", "reason": "999999"}).status_code == 400
     nul = client.get("/workspace/search/", {"q": "посылка\x00"})
     assert nul.status_code in (200, 400) and "<mark>" not in nul.content.decode()
+
+
+def test_the_page_links_to_older_results(manager: Operator, shopper_writes: Callable[..., ReceivedMessage]) -> None:
+    for n in range(21):
+        shopper_writes(f"v-{n}", f"Куртка мала, размер {n}")
+    client = Client()
+    client.force_login(manager.user)
+    first = client.get("/workspace/search/", {"q": "куртка", "connector": "widget"})
+    assert first.context["next_url"].startswith("?q=")
+    second = client.get("/workspace/search/" + first.context["next_url"])
+    shown = [hit.message_id for hit in first.context["results"].messages + second.context["results"].messages]
+    assert len(shown) == len(set(shown)) == 21
+    assert second.context["next_url"] == ""
