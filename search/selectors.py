@@ -7,8 +7,8 @@ a word it cannot find in its statistics. So its estimate (``EXPLAIN``) picks one
 
 - many matches (common words): newest first, testing each row, in time windows (a week, a month,
   four months, sixteen, then the rest) until the page is full;
-- few (rare words, words that seldom meet): the newest day walked, then the GIN index's matches of
-  the rest sorted.
+- few (rare words, words that seldom meet): the newest six hours walked, then the GIN index's matches
+  of the rest sorted.
 
 Measured, with what each step bought, in docs/benchmarks.md ("Search").
 """
@@ -41,6 +41,9 @@ WINDOW_DAYS = (7, 30, 120, 480)
 # word missing from the column's statistics is estimated at half the rarest word they hold (about
 # 50,000 on the benchmark year): such words are rare, so they must fall below this.
 FEW_MATCHES = 60_000
+# How far back the few-matches way walks row by row before it reads the GIN index (about 7,000
+# messages of the benchmark year): a page of words that always come together fits in it.
+NEWEST_WALKED = dt.timedelta(hours=6)
 HEADLINE_OPTIONS = f"StartSel={q.START}, StopSel={q.STOP}, MaxWords=30, MinWords=12"
 NAME_HEADLINE_OPTIONS = f"StartSel={q.START}, StopSel={q.STOP}, HighlightAll=true"
 
@@ -211,14 +214,14 @@ def _few_matches(
     """Words the statistics call rare, or that seldom meet.
 
     The estimate is wrong for words that always come together (a phrase's, "cancel" and "order"):
-    reading both from the GIN index then costs their whole posting lists. So the newest day is walked
-    first (``walked``: the same test, which the GIN index cannot serve), which fills a page at once
-    for those; only if it does not are the rest of the matches read from the GIN index and sorted,
-    ordered on an expression so the planner does not walk every row.
+    reading both from the GIN index then costs their whole posting lists. So the newest six hours are
+    walked first (``walked``: the same test, which the GIN index cannot serve); they fill a page at
+    once for those. Only if they do not are the rest of the matches read from the GIN index and
+    sorted, ordered on an expression so the planner does not walk every row.
     """
     start, end = filters.time_range()
     top = min(t for t in (end, before[0] if before else None, timezone.now()) if t is not None)
-    day = top - dt.timedelta(days=1)
+    day = top - NEWEST_WALKED
     if start is not None and day < start:
         day = start
     newest_day = walked.filter(created_at__gte=day).order_by("-created_at", "-id").values_list("id", flat=True)
