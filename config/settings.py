@@ -49,6 +49,7 @@ INSTALLED_APPS = [
     "connectors",
     "workspace",
     "kb",
+    "search",
     # Serves the API docs' own Swagger files, so /api/docs needs no CDN.
     "ninja",
 ]

@@ -25,6 +25,7 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("workspace/kb/", include(kb_urls.workspace_urlpatterns)),
     path("help/", include(kb_urls.public_urlpatterns)),
+    path("workspace/search/", include("search.urls")),
     path("", include("workspace.urls")),
     path("connectors/", include("connectors.urls")),
 ]

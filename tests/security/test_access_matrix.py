@@ -253,9 +253,31 @@ def http_cells(route: str, kind: str) -> list[Cell]:
         return [Cell(f"unsigned POST {route}", unsigned)]
     if kind == "widget-http":
         return [Cell(f"forged token POST {route}", lambda w: forged_widget_post(w, route))]
+    if kind == "search-page":
+        return [Cell(f"anonymous GET {route}", lambda w: refused(get(anon)(w), 302)), *search_cells("/" + route)]
     if kind == "api":
         return []  # per operation, below
     raise AssertionError(f"no cells for kind {kind}")
+
+
+def search_cells(url: str) -> list[Cell]:
+    """Searching for the secret's words: an operator holding neither chat finds nothing of them (the
+    marks a hit gets would split the secret, so its digits are looked for); a manager finds both."""
+
+    def finds(who: Callable[[World], Operator], expected: bool) -> Callable[[World], str | None]:
+        def check(w: World) -> str | None:
+            response = w.client(who(w)).get(url, {"q": "canary card"})
+            if response.status_code != 200:
+                return f"status {response.status_code}"
+            found = "4242" in response.content.decode()
+            return None if found == expected else ("the secret's words in the results" if found else "nothing found")
+
+        return check
+
+    return [
+        Cell(f"operator searches GET {url}: nothing of another's chats", finds(lambda w: w.anna, False)),
+        Cell(f"manager searches GET {url}: finds them", finds(lambda w: w.manager, True)),
+    ]
 
 
 def forged_widget_post(world: World, route: str) -> str | None:
@@ -333,6 +355,8 @@ def api_cells(method: str, path: str) -> list[Cell]:
                 )
     elif method == "GET":
         cells.append(Cell(f"operator GET {path}: nothing of another's chat", lambda w: refused(call(anna)(w), 200)))
+    if path == "/api/search":
+        cells += search_cells(path)
     return cells
 
 
@@ -360,6 +384,7 @@ HTTP_RULES: list[tuple[str, str]] = [
     (r"^workspace/history/export/", "manager-page"),
     (r"^workspace/history/<int:conversation_id>/$", "transcript"),
     (r"^workspace/history/<int:conversation_id>/(reopen|write-again)/$", "manager-post"),
+    (r"^workspace/search/$", "search-page"),
     (r"^workspace/attachments/", "file"),
     (r"^workspace/questionnaires/", "file"),
     (r"^files/", "signed"),
