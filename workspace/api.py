@@ -259,6 +259,11 @@ class ConversationDetailOut(Schema):
     conversation: ConversationOut
     messages: list[MessageOut]
     has_more: bool
+    visitor_context: dict[str, Any] = Field(
+        default_factory=dict,
+        description="Where the shopper is (page, earlier pages, referrer, language, device, cart), as the widget "
+        "reports it; empty for Telegram and VK. Shape: chat/visitor_context.py.",
+    )
 
 
 class QueueItemOut(Schema):
@@ -430,6 +435,7 @@ def get_conversation(
         "conversation": conversation_payload(conversation),
         "messages": [message_payload(m) for m in page.messages],
         "has_more": page.has_more,
+        "visitor_context": conversation.visitor_context,
     }
 
 

@@ -375,7 +375,57 @@
       if (pending[item.client_id]) pending[item.client_id].querySelector(".sbw-who").textContent = t("sending");
       send({ type: "message", text: item.text, client_id: item.client_id });
     });
+    reportContext(true);
     releaseIfIdle();
+  }
+
+  // --- the visitor's context: the page (and its changes), referrer, language, device, cart -------
+  var cart; // undefined until the shop calls setCart
+  var lastContext = "";
+  function httpUrl(value) { return /^https?:\/\//i.test(value || "") ? String(value).slice(0, 2000) : ""; }
+  function deviceKind() {
+    var coarse = window.matchMedia && matchMedia("(pointer: coarse)").matches;
+    if (!coarse) return "desktop";
+    return Math.min(screen.width, screen.height) < 600 ? "phone" : "tablet";
+  }
+  function contextFrame() {
+    var frame = {
+      type: "context",
+      page: { url: httpUrl(location.href), title: (document.title || "").slice(0, 300) },
+      referrer: httpUrl(document.referrer),
+      language: (navigator.language || "").slice(0, 16),
+      device: { kind: deviceKind(), viewport: innerWidth + "x" + innerHeight, user_agent: navigator.userAgent.slice(0, 300) }
+    };
+    if (cart !== undefined) frame.cart = cart;
+    return frame;
+  }
+  // A fresh socket reports at once (the server keeps the report per socket); after that only changes.
+  function reportContext(fresh) {
+    if (!ready) return;
+    var frame = contextFrame(), key = JSON.stringify([frame.page, frame.cart]);
+    if (!fresh && key === lastContext) return;
+    lastContext = key;
+    send(frame);
+  }
+  ["pushState", "replaceState"].forEach(function (name) {
+    var original = history[name];
+    history[name] = function () { var result = original.apply(this, arguments); setTimeout(reportContext, 0); return result; };
+  });
+  window.addEventListener("popstate", function () { reportContext(); });
+  window.addEventListener("hashchange", function () { reportContext(); });
+  setInterval(function () { reportContext(); }, 2000); // titles and single-page shops that skip history
+  function setCart(value) {
+    if (value === null) cart = null;
+    else if (value && typeof value === "object") {
+      cart = {
+        items: (Array.isArray(value.items) ? value.items : []).slice(0, 50).map(function (item) {
+          return { name: String((item && item.name) || "").slice(0, 200), quantity: Number(item && item.quantity) || 1, price: item && item.price != null ? Number(item.price) : null };
+        }),
+        total: value.total != null ? Number(value.total) : null,
+        currency: String(value.currency || "").slice(0, 3)
+      };
+    }
+    reportContext();
   }
   // No conversation in progress and the panel closed: the page needs no connection.
   function releaseIfIdle() {
@@ -394,6 +444,8 @@
     }
   }
   function onError(frame) {
+    // The page report is best effort: the shopper is not told about it.
+    if (frame.ref === "context") return;
     if (frame.code === "invalid_token" || (frame.ref === "hello" && frame.code === "forbidden")) {
       // A token or a remembered conversation the server no longer accepts: start clean, reconnect.
       if (frame.code === "invalid_token") save("token", null);
@@ -682,7 +734,7 @@
 
   window.SwitchboardWidget = {
     open: openPanel, close: closePanel, startConsultation: startConsultation, openConversation: openConversation,
-    language: lang
+    setCart: setCart, language: lang
   };
 
   function mount() {

@@ -377,6 +377,8 @@
     chat.title = el("h2", { className: "chat-title" });
     chat.subtitle = el("p", { className: "chat-subtitle muted" });
     chat.customer = el("aside", { className: "customer", "aria-label": T.customer });
+    chat.visitor = el("section", { className: "visitor-context", "aria-label": T.visitor, hidden: true });
+    chat.customer.append(chat.visitor);
     const header = el("header", { className: "chat-header" }, [
       el("div", {}, [chat.title, chat.subtitle]),
       el("div", { className: "chat-actions" }, [
@@ -432,6 +434,7 @@
       renderTab(chat);
       for (const message of data.messages) addMessage(chat, message, { quiet: !chat.announce });
       chat.olderButton.hidden = !data.has_more;
+      renderVisitor(chat, data.visitor_context);
       scrollToEnd(chat);
     } catch (error) {
       flash(error.message);
@@ -683,7 +686,7 @@
     try {
       card = await api("GET", `/contacts/${contactId}`);
     } catch (error) {
-      chat.customer.replaceChildren(el("p", { className: "muted", text: error.message }));
+      chat.customer.replaceChildren(el("p", { className: "muted", text: error.message }), chat.visitor);
       return;
     }
     const identities = el("ul", { className: "identities" }, card.identities.map(identityItem));
@@ -700,6 +703,7 @@
     chat.customer.replaceChildren(
       el("h3", { text: T.customer }),
       details,
+      chat.visitor,
       el("h4", { text: T.identities }),
       identities,
       el("h4", { text: T.earlier }),
@@ -710,6 +714,48 @@
       ])
     );
     document.dispatchEvent(new CustomEvent("workspace:customer-panel", { detail: { contactId, conversationId: chat.conversation.id, element: chat.customer } }));
+  }
+
+  // Where the shopper is, as the widget reports it (live: conversation.context). Every value is
+  // text from a stranger's browser: set as textContent, links only to http(s) addresses.
+  function visitorLink(url, text) {
+    return /^https?:\/\//i.test(url || "")
+      ? el("a", { href: url, target: "_blank", rel: "noopener noreferrer", text: text || url })
+      : el("span", { text: text || url || "" });
+  }
+  function renderVisitor(chat, context) {
+    if (!context || !context.page) { chat.visitor.hidden = true; return; }
+    const rows = [
+      el("dt", { text: T.visitor_page }),
+      el("dd", { className: "visitor-page" }, [visitorLink(context.page.url, context.page.title)]),
+    ];
+    if (context.referrer) rows.push(el("dt", { text: T.visitor_referrer }), el("dd", {}, [visitorLink(context.referrer)]));
+    if (context.language) rows.push(el("dt", { text: T.visitor_language }), el("dd", { text: context.language }));
+    const device = context.device || {};
+    if (device.kind) {
+      rows.push(el("dt", { text: T.visitor_device }), el("dd", { title: device.user_agent || "", text: `${T["device_" + device.kind] || device.kind} ${device.viewport || ""}`.trim() }));
+    }
+    const parts = [el("h4", { text: T.visitor }), el("dl", {}, rows)];
+    const cart = context.cart;
+    if (cart && cart.items) {
+      const money = (value) => (value === null || value === undefined ? "" : Number(value).toLocaleString(document.documentElement.lang || "en", { maximumFractionDigits: 2 }) + (cart.currency ? " " + cart.currency : ""));
+      parts.push(
+        el("h4", { text: T.visitor_cart }),
+        cart.items.length
+          ? el("ul", { className: "visitor-cart" }, cart.items.map((item) => el("li", { text: `${item.name} × ${item.quantity}${item.price !== null ? " · " + money(item.price) : ""}` })))
+          : el("p", { className: "muted", text: T.visitor_cart_empty }),
+      );
+      if (cart.total !== null && cart.total !== undefined) parts.push(el("p", { className: "visitor-cart-total", text: `${T.visitor_cart_total}: ${money(cart.total)}` }));
+    }
+    const earlier = (context.pages || []).slice(0, -1).reverse();
+    if (earlier.length) {
+      parts.push(el("details", { className: "visitor-pages" }, [
+        el("summary", { text: T.visitor_pages.replace("{n}", String(earlier.length)) }),
+        el("ol", {}, earlier.map((page) => el("li", {}, [visitorLink(page.url, page.title)]))),
+      ]));
+    }
+    chat.visitor.replaceChildren(...parts);
+    chat.visitor.hidden = false;
   }
 
   // An identity as people read it: a name and @username, a VK profile link, "Site visitor"; the raw
@@ -873,6 +919,11 @@
       case "typing":
         showTyping(p);
         break;
+      case "conversation.context": {
+        const chat = state.chats.get(p.conversation_id);
+        if (chat) renderVisitor(chat, p.visitor_context);
+        break;
+      }
       case "operator.status":
         if (p.operator_id === CONFIG.operatorId && state.me) {
           state.me.status = p.status;
