@@ -116,6 +116,15 @@ def safe_display_name(name: str, fallback: str = "file") -> str:
 
 
 @dataclass(frozen=True)
+class OutgoingFile:
+    """A file an operator sends the shopper, checked by :func:`check_file` first."""
+
+    name: str
+    content: bytes
+    content_type: str = ""
+
+
+@dataclass(frozen=True)
 class Refusal:
     """Why a file was not accepted; ``reason`` is ``too_large`` or ``type``."""
 

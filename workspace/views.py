@@ -49,6 +49,8 @@ def client_strings() -> dict[str, str]:
         "show_transcript": _("Show messages"),
         "hide_transcript": _("Hide messages"),
         "more_soon": _("Questionnaire, orders and rating appear here."),
+        "attach_file": _("Attach a file"),
+        "sending_file": _("Sending {name}…"),
         "visitor": _("On the site"),
         "visitor_page": _("Page"),
         "visitor_referrer": _("Came from"),

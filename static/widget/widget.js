@@ -139,7 +139,8 @@
     "gap:6px}.sbw-offer p{margin:0}.sbw-offer button{align-self:flex-start;border:1px solid var(--sbw-accent);" +
     "color:var(--sbw-accent);background:#fff;border-radius:16px;padding:4px 12px;cursor:pointer}" +
     ".sbw-questionnaire{flex:0 0 60%;width:100%;border:0;border-bottom:1px solid #e2e4e8;background:#faf7f9}" +
-    ".sbw-attach{border:0;background:transparent;font-size:20px;cursor:pointer;padding:0 4px;min-width:36px}" +
+    ".sbw-attach{border:0;background:transparent;color:#555;cursor:pointer;padding:0 2px;min-width:36px;border-radius:8px}" +
+    ".sbw-attach:hover{background:#f0f1f3}" +
     ".sbw-thumb{display:block;max-width:180px;max-height:180px;margin-top:4px;border-radius:8px}" +
     ".sbw-filelink{display:block;margin-top:4px;color:inherit;text-decoration:underline}" +
     ".sbw-dropping .sbw-log{outline:3px dashed var(--sbw-accent);outline-offset:-6px}" +
@@ -170,6 +171,19 @@
   // A phone or tablet: a touch screen as the main pointer (its file picker can open the camera).
   function touchScreen() {
     return (window.matchMedia && matchMedia("(pointer: coarse)").matches) || navigator.maxTouchPoints > 0;
+  }
+  // Material-style outline icons, drawn as SVG so no emoji font is needed.
+  var PAPERCLIP = "M16.5 6v11.5a4 4 0 0 1-8 0V5a2.5 2.5 0 0 1 5 0v10.5a1 1 0 0 1-2 0V6H10v9.5a2.5 2.5 0 0 0 5 0V5a4 4 0 0 0-8 0v12.5a5.5 5.5 0 0 0 11 0V6h-1.5z";
+  var CAMERA = "M12 8.5a4 4 0 1 0 0 8 4 4 0 0 0 0-8zm0 6.4a2.4 2.4 0 1 1 0-4.8 2.4 2.4 0 0 1 0 4.8zM20 5h-3.2L15 3H9L7.2 5H4a2 2 0 0 0-2 2v12a2 2 0 0 0 2 2h16a2 2 0 0 0 2-2V7a2 2 0 0 0-2-2zm0 14H4V7h4.1l1.8-2h4.2l1.8 2H20v12z";
+  function glyph(d, size) {
+    var ns = "http://www.w3.org/2000/svg";
+    var svg = document.createElementNS(ns, "svg");
+    svg.setAttribute("viewBox", "0 0 24 24"); svg.setAttribute("width", size); svg.setAttribute("height", size);
+    svg.setAttribute("aria-hidden", "true"); svg.setAttribute("focusable", "false");
+    var path = document.createElementNS(ns, "path");
+    path.setAttribute("fill", "currentColor"); path.setAttribute("d", d);
+    svg.appendChild(path);
+    return svg;
   }
   function icon() {
     var ns = "http://www.w3.org/2000/svg";
@@ -209,8 +223,8 @@
   var ACCEPT = cfg.accept || "image/*,application/pdf";
   var fileInput = el("input", { type: "file", accept: ACCEPT, multiple: "", hidden: "", class: "sbw-file-input", "aria-label": t("attach") });
   var cameraInput = el("input", { type: "file", accept: "image/*", capture: "environment", hidden: "", "aria-label": t("camera") });
-  var attachButton = el("button", { type: "button", class: "sbw-attach", text: "\ud83d\udcce", "aria-label": t("attach"), title: t("attach"), onclick: function () { fileInput.click(); } });
-  var cameraButton = el("button", { type: "button", class: "sbw-attach", text: "\ud83d\udcf7", "aria-label": t("camera"), title: t("camera"), onclick: function () { cameraInput.click(); } });
+  var attachButton = el("button", { type: "button", class: "sbw-attach", "aria-label": t("attach"), title: t("attach"), onclick: function () { fileInput.click(); } }, [glyph(PAPERCLIP, "22")]);
+  var cameraButton = el("button", { type: "button", class: "sbw-attach", "aria-label": t("camera"), title: t("camera"), onclick: function () { cameraInput.click(); } }, [glyph(CAMERA, "22")]);
   if (!touchScreen()) cameraButton.hidden = true;
   var compose = el("form", { class: "sbw-compose", onsubmit: onSubmit }, [attachButton, cameraButton, input, sendButton, fileInput, cameraInput]);
   var offline = buildOfflineForm();
@@ -513,7 +527,7 @@
         el("img", { src: href, alt: a.name, class: "sbw-thumb", loading: "lazy" })
       ]);
     }
-    return el("a", { href: href, download: a.name, rel: "noopener noreferrer", class: "sbw-filelink", text: "\ud83d\udcc4 " + a.name });
+    return el("a", { href: href, download: a.name, rel: "noopener noreferrer", class: "sbw-filelink", text: a.name });
   }
   function addMessage(m, live) {
     var existing = byId[m.id];

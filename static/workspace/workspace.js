@@ -354,10 +354,24 @@
     chat.lengthNote = el("span", { className: "length-note", id: `length-${id}`, "aria-live": "polite", hidden: true });
     chat.textarea.setAttribute("aria-describedby", `length-${id}`);
     chat.cannedList = el("ul", { id: `canned-${id}`, className: "canned", role: "listbox", "aria-label": T.canned_label, hidden: true });
+    chat.fileInput = el("input", { type: "file", className: "attach-input", hidden: true, "aria-label": T.attach_file });
+    chat.fileInput.addEventListener("change", () => {
+      for (const file of chat.fileInput.files) sendFile(chat, file);
+      chat.fileInput.value = "";
+    });
+    chat.textarea.addEventListener("paste", (event) => {
+      const files = event.clipboardData && event.clipboardData.files;
+      if (files && files.length) {
+        event.preventDefault();
+        for (const file of files) sendFile(chat, file);
+      }
+    });
     chat.form = el("form", { className: "composer", onsubmit: (event) => { event.preventDefault(); send(chat); } }, [
       chat.cannedList,
       chat.textarea,
       el("div", { className: "composer-actions" }, [
+        el("button", { type: "button", className: "secondary attach", text: T.attach_file, onclick: () => chat.fileInput.click() }),
+        chat.fileInput,
         el("label", { className: "note-toggle", for: `note-${id}`, title: T.note_hint }, [chat.noteBox, el("span", { text: T.note })]),
         chat.lengthNote,
         chat.sendButton,
@@ -551,6 +565,29 @@
       chat.textarea.disabled = false;
       chat.textarea.focus();
       hideCanned(chat);
+    }
+  }
+
+  // A file to the shopper (or, with the note box ticked, among operators); the words in the box go
+  // with it as its caption. A refusal (size, type) is shown and the words stay.
+  async function sendFile(chat, file) {
+    const body = new FormData();
+    body.append("file", file, file.name || "file");
+    body.append("text", chat.textarea.value);
+    body.append("is_note", chat.noteBox.checked ? "true" : "false");
+    flash(T.sending_file.replace("{name}", file.name || ""));
+    try {
+      const response = await fetch(`/api/conversations/${chat.conversation.id}/attachments`, {
+        method: "POST", body, credentials: "same-origin", headers: { Accept: "application/json", "X-CSRFToken": csrfToken() },
+      });
+      const data = await response.json().catch(() => ({}));
+      if (!response.ok) throw new Error((data.error && data.error.message) || T.error);
+      addMessage(chat, data, { quiet: true });
+      chat.textarea.value = "";
+      checkLength(chat);
+      document.getElementById("flash").hidden = true;
+    } catch (error) {
+      flash(error.message);
     }
   }
 

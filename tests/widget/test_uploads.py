@@ -142,3 +142,18 @@ def test_a_forged_shopper_link_and_a_notes_file_are_not_served(make_operator: Ca
     note = do_operator_reply(conversation_id=conversation.pk, operator_id=operator.pk, text="note", is_note=True)
     Attachment.objects.filter(message__conversation=conversation).update(message=note)
     assert Client().get(url).status_code == 404
+
+
+def test_files_go_through_the_storage_api_so_any_backend_holds_them(settings: Any, tmp_path: Any) -> None:
+    """With another backend (here Django's in-memory one, as an S3 bucket would be), nothing is
+    written to the local folder and the shopper's link still serves the bytes."""
+    settings.MEDIA_ROOT = tmp_path
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "default": {"BACKEND": "django.core.files.storage.InMemoryStorage"},
+    }
+    body = upload(PNG).json()
+    [attachment] = body["message"]["attachments"]
+    served = Client().get(attachment["url"])
+    assert b"".join(served.streaming_content) == PNG
+    assert list(tmp_path.iterdir()) == []
