@@ -19,6 +19,7 @@ from typing import Any
 import pytest
 from channels.db import database_sync_to_async
 from channels.testing import WebsocketCommunicator
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connections
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver
@@ -40,6 +41,10 @@ from workspace.api import api
 pytestmark = [pytest.mark.django_db(transaction=True)]
 
 SECRET = "canary-7f3a: card 4242 4242"
+TINY_PNG = bytes.fromhex(
+    "89504e470d0a1a0a0000000d49484452000000010000000108060000001f15c4890000000d4944415478da63fccf"
+    "c0500f000485018084a98c210000000049454e44ae426082"
+)
 ORIGIN = (b"origin", b"http://127.0.0.1:8000")
 
 
@@ -289,6 +294,9 @@ def forged_widget_post(world: World, route: str) -> str | None:
         answer = refused(client.post("/" + route, json.dumps({"customer": forged}), "application/json"), 403)
     elif route.endswith("status/"):
         answer = refused(client.get("/" + route), 200)
+    elif route.endswith("upload/"):
+        upload = {"token": body["token"], "client_id": "c-1", "file": SimpleUploadedFile("x.png", TINY_PNG)}
+        answer = refused(client.post("/" + route, upload), 403)
     else:
         answer = refused(client.post("/" + route, json.dumps(body), "application/json"), 403)
     return answer or (None if world.rows() == before else "rows changed")
@@ -310,6 +318,8 @@ def api_cells(method: str, path: str) -> list[Cell]:
             client = w.client(who(w))
             if method == "GET":
                 return client.get(url)
+            if path.endswith("/attachments"):  # multipart: a real file, so only whose chat it is can refuse
+                return client.post(url, {"file": SimpleUploadedFile("x.png", TINY_PNG), "text": "x"})
             body: dict[str, Any] = {"text": "x", "reason_id": 1, "status": "online"}
             if path.endswith("/transfer"):
                 body = {"queue_id": w.chat.queue_id}  # a valid target: the refusal is about whose chat it is
@@ -391,7 +401,7 @@ HTTP_RULES: list[tuple[str, str]] = [
     (r"^connectors/questionnaire/", "signed"),
     (r"^connectors/telegram/webhook/$", "webhook"),
     (r"^connectors/vk/callback/$", "webhook"),
-    (r"^connectors/widget/(session|status|offline)/$", "widget-http"),
+    (r"^connectors/widget/(session|status|offline|upload)/$", "widget-http"),
     (r"^admin/(login|logout)/$", "public"),
     (r"^admin/", "admin"),
     (r"^api/(openapi\.json|docs)?$", "public"),
