@@ -13,14 +13,16 @@ from typing import Annotated, Any, Literal
 
 from django.http import Http404, HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
-from ninja import NinjaAPI, Query, Schema, Status
+from ninja import Field, File, Form, NinjaAPI, Query, Schema, Status, UploadedFile
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 
 from chat import actions
-from chat.errors import ChatError, RateLimited
+from chat.errors import ChatError, InvalidInput, RateLimited
+from chat.files import OutgoingFile, check_file, check_file_size, refusal_reason, safe_display_name
 from chat.models import Connector, Conversation, Identity, Message, Operator, Queue
 from chat.payloads import conversation_payload, message_payload
 from chat.untrusted import MAX_ID, UntrustedJSONError
+from kb.api import router as kb_router
 from workspace import selectors
 from workspace.api_common import (
     ERRORS,
@@ -176,6 +178,11 @@ class ConversationDetailOut(Schema):
     conversation: ConversationOut
     messages: list[MessageOut]
     has_more: bool
+    visitor_context: dict[str, Any] = Field(
+        default_factory=dict,
+        description="Where the shopper is (page, earlier pages, referrer, language, device, cart), as the widget "
+        "reports it; empty for Telegram and VK. Shape: chat/visitor_context.py.",
+    )
 
 
 class QueueItemOut(Schema):
@@ -347,6 +354,7 @@ def get_conversation(
         "conversation": conversation_payload(conversation),
         "messages": [message_payload(m) for m in page.messages],
         "has_more": page.has_more,
+        "visitor_context": conversation.visitor_context,
     }
 
 
@@ -359,6 +367,38 @@ def post_message(request: HttpRequest, conversation_id: PathId, body: ReplyIn) -
     """A note (``is_note``) is seen by operators only; a reply goes to the shopper's connector."""
     message = actions.do_operator_reply(
         conversation_id=conversation_id, operator_id=me(request).pk, text=body.text, is_note=body.is_note
+    )
+    return Status(201, _message(message.pk))
+
+
+@api.post(
+    "/conversations/{conversation_id}/attachments",
+    response={201: MessageOut, **ERRORS},
+    summary="Send the shopper a photo or file (multipart/form-data), with optional text",
+)
+def post_attachment(
+    request: HttpRequest,
+    conversation_id: PathId,
+    file: Annotated[UploadedFile, File(description="The photo or file; the limits of SWITCHBOARD_ATTACHMENT_*")],
+    text: Annotated[str, Form(description="Sent with the file (a caption on Telegram and VK)")] = "",
+    is_note: Annotated[bool, Form(description="Keep the file among operators (a private note)")] = False,
+) -> Status:
+    """The file goes to the shopper's connector like a reply: a photo or a document on Telegram and
+    VK, a thumbnail or a download link in the widget. Over the size limit or of a type not accepted
+    (judged by its bytes) it is refused with ``invalid_input`` and nothing is stored."""
+    operator = me(request)
+    name = safe_display_name(file.name or "file")
+    refusal = check_file_size(name, file.size or 0)
+    content = b"" if refusal else file.read()
+    refusal = refusal or check_file(name, content)
+    if refusal is not None:
+        raise InvalidInput(refusal_reason(refusal))
+    message = actions.do_operator_reply(
+        conversation_id=conversation_id,
+        operator_id=operator.pk,
+        text=text,
+        is_note=is_note,
+        files=[OutgoingFile(name=name, content=content, content_type=file.content_type or "")],
     )
     return Status(201, _message(message.pk))
 
@@ -487,3 +527,10 @@ def identity_payload(identity: Identity) -> dict[str, str]:
 
 api.add_router("", feedback_router)  # ratings and questionnaires: the customer panel, the review list
 api.add_router("", privacy_router)  # a customer's personal data: export and erasure, for managers
+api.add_router("", kb_router)  # the help search (the knowledge base app's own router)
+
+# The conversation history (list, transcript, a manager's reopen and write-again): its module still
+# imports the conversation and message schemas from here, so it is mounted after they are defined.
+from workspace.history_api import router as history_router  # noqa: E402
+
+api.add_router("", history_router)

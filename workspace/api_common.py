@@ -41,7 +41,8 @@ class UntrustedParser(Parser):
 
     def parse_querydict(self, data: MultiValueDict, list_fields: list[str], request: HttpRequest) -> dict[str, Any]:
         for key, values in data.lists():
-            if unstorable_reason(key) or any(unstorable_reason(value) for value in values):
+            texts = [value for value in values if isinstance(value, str)]  # uploaded files are checked by bytes
+            if unstorable_reason(key) or any(unstorable_reason(value) for value in texts):
                 raise _cannot_store(key if not unstorable_reason(key) else "query")
         return super().parse_querydict(data, list_fields, request)
 
