@@ -16,7 +16,13 @@ from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 
 from chat import throttle
-from chat.actions import InboundMessage, do_open_conversation, do_receive_inbound, do_set_contact_details
+from chat.actions import (
+    InboundMessage,
+    do_merge_signed_visitor,
+    do_open_conversation,
+    do_receive_inbound,
+    do_set_contact_details,
+)
 from chat.actions._common import check_text
 from chat.errors import ChatError, InvalidInput, RateLimited
 from chat.models import Connector
@@ -123,7 +129,15 @@ def session(request: HttpRequest) -> HttpResponse:
             name=customer.name,
             email=customer.email,
             customer_id=customer.customer_id,
+            verified=True,
         )
+        try:
+            earlier_visitor = read_token(data.get("token"))
+        except InvalidToken:
+            earlier_visitor = ""
+        if earlier_visitor:
+            # The browser chatted anonymously before the shopper signed in: one person.
+            do_merge_signed_visitor(visitor_id=earlier_visitor, customer_visitor_id=visitor_id)
     else:
         try:
             visitor_id = read_token(data.get("token"))
