@@ -577,3 +577,8 @@ api.add_router("", feedback_router)
 from workspace.privacy_api import router as privacy_router  # noqa: E402
 
 api.add_router("", privacy_router)
+
+# Customer 360: the whole picture of a customer, notes, merge and undo.
+from workspace.customers_api import router as customers_router  # noqa: E402
+
+api.add_router("", customers_router)
