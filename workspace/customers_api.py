@@ -12,7 +12,7 @@ from typing import Any
 
 from django.http import HttpRequest
 from django.utils.translation import gettext as _
-from ninja import Router, Schema
+from ninja import Router, Schema, Status
 
 from chat import actions
 from chat.errors import InvalidInput, NotFound
@@ -159,12 +159,12 @@ def get_customer(request: HttpRequest, contact_id: PathId) -> dict[str, Any]:
 
 
 @router.post("/customers/{contact_id}/notes", response={201: NoteOut, **ERRORS}, summary="Add a note on a customer")
-def add_note(request: HttpRequest, contact_id: PathId, body: NoteIn) -> tuple[int, dict[str, Any]]:
+def add_note(request: HttpRequest, contact_id: PathId, body: NoteIn) -> Status:
     """Kept across the customer's conversations; operators only ever see it (shown escaped)."""
     operator = me(request)
     contact = live_contact(contact_id=contact_id, operator=operator)
     note = actions.do_add_contact_note(contact_id=contact.pk, operator_id=operator.pk, text=body.text)
-    return 201, note_payload(note, operator.pk)
+    return Status(201, note_payload(note, operator.pk))
 
 
 @router.patch("/customer-notes/{note_id}", response={200: NoteOut, **ERRORS}, summary="Edit your own note")
