@@ -97,6 +97,17 @@ def _identity_row(identity: Identity) -> dict[str, str]:
     return {"kind": "widget", "label": _("Site chat"), "text": text, "url": "", "raw": identity.external_id}
 
 
+def merge_key_label(key: str) -> str:
+    """What two contacts shared when they merged by themselves, in words."""
+    labels = {
+        "customer_id": _("the same shop customer id"),
+        "email": _("the same verified email"),
+        "phone": _("the same verified phone"),
+        "signed_visitor": _("signed in at the shop in the same browser"),
+    }
+    return labels.get(key, key)
+
+
 def customer_view(contact: Contact, operator: Operator) -> dict[str, Any]:
     """Everything the customer page (and the API) shows about one customer, for this operator."""
     conversations = list(
@@ -139,7 +150,11 @@ def customer_view(contact: Contact, operator: Operator) -> dict[str, Any]:
         ],
         "notes": list(ContactNote.objects.filter(contact=contact).select_related("author").order_by("-created_at")),
         "merges": [
-            {"merge": m, "can_undo": m.undone_at is None and (operator.is_manager or m.actor_id == operator.pk)}
+            {
+                "merge": m,
+                "key": merge_key_label(m.key),
+                "can_undo": m.undone_at is None and (operator.is_manager or m.actor_id == operator.pk),
+            }
             for m in merges
         ],
     }
