@@ -192,3 +192,23 @@ def test_a_shopper_writing_after_the_merge_lands_on_the_merged_contact(
     received = do_receive_inbound(InboundMessage(connector="telegram", sender_id="800", text="me again"))
     assert received.conversation.contact_id == target.pk
     assert not received.new_conversation  # their open chat moved with them
+
+
+def test_notes_and_merges_go_with_an_erasure_and_come_with_an_export(
+    queues: Any, make_operator: Callable[..., Operator], reason: Any
+) -> None:
+    from chat.actions import do_close, do_erase_contact, do_export_contact, do_set_operator_status
+    from chat.models import ContactNote
+
+    anna, maria = make_operator("Anna"), make_operator("Maria", is_manager=True)
+    do_set_operator_status(operator_id=anna.pk, status="online")
+    one, two = write("widget", "v-p1"), write("vk", "55")
+    do_merge_contacts(source_id=two.pk, target_id=one.pk, operator_id=anna.pk)
+    do_add_contact_note(contact_id=one.pk, operator_id=anna.pk, text="lives at 5 Elm St")
+    exported = do_export_contact(contact_id=one.pk, operator_id=maria.pk)
+    assert [note["text"] for note in exported["notes"]] == ["lives at 5 Elm St"]
+    for conversation in one.conversations.all():
+        do_close(conversation_id=conversation.pk, operator_id=anna.pk, reason_id=reason.pk)
+    do_erase_contact(contact_id=one.pk, operator_id=maria.pk)
+    assert not ContactNote.objects.exists()
+    assert not ContactMerge.objects.exists()
