@@ -161,3 +161,17 @@ def test_an_operator_sees_only_customers_of_chats_they_may_read(
 
 def _h(client: Client) -> dict[str, str]:
     return {"HTTP_X_CSRFTOKEN": csrf_headers(client)["X-CSRFToken"]}
+
+
+def test_another_apps_section_shows_on_the_page(
+    queues: Any, boris: Operator, tmp_path: Any, settings: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from workspace import customers
+
+    (tmp_path / "orders_section.html").write_text("<h2>Orders</h2><p>{{ data.count }} for {{ customer.name }}</p>")
+    settings.TEMPLATES = [{**settings.TEMPLATES[0], "DIRS": [*settings.TEMPLATES[0]["DIRS"], str(tmp_path)]}]
+    monkeypatch.setattr(customers, "_sections", {})
+    customers.register_section("orders", "orders_section.html", lambda contact, operator: {"count": 3})
+    contact = chat_with("widget", "v-o", sender_name="<b>Oleg</b>")
+    page = logged_in(boris).get(f"/workspace/customers/{contact.pk}/").content.decode()
+    assert '<section class="extra" data-section="orders"><h2>Orders</h2><p>3 for &lt;b&gt;Oleg&lt;/b&gt;</p>' in page
