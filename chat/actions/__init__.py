@@ -34,6 +34,7 @@ from chat.actions.feedback import (
     do_submit_questionnaire,
     do_take_rating_comment,
 )
+from chat.actions.history import do_reopen_conversation, do_write_again
 from chat.actions.inbound import (
     InboundAttachment,
     InboundMessage,
@@ -52,6 +53,7 @@ from chat.actions.operators import (
     do_sweep_disconnected_operators,
 )
 from chat.actions.privacy import do_erase_contact, do_erase_expired_conversations, do_export_contact
+from chat.actions.visitor_context import do_report_visitor_context
 
 __all__ = [
     "Consultation",
@@ -78,6 +80,8 @@ __all__ = [
     "do_operator_reply",
     "do_rate_conversation",
     "do_receive_inbound",
+    "do_reopen_conversation",
+    "do_report_visitor_context",
     "do_request_rating",
     "do_requeue_unanswered_chats",
     "do_requeue_without_first_reply",
@@ -92,6 +96,7 @@ __all__ = [
     "do_take_rating_comment",
     "do_transfer",
     "do_undo_merge",
+    "do_write_again",
     "ensure_contact",
     "merge_on_verified_keys",
     "publish_queue_positions",

@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('chat', '0009_contact_data_audit'),
+        ('chat', '0010_conversation_visitor_context'),
     ]
 
     operations = [
