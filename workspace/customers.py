@@ -37,8 +37,8 @@ CANDIDATES_SHOWN = 20
 
 
 def history_url(conversation_id: int) -> str:
-    """The read-only transcript (the history screens' agreed URL)."""
-    return f"/workspace/history/{conversation_id}/"
+    """The read-only transcript (the history screens)."""
+    return reverse("history-transcript", args=[conversation_id])
 
 
 @dataclass(frozen=True)
