@@ -130,7 +130,7 @@ def world(make_operator: Callable[..., Operator], reason: Any, queues: Any) -> W
     assert (chat.state, chat.operator_id) == (ConversationState.ACTIVE, boris.pk)
     assert Conversation.objects.get(pk=queued.pk).state == ConversationState.QUEUED
     note = do_add_contact_note(contact_id=chat.contact_id, operator_id=boris.pk, text=SECRET)
-    fourth = do_receive_inbound(InboundMessage(connector="vk", sender_id="4", text=SECRET)).conversation
+    fourth = do_receive_inbound(InboundMessage(connector="widget", sender_id="v-4", text=SECRET)).conversation
     merge = do_merge_contacts(source_id=fourth.contact_id, target_id=chat.contact_id, operator_id=boris.pk)
     return World(
         anna=anna,
