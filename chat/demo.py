@@ -2,9 +2,19 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from chat.actions import InboundMessage, do_close, do_operator_reply, do_receive_inbound, do_set_operator_status
 from chat.actions.setup import do_create_operator, do_ensure_canned_reply, do_ensure_queue, do_ensure_reason
 from chat.models import Conversation
+
+# Other apps' demo data (orders for the demo shoppers), loaded after the chats: name -> loader.
+_demo_loaders: dict[str, Callable[[], object]] = {}
+
+
+def register_demo_loader(name: str, loader: Callable[[], object]) -> None:
+    """``loader()`` adds an app's demo data; it runs on every ``load_demo``, so it must be idempotent."""
+    _demo_loaders[name] = loader
 
 DEMO_PASSWORD = "switchboard"
 DEMO_LOGINS = [
@@ -59,6 +69,8 @@ def load_demo() -> list[tuple[str, str, str]]:
         do_ensure_canned_reply(shortcut=shortcut, language=language, text=text)
     if not Conversation.objects.exists():
         _demo_conversations(operators["anna"].pk)
+    for loader in _demo_loaders.values():
+        loader()
     return [
         (login, DEMO_PASSWORD, "manager" if is_manager else ("stylist" if "stylist" in skills else "operator"))
         for login, _, skills, is_manager in DEMO_LOGINS

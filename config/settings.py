@@ -48,6 +48,7 @@ INSTALLED_APPS = [
     "chat",
     "connectors",
     "workspace",
+    "orders",
     # Serves the API docs' own Swagger files, so /api/docs needs no CDN.
     "ninja",
 ]

@@ -10,6 +10,8 @@ from django.templatetags.static import static
 from django.urls import include, path
 from django.views.generic import RedirectView
 
+from orders.shop_api import shop_api
+
 
 def healthz(request: HttpRequest) -> HttpResponse:
     return HttpResponse("ok", content_type="text/plain")
@@ -21,6 +23,8 @@ urlpatterns = [
     # Pages without our templates (the admin, the API docs) get the icon where browsers look for it.
     path("favicon.ico", RedirectView.as_view(url=static("favicon.svg"), permanent=False)),
     path("i18n/", include("django.conf.urls.i18n")),
+    # The shop pushes its customers and orders here (before the workspace's /api/).
+    path("api/shop/v1/", shop_api.urls),
     path("", include("workspace.urls")),
     path("connectors/", include("connectors.urls")),
 ]
