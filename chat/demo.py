@@ -16,6 +16,7 @@ def register_demo_loader(name: str, loader: Callable[[], object]) -> None:
     """``loader()`` adds an app's demo data; it runs on every ``load_demo``, so it must be idempotent."""
     _demo_loaders[name] = loader
 
+
 DEMO_PASSWORD = "switchboard"
 DEMO_LOGINS = [
     ("manager", "Maria", ("general", "stylist"), True),

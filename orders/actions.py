@@ -47,7 +47,9 @@ class InvalidBatch(InvalidInput):
 
     def __init__(self, errors: Sequence[FieldError]) -> None:
         self.errors = list(errors)
-        super().__init__(_("The batch was not stored: %(count)d problem(s), listed in fields.") % {"count": len(errors)})
+        super().__init__(
+            _("The batch was not stored: %(count)d problem(s), listed in fields.") % {"count": len(errors)}
+        )
 
 
 @dataclass
@@ -151,11 +153,14 @@ def do_upsert_batch(
     at = received_at or timezone.now()
     result = BatchResult()
     with transaction.atomic():
-        customers = {c.customer_id: c for c in ShopCustomer.objects.select_for_update().filter(
-            customer_id__in={c.id for c in batch.customers} | {o.customer_id for o in batch.orders if o.customer_id}
-        )}
-        for given in batch.customers:
-            customers[given.id] = _upsert_customer(given, customers.get(given.id), result)
+        customers = {
+            c.customer_id: c
+            for c in ShopCustomer.objects.select_for_update().filter(
+                customer_id__in={c.id for c in batch.customers} | {o.customer_id for o in batch.orders if o.customer_id}
+            )
+        }
+        for given_customer in batch.customers:
+            customers[given_customer.id] = _upsert_customer(given_customer, customers.get(given_customer.id), result)
         existing = {
             o.number: o for o in Order.objects.select_for_update().filter(number__in=[o.number for o in batch.orders])
         }
@@ -223,7 +228,9 @@ def _item_rows(items: Iterable[ItemIn]) -> list[tuple[str, int, Any, str]]:
 def _upsert_order(given: OrderIn, stored: Order | None, customer: ShopCustomer | None, at: datetime) -> str:
     """Create or update one order; "created", "updated" or "unchanged"."""
     values: dict[str, Any] = {
-        name: getattr(given, name) for name in PLAIN_FIELDS if name in given.model_fields_set and getattr(given, name) is not None
+        name: getattr(given, name)
+        for name in PLAIN_FIELDS
+        if name in given.model_fields_set and getattr(given, name) is not None
     }
     if "customer_id" in values:
         values["shop_customer_id"] = customer.pk if customer else None

@@ -19,7 +19,7 @@ from django.utils.translation import gettext as _
 from pydantic import ValidationError
 
 from orders.actions import InvalidBatch
-from orders.models import Order
+from orders.models import Order, OrderItem
 from orders.schemas import BatchIn, CustomerIn, FieldError, OrderIn, field_errors
 
 ORDER_COLUMNS = {
@@ -78,7 +78,12 @@ def read_orders_csv(stream: IO[str], *, progress: Any = None) -> ParsedFile:
     errors: list[FieldError] = []
     for column in header:
         if column not in COLUMNS:
-            errors.append(FieldError(_where(1, column), _("Unknown column; the columns are: %(columns)s.") % {"columns": ", ".join(COLUMNS)}))
+            errors.append(
+                FieldError(
+                    _where(1, column),
+                    _("Unknown column; the columns are: %(columns)s.") % {"columns": ", ".join(COLUMNS)},
+                )
+            )
     for column in REQUIRED_COLUMNS:
         if column not in header:
             errors.append(FieldError(_where(1, column), _("This column is required.")))
@@ -113,14 +118,22 @@ def read_orders_csv(stream: IO[str], *, progress: Any = None) -> ParsedFile:
             orders.append(current)
             if len(orders) > MAX_CSV_ORDERS:
                 raise InvalidBatch(
-                    [FieldError(_where(line, "order_number"), _("At most %(count)d orders in one file; split it.") % {"count": MAX_CSV_ORDERS})]
+                    [
+                        FieldError(
+                            _where(line, "order_number"),
+                            _("At most %(count)d orders in one file; split it.") % {"count": MAX_CSV_ORDERS},
+                        )
+                    ]
                 )
         else:
             for name, value in values.items():
                 if current.values.get(name) != value:
                     column = next(c for c, n in ORDER_COLUMNS.items() if n == name)
                     errors.append(
-                        FieldError(_where(line, column), _("Differs from the order's first row (line %(first)d).") % {"first": current.line})
+                        FieldError(
+                            _where(line, column),
+                            _("Differs from the order's first row (line %(first)d).") % {"first": current.line},
+                        )
                     )
         customer = {CUSTOMER_COLUMNS[c]: v for c, v in cells.items() if c in CUSTOMER_COLUMNS and v != ""}
         if customer:
@@ -210,7 +223,7 @@ def export_rows(orders: Iterable[Order]) -> Iterator[dict[str, str]]:
             "tracking_url": order.tracking_url,
             "delivery_address": order.delivery_address,
         }
-        items = list(order.items.all()) or [None]
+        items: list[OrderItem | None] = [*order.items.all()] or [None]
         for item in items:
             yield {
                 **base,

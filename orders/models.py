@@ -80,9 +80,7 @@ class Order(models.Model):
     phone = models.CharField(_("phone"), max_length=40, blank=True)
     email_key = models.CharField(max_length=254, blank=True, db_index=True)
     phone_key = models.CharField(max_length=40, blank=True, db_index=True)
-    contact = models.ForeignKey(
-        "chat.Contact", null=True, blank=True, on_delete=models.SET_NULL, related_name="orders"
-    )
+    contact = models.ForeignKey("chat.Contact", null=True, blank=True, on_delete=models.SET_NULL, related_name="orders")
     currency = models.CharField(_("currency"), max_length=3, blank=True)
     total = models.DecimalField(_("total"), max_digits=12, decimal_places=2, null=True, blank=True)
     placed_at = models.DateTimeField(_("placed at"), null=True, blank=True)
@@ -173,6 +171,9 @@ class ConversationOrder(models.Model):
         verbose_name = _("order of a conversation")
         verbose_name_plural = _("orders of conversations")
 
+    def __str__(self) -> str:
+        return f"{self.conversation_id}: {self.order_id} ({self.chosen_by})"
+
 
 class VerifiedContactDetail(models.Model):
     """An email or phone the shop vouched for on a contact (a signed widget customer): only these link
@@ -191,3 +192,6 @@ class VerifiedContactDetail(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["contact", "kind", "key"], name="verified_detail_unique"),
         ]
+
+    def __str__(self) -> str:
+        return f"{self.contact_id}: {self.kind}"

@@ -88,8 +88,14 @@ class ErrorOut(Schema):
 ERRORS: dict[int, type[Schema]] = {400: ErrorOut, 401: ErrorOut, 404: ErrorOut, 422: ErrorOut, 429: ErrorOut}
 
 
-def _error(request: HttpRequest, code: str, message: str, status: int, fields: list[FieldError] | None = None) -> HttpResponse:
-    body = {"code": code, "message": message, "fields": [{"field": f.field, "message": f.message} for f in fields or []]}
+def _error(
+    request: HttpRequest, code: str, message: str, status: int, fields: list[FieldError] | None = None
+) -> HttpResponse:
+    body = {
+        "code": code,
+        "message": message,
+        "fields": [{"field": f.field, "message": f.message} for f in fields or []],
+    }
     return shop_api.create_response(request, {"error": body}, status=status)
 
 

@@ -17,7 +17,12 @@ class Command(BaseCommand):
         parser.add_argument("path", nargs="?", default="-", help="Where to write (default: standard output)")
 
     def handle(self, *args: Any, **options: Any) -> None:
-        orders = Order.objects.select_related("shop_customer").prefetch_related("items").order_by("id").iterator(chunk_size=500)
+        orders = (
+            Order.objects.select_related("shop_customer")
+            .prefetch_related("items")
+            .order_by("id")
+            .iterator(chunk_size=500)
+        )
         if options["path"] == "-":
             count = write_orders_csv(self.stdout, orders)  # type: ignore[arg-type]
         else:
