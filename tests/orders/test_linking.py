@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from typing import Any
 
@@ -10,6 +11,7 @@ from django.test import Client
 
 from chat.actions import do_close, do_erase_contact, do_export_contact, do_set_contact_details
 from chat.models import Contact, Operator, Reason
+from connectors.widget.signing import sign_customer
 from orders.actions import do_pick_conversation_order
 from orders.models import Order, OrderStatusChange, ShopCustomer
 from tests.orders.conftest import batch, customer, order
@@ -130,3 +132,37 @@ def test_a_shopper_cannot_pick_someone_elses_order(
         do_pick_conversation_order(
             conversation_id=chat.pk, order_id=Order.objects.get(number="A-1").pk, chosen_by="shopper"
         )
+
+
+def test_a_signed_widget_sign_in_gets_its_orders_and_a_forged_one_none(push: Callable[..., Any], settings: Any) -> None:
+    settings.WIDGET_CUSTOMER_SECRET = "shared-with-the-shop"
+    push(batch(order("A-1", customer_id="42"), customers=[customer("42", email="anna@example.com")]))
+    forged = {"id": "42", "name": "Anna", "email": "anna@example.com", "signature": "00" * 32}
+    session = "/connectors/widget/session/"
+    assert Client().post(session, json.dumps({"customer": forged}), "application/json").status_code == 403
+    assert Order.objects.get(number="A-1").contact_id is None
+
+    signed = {**forged, "signature": sign_customer("42", "Anna", "anna@example.com")}
+    assert Client().post(session, json.dumps({"customer": signed}), "application/json").status_code == 200
+    contact = Contact.objects.get(identities__external_id="customer:42")
+    assert Order.objects.get(number="A-1").contact_id == contact.pk
+    # The vouched-for email now links a guest order too.
+    push(batch({"number": "G-1", "status": "placed", "email": "ANNA@example.com"}, customers=[]))
+    assert Order.objects.get(number="G-1").contact_id == contact.pk
+
+
+@pytest.mark.parametrize(
+    ("status", "stage_time", "expected"),
+    [
+        ("placed", {"placed_at": "2026-11-01T10:00:00+00:00"}, "2026-11-01T10:00:00+00:00"),
+        ("shipped", {"shipped_at": "2026-11-03T10:00:00+00:00"}, "2026-11-03T10:00:00+00:00"),
+        ("delivered", {"delivered_at": "2026-11-05T10:00:00+00:00"}, "2026-11-05T10:00:00+00:00"),
+        ("cancelled", {"status_changed_at": "2026-11-02T10:00:00+00:00"}, "2026-11-02T10:00:00+00:00"),
+        ("return_requested", {"status_changed_at": "2026-11-09T10:00:00+00:00"}, "2026-11-09T10:00:00+00:00"),
+    ],
+)
+def test_stage_since_is_the_time_the_current_stage_counts_from(
+    push: Callable[..., Any], status: str, stage_time: dict[str, str], expected: str
+) -> None:
+    push(batch({"number": "S-1", "status": status, **stage_time}, customers=[]))
+    assert Order.objects.get(number="S-1").stage_since().isoformat() == expected
