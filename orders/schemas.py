@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from decimal import Decimal
 from typing import Annotated, Any
 
@@ -17,7 +18,8 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.core.validators import URLValidator, validate_email
 from django.utils.translation import gettext as _
 from ninja import Schema
-from pydantic import AfterValidator, AwareDatetime, ConfigDict, Field, StrictInt, StrictStr
+from pydantic import AfterValidator, AwareDatetime, BeforeValidator, ConfigDict, Field, StrictInt, StrictStr
+from pydantic_core import PydanticCustomError
 
 from orders.models import OrderStatus
 
@@ -51,11 +53,26 @@ def _no_control(value: str) -> str:
     return value
 
 
+def _time_text(value: object) -> object:
+    """Times are ISO 8601 text: pydantic would also read ``0`` as 1970 (a wrong type, silently stored)."""
+    if isinstance(value, str | datetime):
+        return value
+    raise PydanticCustomError("datetime_type", "Input should be an ISO 8601 string")
+
+
+def _amount(value: object) -> object:
+    """Amounts are decimal text or numbers; ``true`` is not 1.00."""
+    if isinstance(value, bool) or not isinstance(value, str | int | float | Decimal):
+        raise PydanticCustomError("decimal_type", "Input should be an amount")
+    return value
+
+
 Text = Annotated[StrictStr, AfterValidator(_no_control)]
 Email = Annotated[StrictStr, Field(max_length=254), AfterValidator(_email)]
 Phone = Annotated[StrictStr, Field(max_length=40), AfterValidator(_no_control)]
 Link = Annotated[StrictStr, Field(max_length=500), AfterValidator(_web_link)]
-Money = Annotated[Decimal, Field(ge=0, max_digits=12, decimal_places=2)]
+Money = Annotated[Decimal, BeforeValidator(_amount), Field(ge=0, max_digits=12, decimal_places=2)]
+Time = Annotated[AwareDatetime, BeforeValidator(_time_text)]
 
 
 class Strict(Schema):
@@ -85,16 +102,16 @@ class OrderIn(Strict):
     number: Annotated[Text, Field(min_length=1, max_length=100)]
     status: OrderStatus
     # When the order entered ``status``; default: the stage time below for that status, else now.
-    status_changed_at: AwareDatetime | None = None
+    status_changed_at: Time | None = None
     customer_id: Annotated[Text, Field(max_length=100)] | None = None
     email: Email | None = None
     phone: Phone | None = None
     currency: Annotated[StrictStr, Field(pattern=r"^[A-Z]{3}$")] | None = None
     total: Money | None = None
-    placed_at: AwareDatetime | None = None
-    paid_at: AwareDatetime | None = None
-    shipped_at: AwareDatetime | None = None
-    delivered_at: AwareDatetime | None = None
+    placed_at: Time | None = None
+    paid_at: Time | None = None
+    shipped_at: Time | None = None
+    delivered_at: Time | None = None
     carrier: Annotated[Text, Field(max_length=100)] | None = None
     tracking_number: Annotated[Text, Field(max_length=100)] | None = None
     tracking_url: Link | None = None

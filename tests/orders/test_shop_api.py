@@ -49,6 +49,8 @@ BAD_BATCHES: list[tuple[str, Any, str, str]] = [
         "at least 1",
     ),
     ("total not an amount", batch(order(total="lots")), "orders[0].total", "amount"),
+    ("total a boolean", batch(order(total=True)), "orders[0].total", "amount"),
+    ("time as a number", batch(order(delivered_at=0)), "orders[0].delivered_at", "ISO 8601"),
     ("total three decimals", batch(order(total="1.005")), "orders[0].total", "amount"),
     ("items not a list", batch(order(items={"name": "Scarf"})), "orders[0].items", "list"),
     ("unknown status", batch(order(status="lost")), "orders[0].status", "Unknown status"),
