@@ -13,11 +13,12 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from chat.actions._common import retry_on_conflict
 from chat.errors import InvalidInput, NotFound
 from chat.models import Contact, Conversation
 from chat.privacy import ErasureScope
@@ -148,9 +149,23 @@ def do_upsert_batch(
     batch: BatchIn, *, received_at: datetime | None = None, progress: Callable[[int], object] | None = None
 ) -> BatchResult:
     """Store a checked batch: customers first, then orders (by number), in one transaction.
-    ``progress(n)`` is told of every ``n`` orders written (the CSV import's progress bar)."""
+    ``progress(n)`` is told of every ``n`` orders written (the CSV import's progress bar).
+
+    Two batches creating the same new number at once: one insert hits the unique number, its
+    transaction rolls back whole, and the rerun finds the row and updates it."""
     check_batch(batch)
     at = received_at or timezone.now()
+    for attempt in range(3):
+        try:
+            return _store_batch(batch, at, progress)
+        except IntegrityError:
+            if attempt == 2:
+                raise
+    raise AssertionError("unreachable")
+
+
+@retry_on_conflict
+def _store_batch(batch: BatchIn, at: datetime, progress: Callable[[int], object] | None) -> BatchResult:
     result = BatchResult()
     with transaction.atomic():
         customers = {
@@ -162,15 +177,20 @@ def do_upsert_batch(
         for given_customer in batch.customers:
             customers[given_customer.id] = _upsert_customer(given_customer, customers.get(given_customer.id), result)
         existing = {
-            o.number: o for o in Order.objects.select_for_update().filter(number__in=[o.number for o in batch.orders])
+            o.number: o
+            for o in Order.objects.select_for_update()
+            .filter(number__in=[o.number for o in batch.orders])
+            .prefetch_related("items")
         }
+        writes = _Writes(linker=_Linker())
         for given in batch.orders:
             customer = customers.get(given.customer_id or "")
-            outcome = _upsert_order(given, existing.get(given.number), customer, at)
+            outcome = _upsert_order(given, existing.get(given.number), customer, at, writes)
             result.orders[given.number] = outcome
             setattr(result, f"orders_{outcome}", getattr(result, f"orders_{outcome}") + 1)
             if progress is not None:
                 progress(1)
+        writes.flush()
     return result
 
 
@@ -225,7 +245,32 @@ def _item_rows(items: Iterable[ItemIn]) -> list[tuple[str, int, Any, str]]:
     return [(i.name, i.quantity, i.price, i.image_url) for i in items]
 
 
-def _upsert_order(given: OrderIn, stored: Order | None, customer: ShopCustomer | None, at: datetime) -> str:
+@dataclass
+class _Writes:
+    """What a batch's orders add, written in a few bulk statements at the end instead of per order."""
+
+    linker: _Linker
+    created: list[Order] = field(default_factory=list)
+    items: list[OrderItem] = field(default_factory=list)
+    history: list[OrderStatusChange] = field(default_factory=list)
+    replaced: list[int] = field(default_factory=list)
+
+    def add_items(self, order: Order, items: Sequence[ItemIn]) -> None:
+        self.items += [
+            OrderItem(order=order, position=n, name=i.name, quantity=i.quantity, price=i.price, image_url=i.image_url)
+            for n, i in enumerate(items)
+        ]
+
+    def flush(self) -> None:
+        Order.objects.bulk_create(self.created, batch_size=500)
+        OrderItem.objects.filter(order_id__in=self.replaced).delete()
+        OrderItem.objects.bulk_create(self.items, batch_size=500)
+        OrderStatusChange.objects.bulk_create(self.history, batch_size=500)
+
+
+def _upsert_order(
+    given: OrderIn, stored: Order | None, customer: ShopCustomer | None, at: datetime, writes: _Writes
+) -> str:
     """Create or update one order; "created", "updated" or "unchanged"."""
     values: dict[str, Any] = {
         name: getattr(given, name)
@@ -238,38 +283,33 @@ def _upsert_order(given: OrderIn, stored: Order | None, customer: ShopCustomer |
         if name in values:
             values[f"{name}_key"] = (email_key if name == "email" else phone_key)(values[name])
     if stored is None:
-        order = Order.objects.create(
-            number=given.number, status=given.status, status_changed_at=_status_time(given, at), **values
-        )
-        OrderStatusChange.objects.create(order=order, status=given.status, at=order.status_changed_at)
-        _replace_items(order, given.items or [])
-        _link_order(order)
+        order = Order(number=given.number, status=given.status, status_changed_at=_status_time(given, at), **values)
+        contact = writes.linker.contact_for(order, customer)
+        order.contact_id = contact.pk if contact else None
+        writes.created.append(order)
+        writes.history.append(OrderStatusChange(order=order, status=given.status, at=order.status_changed_at))
+        writes.add_items(order, given.items or [])
         return "created"
     changed = {k: v for k, v in values.items() if getattr(stored, k) != v}
     if given.status != stored.status:
         changed["status"] = given.status
         changed["status_changed_at"] = _status_time(given, at)
-        OrderStatusChange.objects.create(order=stored, status=given.status, at=changed["status_changed_at"])
+        writes.history.append(OrderStatusChange(order=stored, status=given.status, at=changed["status_changed_at"]))
     items_changed = given.items is not None and _item_rows(given.items) != [
         (i.name, i.quantity, i.price, i.image_url) for i in stored.items.all()
     ]
     if items_changed:
-        _replace_items(stored, given.items or [])
+        writes.replaced.append(stored.pk)
+        writes.add_items(stored, given.items or [])
+    for k, v in changed.items():
+        setattr(stored, k, v)
+    if stored.contact_id is None or {"customer_id", "email", "phone"} & set(changed):
+        contact = writes.linker.contact_for(stored, customer if "customer_id" in values else stored.shop_customer)
+        if contact is not None and contact.pk != stored.contact_id:
+            changed["contact_id"] = stored.contact_id = contact.pk
     if changed:
         Order.objects.filter(pk=stored.pk).update(**changed, updated_at=timezone.now())
-        for k, v in changed.items():
-            setattr(stored, k, v)
-    if stored.contact_id is None or {"customer_id", "email", "phone"} & set(changed):
-        _link_order(stored)
-    return "updated" if changed or items_changed else "unchanged"
-
-
-def _replace_items(order: Order, items: Sequence[ItemIn]) -> None:
-    OrderItem.objects.filter(order=order).delete()
-    OrderItem.objects.bulk_create(
-        OrderItem(order=order, position=n, name=i.name, quantity=i.quantity, price=i.price, image_url=i.image_url)
-        for n, i in enumerate(items)
-    )
+    return "updated" if changed.keys() - {"contact_id"} or items_changed else "unchanged"
 
 
 # --- links to contacts -------------------------------------------------------------------------------
@@ -283,30 +323,38 @@ def _live(contact_id: int | None) -> Contact | None:
     return contact if contact is not None and contact.erased_at is None else None
 
 
-def contact_for_order(order: Order) -> Contact | None:
+class _Linker:
     """Who an order belongs to among our contacts: the shop's customer id (vouched for by a signed
-    widget sign-in), else an email or phone the shop vouched for on a contact."""
-    customer = order.shop_customer
-    if order.customer_id:
-        found = Contact.objects.filter(customer_id=order.customer_id, erased_at__isnull=True).order_by("id").first()
-        if found is not None and (live := _live(found.pk)) is not None:
-            return live
-    for kind, values in (
-        (VerifiedContactDetail.Kind.EMAIL, {order.email_key, customer.email_key if customer else ""}),
-        (VerifiedContactDetail.Kind.PHONE, {order.phone_key, customer.phone_key if customer else ""}),
-    ):
-        values.discard("")
-        detail = VerifiedContactDetail.objects.filter(kind=kind, key__in=values).order_by("id").first()
-        if detail is not None and (live := _live(detail.contact_id)) is not None:
-            return live
-    return None
+    widget sign-in), else an email or phone the shop vouched for on a contact. Lookups are kept for
+    the batch: its orders share a few customers."""
 
+    def __init__(self) -> None:
+        self._by_customer_id: dict[str, Contact | None] = {}
+        self._by_detail: dict[tuple[str, str], Contact | None] = {}
 
-def _link_order(order: Order) -> None:
-    contact = contact_for_order(order)
-    if contact is not None and contact.pk != order.contact_id:
-        Order.objects.filter(pk=order.pk).update(contact=contact)
-        order.contact = contact
+    def _customer(self, customer_id: str) -> Contact | None:
+        if customer_id not in self._by_customer_id:
+            found = Contact.objects.filter(customer_id=customer_id, erased_at__isnull=True).order_by("id").first()
+            self._by_customer_id[customer_id] = _live(found.pk) if found else None
+        return self._by_customer_id[customer_id]
+
+    def _detail(self, kind: str, key: str) -> Contact | None:
+        if (kind, key) not in self._by_detail:
+            detail = VerifiedContactDetail.objects.filter(kind=kind, key=key).order_by("id").first()
+            self._by_detail[kind, key] = _live(detail.contact_id) if detail else None
+        return self._by_detail[kind, key]
+
+    def contact_for(self, order: Order, customer: ShopCustomer | None) -> Contact | None:
+        if order.customer_id and (contact := self._customer(order.customer_id)) is not None:
+            return contact
+        for kind, keys_ in (
+            (VerifiedContactDetail.Kind.EMAIL, (order.email_key, customer.email_key if customer else "")),
+            (VerifiedContactDetail.Kind.PHONE, (order.phone_key, customer.phone_key if customer else "")),
+        ):
+            for key in keys_:
+                if key and (contact := self._detail(kind, key)) is not None:
+                    return contact
+        return None
 
 
 def do_link_verified_contact(details: VerifiedDetails) -> int:

@@ -24,14 +24,14 @@ def push(shop_key: str) -> Callable[..., Any]:
     client = Client()
 
     def send(body: Any, key: str | None = shop_key, raw: bytes | None = None) -> Any:
-        headers = {"HTTP_AUTHORIZATION": f"Bearer {key}"} if key is not None else {}
+        headers = {"Authorization": f"Bearer {key}"} if key is not None else {}
         data = raw if raw is not None else json.dumps(body)
-        return client.post("/api/shop/v1/batch", data, content_type="application/json", **headers)
+        return client.post("/api/shop/v1/batch", data, content_type="application/json", headers=headers)
 
     return send
 
 
-def order(number: str = "A-1", **fields: Any) -> dict[str, Any]:
+def order(number: Any = "A-1", **fields: Any) -> dict[str, Any]:
     base: dict[str, Any] = {
         "number": number,
         "status": "paid",

@@ -252,11 +252,13 @@ def shop_api_cells(route: str) -> list[Cell]:
     batch = {"orders": [{"number": "X-1", "status": "paid"}]}
 
     def call(w: World, operator: Operator | None, key: str | None) -> Any:
-        headers = {"HTTP_AUTHORIZATION": f"Bearer {key}"} if key else {}
+        headers = {"Authorization": f"Bearer {key}"} if key else {}
         client = w.client(operator)
         if route.endswith("/batch"):
-            return client.post("/" + route, json.dumps(batch), content_type="application/json", **headers)
-        return client.get(fill(route, w).replace("<number>", "SECRET-1"), **headers)
+            return client.post("/" + route, json.dumps(batch), content_type="application/json", headers=headers)
+        return client.get(
+            fill(route.replace("<number>", "SECRET-1").replace("<customer_id>", "C-secret"), w), headers=headers
+        )
 
     def check(operator: Callable[[World], Operator | None], key: str | None) -> Callable[[World], str | None]:
         def run(w: World) -> str | None:
