@@ -25,7 +25,7 @@ def test_the_same_new_order_pushed_twice_at_once_is_stored_once() -> None:
         try:
             start.wait()
             outcomes.append(do_upsert_batch(data).orders_created)
-        except Exception as exc:  # noqa: BLE001 - the test reports it
+        except Exception as exc:
             outcomes.append(exc)
         finally:
             connections.close_all()
