@@ -4,12 +4,20 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from datetime import timedelta
 from typing import Any
 
 import pytest
 from django.test import Client
+from django.utils import timezone
 
-from chat.actions import do_close, do_erase_contact, do_export_contact, do_set_contact_details
+from chat.actions import (
+    do_close,
+    do_erase_contact,
+    do_erase_expired_conversations,
+    do_export_contact,
+    do_set_contact_details,
+)
 from chat.models import Contact, Operator, Reason
 from connectors.widget.signing import sign_customer
 from orders.actions import do_pick_conversation_order
@@ -166,3 +174,21 @@ def test_stage_since_is_the_time_the_current_stage_counts_from(
 ) -> None:
     push(batch({"number": "S-1", "status": status, **stage_time}, customers=[]))
     assert Order.objects.get(number="S-1").stage_since().isoformat() == expected
+
+
+def test_retention_that_anonymises_a_customer_erases_their_orders(
+    push: Callable[..., Any],
+    make_operator: Callable[..., Operator],
+    shopper_writes: Callable[..., Any],
+    reason: Reason,
+    settings: Any,
+) -> None:
+    settings.SWITCHBOARD_RETENTION_DAYS = 30
+    operator = make_operator("Maria", is_manager=True)
+    sign_in("customer:C-1")
+    push(batch(order("A-1")))
+    chat = shopper_writes("customer:C-1").conversation
+    do_close(conversation_id=chat.pk, operator_id=operator.pk, reason_id=reason.pk)
+    record = do_erase_expired_conversations(at=timezone.now() + timedelta(days=31))
+    assert record is not None and record.summary["orders"] == 1
+    assert not Order.objects.exists()
