@@ -35,6 +35,7 @@ from orders.models import (
     VerifiedContactDetail,
 )
 from orders.schemas import BatchIn, CustomerIn, FieldError, ItemIn, OrderIn
+from orders.selectors import family_of
 
 # A key's "last used" time is written at most this often (not on every request).
 KEY_TOUCH_EVERY = timedelta(minutes=1)
@@ -87,11 +88,10 @@ def do_create_shop_api_key(*, name: str) -> tuple[ShopApiKey, str]:
 
 
 def do_revoke_shop_api_key(*, key_id: int) -> ShopApiKey:
-    updated = ShopApiKey.objects.filter(pk=key_id, revoked_at__isnull=True).update(revoked_at=timezone.now())
+    """The key stops working at once; revoking it again changes nothing."""
+    ShopApiKey.objects.filter(pk=key_id, revoked_at__isnull=True).update(revoked_at=timezone.now())
     row = ShopApiKey.objects.filter(pk=key_id).first()
     if row is None:
-        raise NotFound(_("No such key."))
-    if not updated and row.revoked_at is None:  # pragma: no cover - a race with itself
         raise NotFound(_("No such key."))
     return row
 
@@ -384,8 +384,6 @@ def do_pick_conversation_order(*, conversation_id: int, order_id: int, chosen_by
     conversation = Conversation.objects.filter(pk=conversation_id).first()
     if conversation is None:
         raise NotFound(_("No such conversation."))
-    from orders.selectors import family_of
-
     order = Order.objects.filter(pk=order_id, contact_id__in=family_of(conversation.contact_id)).first()
     if order is None:
         raise NotFound(_("No such order for this customer."))

@@ -577,8 +577,3 @@ api.add_router("", feedback_router)
 from workspace.privacy_api import router as privacy_router  # noqa: E402
 
 api.add_router("", privacy_router)
-
-# The customer's orders beside the chat (the orders app).
-from orders.operator_api import router as orders_router  # noqa: E402
-
-api.add_router("", orders_router)
