@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from typing import Any
 
@@ -205,3 +206,16 @@ def test_the_openapi_document_shows_the_batch_with_an_example() -> None:
     body = schema["paths"]["/api/shop/v1/batch"]["post"]["requestBody"]["content"]["application/json"]
     assert body["example"]["orders"][0]["number"] == "10234"
     assert "500 orders" in schema["info"]["description"]
+
+
+def test_errors_speak_russian_when_asked(shop_key: str) -> None:
+    answer = Client().post(
+        "/api/shop/v1/batch",
+        json.dumps(batch(order(status="lost", colour=1))),
+        content_type="application/json",
+        headers={"Authorization": f"Bearer {shop_key}", "Accept-Language": "ru"},
+    )
+    messages = {f["field"]: f["message"] for f in answer.json()["error"]["fields"]}
+    assert messages["orders[0].colour"] == "Неизвестное поле."
+    assert messages["orders[0].status"].startswith("Неизвестный статус")
+    assert answer.json()["error"]["message"].startswith("Пакет не сохранён")
