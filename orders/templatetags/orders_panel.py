@@ -29,6 +29,8 @@ def panel_strings() -> dict[str, object]:
         "address": _("Delivery address"),
         "history": _("Status history"),
         "error": _("The orders could not be loaded."),
+        "pick": _("The chat is about this order"),
+        "pick_failed": _("The order could not be marked; try again."),
         "statuses": {value: str(label) for value, label in OrderStatus.choices},
     }
 

@@ -44,7 +44,23 @@ function formatMoney(amount, currency, language) {
   }
 }
 
-function orderCard(order, about, context) {
+function csrfToken() {
+  const match = document.cookie.match(/(?:^|;\s*)csrftoken=([^;]+)/);
+  return match ? decodeURIComponent(match[1]) : "";
+}
+
+async function pick(root, context, order) {
+  const answer = await fetch(`/api/conversations/${context.conversationId}/orders/${order.id}/about`, {
+    method: "POST",
+    credentials: "same-origin",
+    headers: { Accept: "application/json", "X-CSRFToken": csrfToken() },
+  }).catch(() => null);
+  const data = answer && answer.ok ? await answer.json().catch(() => null) : null;
+  if (data) render(root, data, context);
+  else root.querySelector(".orders-error")?.removeAttribute("hidden");
+}
+
+function orderCard(order, about, context, root) {
   const language = context.language;
   const status = T.statuses[order.status] || order.status;
   const header = el("summary", {}, [
@@ -54,6 +70,11 @@ function orderCard(order, about, context) {
   ]);
   const parts = [header];
   if (about) parts.push(el("p", { className: "order-about", text: T[`about_${about}`] || "" }));
+  else {
+    const button = el("button", { type: "button", className: "link order-pick", text: T.pick });
+    button.addEventListener("click", () => pick(root, context, order));
+    parts.push(button);
+  }
   const items = el("ul", { className: "order-items", "aria-label": T.items }, order.items.map((item) =>
     el("li", {}, [
       el("span", { text: `${item.quantity} × ${item.name}` }),
@@ -93,9 +114,16 @@ async function load(root, context) {
     root.replaceChildren(el("h4", { text: T.title }), el("p", { className: "muted", text: T.error }));
     return;
   }
-  const cards = data.orders.map((order) => orderCard(order, order.id === data.about_order_id ? data.about_reason : null, context));
+  render(root, data, context);
+}
+
+function render(root, data, context) {
+  const cards = data.orders.map((order) =>
+    orderCard(order, order.id === data.about_order_id ? data.about_reason : null, context, root)
+  );
   root.replaceChildren(
     el("h4", { text: T.title }),
+    el("p", { className: "muted orders-error", role: "alert", hidden: true, text: T.pick_failed }),
     cards.length ? el("div", { className: "orders-list" }, cards) : el("p", { className: "muted", text: T.none })
   );
 }

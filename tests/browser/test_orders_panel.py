@@ -9,10 +9,11 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from chat.actions import InboundMessage, do_receive_inbound, do_set_contact_details, do_set_operator_status
-from chat.models import Operator
+from chat.models import Conversation, Operator
 from orders.actions import do_upsert_batch
+from orders.models import ConversationOrder
 from orders.schemas import BatchIn
-from tests.browser.conftest import in_thread, save_screenshot
+from tests.browser.conftest import in_thread, save_screenshot, wait_for
 
 pytestmark = [pytest.mark.browser]
 
@@ -81,6 +82,8 @@ LANGUAGES: list[tuple[str, dict[str, Any]]] = [
             "about": "Likely what the chat is about",
             "track": "JJD000390007",
             "history": ["Paid", "Shipped"],
+            "pick": "The chat is about this order",
+            "picked": "Picked by an operator",
         },
     ),
     (
@@ -94,6 +97,8 @@ LANGUAGES: list[tuple[str, dict[str, Any]]] = [
             "about": "Скорее всего, чат об этом заказе",
             "track": "JJD000390007",
             "history": ["Оплачен", "Отправлен"],
+            "pick": "Чат об этом заказе",
+            "picked": "Выбран оператором",
         },
     ),
 ]
@@ -149,3 +154,14 @@ def test_the_panel_shows_the_customers_orders_and_which_one_the_chat_is_about(
     assert panel.locator("img").count() == 0
     current.scroll_into_view_if_needed()
     save_screenshot(page, f"orders-panel-{language}")
+
+    # The operator says the chat is about the older order: it is marked, stored for the chat.
+    older = panel.locator("details.order", has_text="10012")
+    older.locator("summary").click()
+    older.get_by_role("button", name=texts["pick"]).click()
+    picked = panel.locator("details.order-about-this")
+    expect(picked).to_have_attribute("data-order-number", "10012")
+    expect(picked.locator(".order-about")).to_have_text(texts["picked"])
+    conversation = Conversation.objects.get(contact__customer_id="C-77")
+    about = wait_for(lambda: ConversationOrder.objects.filter(conversation=conversation).first())
+    assert (about.order.number, about.chosen_by) == ("10012", "operator")

@@ -192,3 +192,28 @@ def test_retention_that_anonymises_a_customer_erases_their_orders(
     record = do_erase_expired_conversations(at=timezone.now() + timedelta(days=31))
     assert record is not None and record.summary["orders"] == 1
     assert not Order.objects.exists()
+
+
+def test_the_operator_holding_the_chat_says_which_order_it_is_about(
+    push: Callable[..., Any], make_operator: Callable[..., Operator], shopper_writes: Callable[..., Any]
+) -> None:
+    from chat.actions import do_assign_waiting, do_set_operator_status
+
+    anna, boris = make_operator("Anna"), make_operator("Boris")
+    do_set_operator_status(operator_id=anna.pk, status="online")
+    sign_in("customer:C-1")
+    other = customer("C-2", email="boris@example.com", phone="")
+    push(batch(order("A-1"), order("A-2", customer_id="C-2"), customers=[customer(), other]))
+    chat = shopper_writes("customer:C-1").conversation
+    do_assign_waiting()  # what runs after the commit (this test's transaction never commits)
+    mine, theirs = Order.objects.get(number="A-1"), Order.objects.get(number="A-2")
+    as_anna, as_boris = Client(), Client()
+    as_anna.force_login(anna.user)
+    as_boris.force_login(boris.user)
+    url = f"/api/conversations/{chat.pk}/orders/{{}}/about"
+    assert as_boris.post(url.format(mine.pk)).status_code == 403  # not his chat
+    refused = as_anna.post(url.format(theirs.pk))
+    assert refused.status_code == 404, refused.content  # not this customer's order
+    answer = as_anna.post(url.format(mine.pk))
+    assert answer.status_code == 200
+    assert (answer.json()["about_order_id"], answer.json()["about_reason"]) == (mine.pk, "operator")

@@ -298,7 +298,7 @@ def api_cells(method: str, path: str) -> list[Cell]:
         def run(w: World) -> Any:
             url = fill(path, w)
             if target is not None:
-                url = "/api" + re.sub(r"\{(\w+)\}", lambda m: str(target(w)[m.group(1)]), path[4:])
+                url = "/api" + re.sub(r"\{(\w+)\}", lambda m: str(target(w).get(m.group(1), 1)), path[4:])
             client = w.client(who(w))
             if method == "GET":
                 return client.get(url)
