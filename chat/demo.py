@@ -8,13 +8,13 @@ from chat.actions import InboundMessage, do_close, do_operator_reply, do_receive
 from chat.actions.setup import do_create_operator, do_ensure_canned_reply, do_ensure_queue, do_ensure_reason
 from chat.models import Conversation
 
-# Other apps' demo data (orders for the demo shoppers), loaded after the chats: name -> loader.
-_demo_loaders: dict[str, Callable[[], object]] = {}
+# Other apps add their demo data here (in their AppConfig.ready); load_demo runs them after its own.
+DEMO_LOADERS: list[Callable[[], None]] = []
 
 
-def register_demo_loader(name: str, loader: Callable[[], object]) -> None:
-    """``loader()`` adds an app's demo data; it runs on every ``load_demo``, so it must be idempotent."""
-    _demo_loaders[name] = loader
+def register_demo_loader(loader: Callable[[], None]) -> None:
+    if loader not in DEMO_LOADERS:
+        DEMO_LOADERS.append(loader)
 
 
 DEMO_PASSWORD = "switchboard"
@@ -70,7 +70,7 @@ def load_demo() -> list[tuple[str, str, str]]:
         do_ensure_canned_reply(shortcut=shortcut, language=language, text=text)
     if not Conversation.objects.exists():
         _demo_conversations(operators["anna"].pk)
-    for loader in _demo_loaders.values():
+    for loader in DEMO_LOADERS:
         loader()
     return [
         (login, DEMO_PASSWORD, "manager" if is_manager else ("stylist" if "stylist" in skills else "operator"))

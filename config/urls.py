@@ -10,6 +10,7 @@ from django.templatetags.static import static
 from django.urls import include, path
 from django.views.generic import RedirectView
 
+from kb import urls as kb_urls
 from orders.shop_api import shop_api
 
 
@@ -25,6 +26,8 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     # The shop pushes its customers and orders here (before the workspace's /api/).
     path("api/shop/v1/", shop_api.urls),
+    path("workspace/kb/", include(kb_urls.workspace_urlpatterns)),
+    path("help/", include(kb_urls.public_urlpatterns)),
     path("", include("workspace.urls")),
     path("connectors/", include("connectors.urls")),
 ]

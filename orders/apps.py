@@ -18,7 +18,7 @@ class OrdersConfig(AppConfig):
         register_contact_eraser("orders", actions.erase_orders_of)
         # A contact the shop vouched for (widget sign-in) gets the orders already waiting for them.
         register_verified_details_hook("orders", actions.do_link_verified_contact)
-        register_demo_loader("orders", demo.load_demo_orders)
+        register_demo_loader(demo.load_demo_orders)
         # The panel's endpoint joins the workspace API (/api/): workspace never imports orders.
         from orders.operator_api import router
         from workspace.api import api

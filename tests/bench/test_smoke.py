@@ -92,3 +92,10 @@ def test_widget_weight_and_page_view_opens_no_socket(tmp_dir: Path) -> None:
     assert widget["total_gzip_bytes"] > 0
     assert widget["interactive_median_ms"] > 0
     assert widget["websockets_on_page_view"] == 0
+
+
+def test_kb_search_is_timed_over_its_corpus_and_finds_the_questions_articles(tmp_dir: Path) -> None:
+    kb = run_bench("kb", tmp_dir)["kb"]
+    assert kb["articles"] >= 24 + 28  # the demo's twelve in two languages and the generated ones
+    assert kb["latency_ms"]["all"]["p95"] > 0
+    assert kb["top3_hits"] == kb["searches"]

@@ -217,6 +217,37 @@ def http_cells(route: str, kind: str) -> list[Cell]:
             Cell(f"anonymous GET {route}", lambda w: refused(get(anon)(w), 302)),
             Cell(f"operator {route}", no_alerts),
         ]
+    if kind == "history-list":
+        return [
+            Cell(f"anonymous GET {route}", lambda w: refused(get(anon)(w), 302)),
+            Cell(f"operator GET {route}: nothing of another's chat", lambda w: refused(get(anna)(w), 200)),
+        ]
+    if kind == "transcript":
+
+        def read(conversation: Callable[[World], Conversation]) -> Callable[[World], Any]:
+            return lambda w: w.client(w.anna).get(f"/workspace/history/{conversation(w).pk}/")
+
+        return [
+            Cell(f"anonymous GET {route}", lambda w: refused(get(anon)(w), 302)),
+            Cell(f"operator reads another's active chat: {route}", lambda w: refused(get(anna)(w), 403, 404)),
+            Cell(f"operator reads another's closed chat: {route}", lambda w: refused(read(lambda w: w.closed)(w), 403)),
+            Cell(f"operator reads a queued chat: {route}", lambda w: allowed(read(lambda w: w.queued)(w))),
+        ]
+    if kind == "manager-post":
+
+        def posted(who: Callable[[World], Operator | None]) -> Callable[[World], str | None]:
+            def check(w: World) -> str | None:
+                before = w.rows()
+                url = fill(route, w).replace(f"/{w.chat.pk}/", f"/{w.closed.pk}/")
+                answer = refused(w.client(who(w)).post(url, {"text": "x"}), 302, 403)
+                return answer or (None if w.rows() == before else "rows changed")
+
+            return check
+
+        return [
+            Cell(f"anonymous POST {route}", posted(anon)),
+            Cell(f"operator POST {route} (managers only)", posted(anna)),
+        ]
     if kind == "file":
         return [
             Cell(f"anonymous GET {route}", lambda w: refused(get(anon)(w), 302, 403, 404)),
@@ -290,7 +321,11 @@ def forged_widget_post(world: World, route: str) -> str | None:
     return answer or (None if world.rows() == before else "rows changed")
 
 
-MANAGER_ONLY = {("GET", "/api/ratings/flagged"), ("POST", "/api/ratings/{conversation_id}/review")}
+MANAGER_ONLY = {
+    ("GET", "/api/ratings/flagged"),
+    ("POST", "/api/ratings/{conversation_id}/review"),
+    ("GET", "/api/history/export/{table}"),
+}
 
 
 def api_cells(method: str, path: str) -> list[Cell]:
@@ -363,10 +398,17 @@ HTTP_RULES: list[tuple[str, str]] = [
     (r"^workspace/login/$", "public"),
     (r"^workspace/logout/$", "public"),
     (r"^workspace/$", "operator-page"),
+    (r"^workspace/kb/$", "operator-page"),
+    (r"^workspace/kb/", "manager-page"),
+    (r"^help/", "public"),
     (r"^workspace/dashboards/$", "operator-page"),
     (r"^workspace/dashboards/(history/|history\.json|export/)", "own-figures"),
     (r"^workspace/dashboards/alerts\.json$", "manager-alerts"),
     (r"^workspace/dashboards/", "manager-page"),
+    (r"^workspace/history/$", "history-list"),
+    (r"^workspace/history/export/", "manager-page"),
+    (r"^workspace/history/<int:conversation_id>/$", "transcript"),
+    (r"^workspace/history/<int:conversation_id>/(reopen|write-again)/$", "manager-post"),
     (r"^workspace/attachments/", "file"),
     (r"^workspace/questionnaires/", "file"),
     (r"^files/", "signed"),
