@@ -28,6 +28,7 @@ urlpatterns = [
     path("api/shop/v1/", shop_api.urls),
     path("workspace/kb/", include(kb_urls.workspace_urlpatterns)),
     path("help/", include(kb_urls.public_urlpatterns)),
+    path("workspace/search/", include("search.urls")),
     path("", include("workspace.urls")),
     path("connectors/", include("connectors.urls")),
 ]

@@ -45,6 +45,7 @@ from chat.actions.operators import (
     do_sweep_disconnected_operators,
 )
 from chat.actions.privacy import do_erase_contact, do_erase_expired_conversations, do_export_contact
+from chat.actions.visitor_context import do_report_visitor_context
 
 __all__ = [
     "Consultation",
@@ -68,6 +69,7 @@ __all__ = [
     "do_rate_conversation",
     "do_receive_inbound",
     "do_reopen_conversation",
+    "do_report_visitor_context",
     "do_request_rating",
     "do_requeue_unanswered_chats",
     "do_requeue_without_first_reply",
