@@ -33,6 +33,7 @@ from chat.models import (
     Queue,
 )
 from chat.payloads import message_payload
+from chat.verified import VerifiedDetails, run_verified_details_hooks
 
 DEFAULT_QUEUE = "general"
 
@@ -258,7 +259,9 @@ def do_set_contact_details(
     verified: bool = False,
 ) -> Contact:
     """Keep what a shopper told us about themselves (offline form) or what their shop vouched for
-    (a signed customer) on their contact, so an operator can answer later on the given contact.
+    (a signed customer, ``verified``) on their contact, so an operator can answer later on the given
+    contact. Vouched-for details also go to the apps that registered for them (``chat.verified``:
+    orders links the customer's orders), in this transaction.
 
     Empty values leave a field as it is; given ones replace it. ``verified``: the email and phone
     came signed from the shop or confirmed by the connector; such keys (and a shop customer id, which
@@ -295,6 +298,11 @@ def do_set_contact_details(
         merges_possible = customer_id or (verified and (email or phone))
         if merges_possible and merge_on_verified_keys(contact.pk):
             contact = Contact.objects.get(pk=root_contact_id(contact.pk))
+        if verified and (customer_id or email or phone):
+            # After the merge, so apps link what the shop vouched for to the one live contact.
+            run_verified_details_hooks(
+                VerifiedDetails(contact_id=contact.pk, customer_id=customer_id, email=email, phone=given["phone"])
+            )
         return contact
 
 

@@ -212,3 +212,15 @@ def test_notes_and_merges_go_with_an_erasure_and_come_with_an_export(
     do_erase_contact(contact_id=one.pk, operator_id=maria.pk)
     assert not ContactNote.objects.exists()
     assert not ContactMerge.objects.exists()
+
+
+def test_a_customers_orders_follow_the_merge_and_its_undo(queues: Any, make_operator: Callable[..., Operator]) -> None:
+    from orders.models import Order
+
+    anna = make_operator("Anna")
+    source, target = write("widget", "v-ord"), write("telegram", "777")
+    order = Order.objects.create(number="A-1", status="paid", status_changed_at=timezone.now(), contact=source)
+    merge = do_merge_contacts(source_id=source.pk, target_id=target.pk, operator_id=anna.pk)
+    assert Order.objects.get(pk=order.pk).contact_id == target.pk
+    do_undo_merge(merge_id=merge.pk, operator_id=anna.pk)
+    assert Order.objects.get(pk=order.pk).contact_id == source.pk
