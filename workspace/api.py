@@ -529,8 +529,12 @@ api.add_router("", feedback_router)  # ratings and questionnaires: the customer 
 api.add_router("", privacy_router)  # a customer's personal data: export and erasure, for managers
 api.add_router("", kb_router)  # the help search (the knowledge base app's own router)
 
-# The conversation history (list, transcript, a manager's reopen and write-again): its module still
-# imports the conversation and message schemas from here, so it is mounted after they are defined.
+# Customer 360 and the conversation history still import schemas from here, so they are mounted after
+# them (Customer 360: the whole picture of a customer, notes, merge and undo; the history: list,
+# transcript, a manager's reopen and write-again).
+from workspace.customers_api import router as customers_router  # noqa: E402
+
+api.add_router("", customers_router)
 from workspace.history_api import router as history_router  # noqa: E402
 
 api.add_router("", history_router)

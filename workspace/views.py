@@ -1,5 +1,7 @@
 """Workspace pages. Thin: they read through selectors and write through ``chat.actions``."""
 
+import json
+
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
@@ -106,6 +108,19 @@ def edge_strings() -> dict[str, str]:
     }
 
 
+def customer_panel_strings() -> dict[str, str]:
+    """Texts of the customer panel's notes and customer page link (static/workspace/customers.js)."""
+    return {
+        "notes": _("Notes about the customer"),
+        "no_notes": _("No notes yet."),
+        "new_note": _("New note (operators only; kept across conversations)"),
+        "add_note": _("Add note"),
+        "open_page": _("Open the customer page"),
+        "former_operator": _("Former operator"),
+        "error": _("Something went wrong"),
+    }
+
+
 @login_required
 @ensure_csrf_cookie
 def workspace_home(request: HttpRequest) -> HttpResponse:
@@ -120,6 +135,7 @@ def workspace_home(request: HttpRequest) -> HttpResponse:
             "strings": client_strings(),
             "message_max_chars": message_max_chars(),
             "context": operator_context(operator),
+            "customer_strings_json": json.dumps(customer_panel_strings()),
         },
     )
 

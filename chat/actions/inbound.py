@@ -17,6 +17,7 @@ from django.db import IntegrityError, connection, transaction
 from chat import events
 from chat.actions._common import check_text, now, retry_on_conflict, store_files
 from chat.actions.assignment import do_assign_waiting, enqueue_new
+from chat.actions.contacts import merge_on_verified_keys, normalized_phone, root_contact_id
 from chat.actions.conversations import publish_stored_message
 from chat.actions.message_rows import (
     AUDIENCE_SQL,
@@ -38,6 +39,7 @@ from chat.models import (
     Queue,
 )
 from chat.payloads import message_payload
+from chat.verified import VerifiedDetails, run_verified_details_hooks
 
 DEFAULT_QUEUE = "general"
 
@@ -253,12 +255,23 @@ CONTACT_FIELD_LIMITS = {"name": 200, "email": 254, "phone": 40, "customer_id": 1
 
 
 def do_set_contact_details(
-    *, connector: str, sender_id: str, name: str = "", email: str = "", phone: str = "", customer_id: str = ""
+    *,
+    connector: str,
+    sender_id: str,
+    name: str = "",
+    email: str = "",
+    phone: str = "",
+    customer_id: str = "",
+    verified: bool = False,
 ) -> Contact:
     """Keep what a shopper told us about themselves (offline form) or what their shop vouched for
-    (a signed customer) on their contact, so an operator can answer later on the given contact.
+    (a signed customer, ``verified``) on their contact, so an operator can answer later on the given
+    contact. Vouched-for details also go to the apps that registered for them (``chat.verified``:
+    orders links the customer's orders), in this transaction.
 
-    Empty values leave a field as it is; given ones replace it.
+    Empty values leave a field as it is; given ones replace it. ``verified``: the email and phone
+    came signed from the shop or confirmed by the connector; such keys (and a shop customer id, which
+    is always signed) merge the contact with others holding the same (``chat.actions.contacts``).
     """
     given = {"name": name, "email": email, "phone": phone, "customer_id": customer_id}
     for key, value in given.items():
@@ -269,13 +282,34 @@ def do_set_contact_details(
             validate_email(email)
         except ValidationError as exc:
             raise InvalidInput("The email address is not valid.") from exc
-    contact = ensure_contact(connector=connector, sender_id=sender_id, name=name)
-    updates = {key: value for key, value in given.items() if value and getattr(contact, key) != value}
-    if updates:
-        Contact.objects.filter(pk=contact.pk).update(**updates)
-        for key, value in updates.items():
-            setattr(contact, key, value)
-    return contact
+    with transaction.atomic():
+        contact = ensure_contact(connector=connector, sender_id=sender_id, name=name)
+        if verified and phone:
+            given["phone"] = normalized_phone(phone)
+        updates: dict[str, object] = {
+            key: value for key, value in given.items() if value and getattr(contact, key) != value
+        }
+        if verified and email and not (contact.email_verified and "email" not in updates):
+            updates["email_verified"] = True
+        elif "email" in updates:
+            updates["email_verified"] = False  # a new, unconfirmed address
+        if verified and phone and not (contact.phone_verified and "phone" not in updates):
+            updates["phone_verified"] = True
+        elif "phone" in updates:
+            updates["phone_verified"] = False
+        if updates:
+            Contact.objects.filter(pk=contact.pk).update(**updates)
+            for field_name, field_value in updates.items():
+                setattr(contact, field_name, field_value)
+        merges_possible = customer_id or (verified and (email or phone))
+        if merges_possible and merge_on_verified_keys(contact.pk):
+            contact = Contact.objects.get(pk=root_contact_id(contact.pk))
+        if verified and (customer_id or email or phone):
+            # After the merge, so apps link what the shop vouched for to the one live contact.
+            run_verified_details_hooks(
+                VerifiedDetails(contact_id=contact.pk, customer_id=customer_id, email=email, phone=given["phone"])
+            )
+        return contact
 
 
 def do_leave_contact_while_waiting(
@@ -340,7 +374,7 @@ def open_conversation(
         return _chosen_conversation(contact=contact, connector=connector, conversation_id=conversation_id), False
     previous = None
     if not new_contact:
-        Contact.objects.select_for_update().filter(pk=contact.pk).first()  # serialise per shopper
+        contact = _lock_live(contact)  # serialise per shopper
         open_chats = Conversation.objects.select_for_update().filter(
             contact=contact, connector=connector, state__in=[ConversationState.QUEUED, ConversationState.ACTIVE]
         )
@@ -365,6 +399,18 @@ def open_conversation(
     )
     enqueue_new(conversation)
     return conversation, True
+
+
+def _lock_live(contact: Contact) -> Contact:
+    """Lock the contact; if a merge folded it into another while we waited, lock and use that one, so
+    no chat is ever opened on a merged contact."""
+    while True:
+        merged_into = (
+            Contact.objects.select_for_update().filter(pk=contact.pk).values_list("merged_into_id", flat=True).first()
+        )
+        if not merged_into:
+            return contact
+        contact = Contact.objects.get(pk=merged_into)
 
 
 @retry_on_conflict

@@ -20,6 +20,7 @@ from chat import throttle
 from chat.actions import (
     InboundAttachment,
     InboundMessage,
+    do_merge_signed_visitor,
     do_receive_inbound,
     do_receive_offline_message,
     do_set_contact_details,
@@ -132,7 +133,15 @@ def session(request: HttpRequest) -> HttpResponse:
             name=customer.name,
             email=customer.email,
             customer_id=customer.customer_id,
+            verified=True,
         )
+        try:
+            earlier_visitor = read_token(data.get("token"))
+        except InvalidToken:
+            earlier_visitor = ""
+        if earlier_visitor:
+            # The browser chatted anonymously before the shopper signed in: one person.
+            do_merge_signed_visitor(visitor_id=earlier_visitor, customer_visitor_id=visitor_id)
     else:
         try:
             visitor_id = read_token(data.get("token"))
