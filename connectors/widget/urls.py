@@ -7,5 +7,6 @@ from connectors.widget import views
 urlpatterns: list[URLPattern] = [
     path("session/", views.session, name="widget-session"),
     path("status/", views.status, name="widget-status"),
+    path("strings/", views.strings, name="widget-strings"),
     path("offline/", views.offline, name="widget-offline"),
 ]

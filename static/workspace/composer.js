@@ -1,0 +1,107 @@
+/* The reply box: send on Enter (Shift+Enter for a new line), private notes, the length limit
+ * checked before sending (over it the text stays in the box), typing sent to the shopper. */
+import { api } from "./api.js";
+import { buildCannedList, cannedKey, hideCanned, updateCanned } from "./canned.js";
+import { el, flash } from "./dom.js";
+import { CONFIG, T, fill } from "./i18n.js";
+import { state } from "./state.js";
+import { addMessage } from "./transcript.js";
+
+/** The composer's form for `chat` (its parts stay on `chat`: textarea, noteBox, sendButton...). */
+export function buildComposer(chat) {
+  const id = chat.conversation.id;
+  chat.lastTypingSent = 0;
+  chat.textarea = el("textarea", {
+    rows: "3",
+    name: "text",
+    "aria-label": T.reply_label,
+    placeholder: T.reply_label + " — Enter ↵, Shift+Enter, /",
+    "aria-autocomplete": "list",
+    "aria-controls": `canned-${id}`,
+    "aria-expanded": "false",
+    "aria-describedby": `length-${id}`,
+  });
+  chat.noteBox = el("input", { type: "checkbox", name: "is_note", id: `note-${id}` });
+  chat.sendButton = el("button", { type: "submit", text: T.send });
+  chat.lengthNote = el("span", { className: "length-note", id: `length-${id}`, "aria-live": "polite", hidden: true });
+  chat.form = el("form", { className: "composer", onsubmit: (event) => { event.preventDefault(); send(chat); } }, [
+    buildCannedList(chat),
+    chat.textarea,
+    el("div", { className: "composer-actions" }, [
+      el("label", { className: "note-toggle", for: `note-${id}`, title: T.note_hint }, [chat.noteBox, el("span", { text: T.note })]),
+      chat.lengthNote,
+      chat.sendButton,
+    ]),
+  ]);
+  chat.noteBox.addEventListener("change", () => {
+    chat.form.classList.toggle("as-note", chat.noteBox.checked);
+    chat.textarea.setAttribute("aria-label", chat.noteBox.checked ? T.note_label : T.reply_label);
+  });
+  chat.textarea.addEventListener("keydown", (event) => {
+    if (cannedKey(chat, event)) return;
+    if (event.key === "Enter" && !event.shiftKey && !event.isComposing) {
+      event.preventDefault();
+      send(chat);
+    }
+  });
+  chat.textarea.addEventListener("input", () => {
+    checkLength(chat);
+    updateCanned(chat);
+    sendTyping(chat);
+  });
+  return chat.form;
+}
+
+/** Over the limit the reply is refused here, visibly; true when it is too long. */
+function checkLength(chat) {
+  const count = chat.textarea.value.length;
+  const over = count > CONFIG.maxChars;
+  chat.lengthNote.hidden = !over;
+  chat.lengthNote.textContent = over ? fill(T.over_limit, { count, max: CONFIG.maxChars }) : "";
+  chat.textarea.setAttribute("aria-invalid", over ? "true" : "false");
+  chat.sendButton.disabled = over;
+  return over;
+}
+
+/** Put `text` into the reply box at the caret (a canned reply, an article, an order number). */
+export function insertIntoReply(chat, text) {
+  const area = chat.textarea;
+  const start = area.selectionStart ?? area.value.length;
+  const end = area.selectionEnd ?? start;
+  area.value = area.value.slice(0, start) + text + area.value.slice(end);
+  area.selectionStart = area.selectionEnd = start + text.length;
+  checkLength(chat);
+  area.focus();
+}
+
+async function send(chat) {
+  const text = chat.textarea.value;
+  if (!text.trim() || checkLength(chat)) return;
+  const isNote = chat.noteBox.checked;
+  chat.textarea.disabled = true;
+  try {
+    const message = await api("POST", `/conversations/${chat.conversation.id}/messages`, { text, is_note: isNote });
+    addMessage(chat, message, { quiet: true });
+    chat.textarea.value = "";
+    checkLength(chat);
+    if (isNote) {
+      chat.noteBox.checked = false;
+      chat.noteBox.dispatchEvent(new Event("change"));
+    }
+  } catch (error) {
+    flash(error.message); // the text stays in the box: nothing is lost
+  } finally {
+    chat.textarea.disabled = false;
+    chat.textarea.focus();
+    hideCanned(chat);
+  }
+}
+
+function sendTyping(chat) {
+  const now = Date.now();
+  if (now - chat.lastTypingSent < 2000 || chat.noteBox.checked) return;
+  chat.lastTypingSent = now;
+  if (state.socket && state.socket.readyState === WebSocket.OPEN) {
+    state.socket.send(JSON.stringify({ type: "typing", conversation_id: chat.conversation.id }));
+  }
+}
