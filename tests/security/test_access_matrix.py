@@ -324,6 +324,7 @@ HTTP_RULES: list[tuple[str, str]] = [
     (r"^connectors/questionnaire/", "signed"),
     (r"^connectors/telegram/webhook/$", "webhook"),
     (r"^connectors/vk/callback/$", "webhook"),
+    (r"^connectors/widget/strings/$", "public"),
     (r"^connectors/widget/(session|status|offline)/$", "widget-http"),
     (r"^admin/(login|logout)/$", "public"),
     (r"^admin/", "admin"),
