@@ -59,7 +59,7 @@ def test_the_workspace_starts_with_no_console_error(
     operator = online(make_operator, "Anna", language=language)
     conversation = shopper_writes("v-olga", "Where is my parcel?", name="Olga")
     wait_for(lambda: Message.objects.filter(conversation=conversation).exists())
-    page = new_page(locale="ru-RU" if language == "ru" else "en-US")
+    page = new_page()  # the sign-in page in English; the workspace then speaks the operator's language
     errors = collect_errors(page)
     sign_in(page, operator)
     expect(page.locator("body[data-ready=true]")).to_have_count(1)
@@ -87,16 +87,15 @@ def test_a_module_that_fails_is_told_to_the_operator_and_the_console(
     failure: str,
 ) -> None:
     operator = online(make_operator, "Anna", language=language)
-    page = new_page(locale="ru-RU" if language == "ru" else "en-US")
+    page = new_page()  # the sign-in page in English; the workspace then speaks the operator's language
     errors = collect_errors(page)
     if failure == "missing":  # a deploy that lost a file: the whole module graph fails to load
         page.route("**/static/workspace/tabs.js", lambda route: route.fulfill(status=404, body="not found"))
-    else:  # a module that throws while it starts
+    else:  # a module that throws while it starts (its exports are there: the graph links, then breaks)
+        broken = 'export function renderStatus() {}\nthrow new Error("status broke");'
         page.route(
-            "**/static/workspace/queue.js",
-            lambda route: route.fulfill(
-                status=200, content_type="text/javascript", body='throw new Error("queue broke");'
-            ),
+            "**/static/workspace/status.js",
+            lambda route: route.fulfill(status=200, content_type="text/javascript", body=broken),
         )
     sign_in(page, operator)
     banner = page.locator("#load-error")
@@ -105,7 +104,7 @@ def test_a_module_that_fails_is_told_to_the_operator_and_the_console(
     expect(page.get_by_role("alert").filter(has_text=TEXTS[language]["broken"])).to_be_visible()
     wait_for(lambda: any("workspace failed to start" in error for error in errors))
     if failure == "throws":
-        assert any("queue broke" in error for error in errors), errors
+        assert any("status broke" in error for error in errors), errors
     assert page.locator("body[data-ready=true]").count() == 0
     save_screenshot(page, f"workspace-load-error-{language}-{failure}")
 
@@ -142,7 +141,7 @@ def test_a_registered_section_mounts_beside_the_chat_follows_it_and_writes_into_
     texts = TEXTS[language]
     operator = online(make_operator, "Anna", language=language)
     conversation = shopper_writes("v-olga", "Where is my parcel?", name="Olga")
-    page = new_page(locale="ru-RU" if language == "ru" else "en-US")
+    page = new_page()  # the sign-in page in English; the workspace then speaks the operator's language
     errors = collect_errors(page)
     sign_in(page, operator)
     expect(page.get_by_role("tab", name=texts["tab"])).to_be_visible()
