@@ -24,7 +24,8 @@ export function openChat(conversation, announce) {
   buildTab(chat);
   buildTranscript(chat);
   buildComposer(chat);
-  buildCustomerPanel(chat, (text) => insertIntoReply(chat, text));
+  chat.insertIntoReply = (text) => insertIntoReply(chat, text);
+  buildCustomerPanel(chat);
   chat.panel = el("section", { id: `chat-${conversation.id}`, role: "tabpanel", "aria-labelledby": `tab-${conversation.id}`, className: "chat", hidden: true }, [
     el("div", { className: "conversation" }, [buildHeader(chat), chat.olderButton, chat.log, chat.typing, chat.form]),
     chat.customer,

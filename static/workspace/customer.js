@@ -5,30 +5,32 @@ import { el } from "./dom.js";
 import { CONFIG, T, authorLabel, connectorName, formatDate, shopperLanguage } from "./i18n.js";
 import { attachCustomerPanel, updateCustomerPanel } from "./panels.js";
 
-/** The panel's <aside> on `chat.customer`; `insertIntoReply(text)` goes to the chat's composer. */
-export function buildCustomerPanel(chat, insertIntoReply) {
+/** What a section knows of `chat` (panels.js): ids, languages, the way into its reply box. */
+function sectionContext(chat) {
+  const conversation = chat.conversation;
+  return {
+    conversationId: conversation.id,
+    contactId: conversation.contact.id,
+    language: shopperLanguage(conversation) || (CONFIG.language || "en").slice(0, 2),
+    operatorLanguage: CONFIG.language,
+    insertIntoReply: chat.insertIntoReply,
+  };
+}
+
+/** The panel's <aside> on `chat.customer`; `chat.insertIntoReply(text)` writes into its composer. */
+export function buildCustomerPanel(chat) {
   const conversation = chat.conversation;
   chat.customerCard = el("div", { className: "customer-card" });
   // Features render into this area, one <section data-section> each.
   chat.customerExtra = el("div", { className: "customer-extra", "data-contact-id": String(conversation.contact.id), "data-conversation-id": String(conversation.id) });
   chat.customer = el("aside", { className: "customer", "aria-label": T.customer }, [chat.customerCard, chat.customerExtra]);
-  attachCustomerPanel(chat.customerExtra, {
-    conversationId: conversation.id,
-    contactId: conversation.contact.id,
-    language: shopperLanguage(conversation) || (CONFIG.language || "en").slice(0, 2),
-    operatorLanguage: CONFIG.language,
-    insertIntoReply,
-  });
+  attachCustomerPanel(chat.customerExtra, sectionContext(chat));
   return chat.customer;
 }
 
 /** The conversation was reloaded or reassigned: the sections hear of it. */
 export function customerChanged(chat) {
-  const conversation = chat.conversation;
-  updateCustomerPanel(conversation.id, {
-    contactId: conversation.contact.id,
-    language: shopperLanguage(conversation) || (CONFIG.language || "en").slice(0, 2),
-  });
+  updateCustomerPanel(chat.conversation.id, sectionContext(chat));
 }
 
 export async function loadCustomer(chat) {
@@ -59,8 +61,9 @@ export async function loadCustomer(chat) {
     el("h4", { text: T.earlier }),
     history
   );
-  // For scripts written before panels.js: the same announcement as ever.
-  document.dispatchEvent(new CustomEvent("workspace:customer-panel", { detail: { contactId, conversationId: chat.conversation.id, element: chat.customer } }));
+  // For scripts written before panels.js: the announcement as ever, with a section's context in it.
+  const detail = { ...sectionContext(chat), element: chat.customer };
+  document.dispatchEvent(new CustomEvent("workspace:customer-panel", { detail }));
 }
 
 // An identity as people read it: a name and @username, a VK profile link, "Site visitor"; the raw

@@ -49,7 +49,7 @@ function run(section, root, call) {
 }
 
 function mountSection(host, section) {
-  const root = el("section", { className: "customer-section", "data-section": section.id });
+  const root = el("section", { className: "panel-section", "data-section": section.id });
   host.element.append(root);
   host.roots.set(section.id, root);
   run(section, root, () => section.mount(root, contextFor(host, section)));

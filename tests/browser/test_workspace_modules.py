@@ -152,7 +152,7 @@ def test_a_registered_section_mounts_beside_the_chat_follows_it_and_writes_into_
     section = panel.locator('[data-section="test-orders"]')
     expect(section).to_have_attribute("data-contact", str(conversation.contact_id))
     expect(section).to_have_attribute("data-language", language)
-    expect(panel.locator(".customer-section")).to_have_count(3)
+    expect(panel.locator(".panel-section")).to_have_count(3)
     # One that throws shows a notice in its place; the chat and the other sections work on.
     expect(panel.locator('[data-section="test-broken"]')).to_have_text(texts["section_failed"])
     expect(panel.locator('[data-section="feedback"]')).to_contain_text(texts["not_rated"])
