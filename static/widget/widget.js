@@ -3,15 +3,17 @@
  *           data-lang="ru" data-color="#0b6bcb" data-stylist="on"
  *           data-customer-id="42" data-customer-name="Anna" data-customer-email="a@example.com"
  *           data-customer-signature="<hex HMAC-SHA256 of id\nname\nemail with WIDGET_CUSTOMER_SECRET>"></script>
- * A page view loads this file and (once an hour) its texts in the shopper's language: the WebSocket
- * opens when the shopper opens the chat or has a conversation in progress. Every text from the network is rendered with textContent, never as HTML.
+ * A page view loads this file and (once an hour) its texts, in the shopper's language, from the
+ * server: the WebSocket opens when the shopper opens the chat or has a conversation in progress. Every text from the network is rendered with textContent, never as HTML.
  * Protocol: connectors/widget/PROTOCOL.md. Public hooks: window.SwitchboardWidget (see the end).
  */
-(function () {
+// --- texts first: from the server, in the shopper's language (connectors/widget/texts.py) ---------
+// Asked once and kept an hour in the browser, so later page views start at once; the widget itself
+// (the function below) starts when it has them. Calls the shop makes meanwhile run after it started.
+(function (widget) {
   "use strict";
   var script = document.currentScript;
   if (!script || window.SwitchboardWidget) return;
-  // Calls the shop makes before the texts arrived run once the widget is up.
   var early = [];
   function later(name) { return function () { early.push([name, arguments]); }; }
   window.SwitchboardWidget = {
@@ -19,10 +21,48 @@
     openConversation: later("openConversation"), language: null
   };
   var cfg = script.dataset;
+  var requested = (cfg.lang || document.documentElement.lang || navigator.language || "en").toLowerCase();
+  var url = new URL(script.src, location.href).origin + "/connectors/widget/strings/?lang=" + encodeURIComponent(requested);
+  var key = "sbw.texts." + requested, tries = 0, started = false;
+  function kept() {
+    try { return JSON.parse(localStorage.getItem(key)); } catch (e) { return null; }
+  }
+  function start(texts) {
+    if (started) return;
+    started = true;
+    widget(script, texts, early);
+  }
+  function loadTexts() {
+    var copy = kept();
+    if (copy && copy.strings && Date.now() - copy.at < 3600 * 1000) return start(copy);
+    fetch(url).then(function (r) {
+      if (!r.ok) throw new Error("HTTP " + r.status);
+      return r.json();
+    }).then(function (data) {
+      data.at = Date.now();
+      try { localStorage.setItem(key, JSON.stringify(data)); } catch (e) { /* private mode */ }
+      start(data);
+    }, function () {
+      // An older copy beats no widget; with none, ask again (the shop's page works on meanwhile).
+      if (copy && copy.strings) return start(copy);
+      tries += 1;
+      setTimeout(loadTexts, Math.min(30000, 1000 * Math.pow(2, tries)));
+    });
+  }
+  loadTexts();
+})(function (script, texts, early) {
+  "use strict";
+  var cfg = script.dataset;
   var origin = new URL(script.src, location.href).origin;
   var API = origin + "/connectors/widget/";
   var WS_URL = origin.replace(/^http/, "ws") + "/ws/widget/";
   var MAX_CHARS = 4096;
+
+  var STRINGS = texts.strings, lang = texts.language || "en";
+  if (texts.max_chars) MAX_CHARS = texts.max_chars;
+  function t(key, vars) {
+    return (STRINGS[key] || "").replace(/\{(\w+)\}/g, function (_, k) { return vars && k in vars ? vars[k] : ""; });
+  }
 
   // --- storage: survives reloads and page changes; a disabled localStorage only costs that ------
   function load(key, fallback) {
@@ -33,645 +73,616 @@
     try { localStorage.setItem("sbw." + key, JSON.stringify(value)); } catch (e) { /* private mode */ }
   }
 
-  // --- texts: from the server, in the shopper's language (connectors/widget/texts.py) -----------
-  // Asked once and kept for an hour in the browser; every page view in between starts at once.
-  var STRINGS = {}, lang = "en", TEXTS_KEEP_MS = 3600 * 1000;
-  var requested = (cfg.lang || document.documentElement.lang || navigator.language || "en").toLowerCase();
-  function t(key, vars) {
-    return (STRINGS[key] || "").replace(/\{(\w+)\}/g, function (_, k) { return vars && k in vars ? vars[k] : ""; });
+  // --- styles: injected once, scoped under .sbw -------------------------------------------------
+  var css =
+    ".sbw,.sbw *{box-sizing:border-box;font:14px/1.4 system-ui,-apple-system,'Segoe UI',Roboto,sans-serif}" +
+    ".sbw [hidden]{display:none!important}.sbw-chat{display:contents}" +
+    ".sbw-btn{position:fixed;right:20px;bottom:20px;z-index:2147483000;width:56px;height:56px;border:0;" +
+    "border-radius:50%;background:var(--sbw-accent);color:#fff;cursor:pointer;box-shadow:0 4px 14px rgba(0,0,0,.25);" +
+    "display:flex;align-items:center;justify-content:center}" +
+    ".sbw-btn:focus-visible,.sbw button:focus-visible,.sbw textarea:focus-visible,.sbw input:focus-visible" +
+    "{outline:3px solid #ffbf47;outline-offset:2px}" +
+    ".sbw-badge{position:absolute;top:-4px;right:-4px;min-width:22px;height:22px;padding:0 6px;border-radius:11px;" +
+    "background:#d42a2a;color:#fff;font-size:12px;font-weight:700;line-height:22px;text-align:center}" +
+    ".sbw-panel{position:fixed;right:20px;bottom:88px;z-index:2147483001;width:370px;height:560px;" +
+    "max-height:calc(100vh - 108px);display:flex;flex-direction:column;background:#fff;color:#1b1b1b;" +
+    "border-radius:14px;box-shadow:0 8px 30px rgba(0,0,0,.3);overflow:hidden}" +
+    ".sbw-head{display:flex;align-items:flex-start;gap:8px;padding:12px 14px;background:var(--sbw-accent);color:#fff}" +
+    ".sbw-head h2{margin:0;font-size:16px;font-weight:700;color:inherit}" +
+    ".sbw-status{margin:2px 0 0;font-size:12px;opacity:.92;color:inherit}" +
+    ".sbw-headtext{flex:1;min-width:0}" +
+    ".sbw-icon{border:0;background:transparent;color:inherit;cursor:pointer;font-size:20px;line-height:1;padding:4px 6px;" +
+    "border-radius:6px}.sbw-icon:hover{background:rgba(255,255,255,.18)}" +
+    ".sbw-end{font-size:12px;border:1px solid rgba(255,255,255,.6);background:transparent;color:#fff;border-radius:6px;" +
+    "padding:3px 8px;cursor:pointer}" +
+    ".sbw-confirm{display:flex;flex-wrap:wrap;align-items:center;gap:8px;padding:10px 14px;background:#fff4e5;" +
+    "border-bottom:1px solid #f0d2a8}.sbw-confirm p{margin:0;flex:1 0 100%;font-weight:600}" +
+    ".sbw-confirm button{border-radius:8px;padding:6px 12px;cursor:pointer;border:1px solid var(--sbw-accent)}" +
+    ".sbw-yes{background:var(--sbw-accent);color:#fff}.sbw-no{background:#fff;color:var(--sbw-accent)}" +
+    ".sbw-actions{padding:8px 14px 0}.sbw-actions button{border:1px solid var(--sbw-accent);color:var(--sbw-accent);" +
+    "background:#fff;border-radius:16px;padding:4px 12px;cursor:pointer}" +
+    ".sbw-log{flex:1 1 0;min-height:120px;overflow-y:auto;padding:12px 14px;display:flex;flex-direction:column;gap:8px;background:#f6f7f9}" +
+    ".sbw-msg{max-width:85%;padding:8px 11px;border-radius:12px;white-space:pre-wrap;overflow-wrap:anywhere;" +
+    "word-break:break-word}" +
+    ".sbw-shopper{align-self:flex-end;background:var(--sbw-accent);color:#fff;border-bottom-right-radius:4px}" +
+    ".sbw-greeting{max-width:85%;padding:8px 11px;border-radius:12px;white-space:pre-wrap;overflow-wrap:anywhere}" +
+    ".sbw-operator,.sbw-system,.sbw-greeting{align-self:flex-start;background:#fff;border:1px solid #e2e4e8;border-bottom-left-radius:4px}" +
+    ".sbw-msg.sbw-system{align-self:center;max-width:92%;background:#eef1f5;border:0;border-radius:10px;color:#333;" +
+    "font-size:13px;text-align:center}" +
+    ".sbw-who{display:block;font-size:11px;font-weight:700;opacity:.75;margin-bottom:2px}" +
+    ".sbw-pending{opacity:.65}.sbw-failed{background:#fde8e8;color:#8a1c1c}" +
+    ".sbw-typing,.sbw-notice{min-height:18px;padding:2px 14px;font-size:12px;color:#555}" +
+    ".sbw-count{padding:2px 14px;font-size:12px;color:#a01c1c;background:#fff}.sbw-send:disabled{opacity:.5;cursor:not-allowed}" +
+    ".sbw-notice{color:#a01c1c}.sbw-notice.sbw-ok{color:#1c6b2a}" +
+    ".sbw-rate{flex:0 0 auto;padding:8px 14px;border-top:1px solid #e2e4e8;background:#fff;display:flex;flex-direction:column;gap:6px}" +
+    ".sbw-rate p{margin:0;font-weight:600}.sbw-stars{display:flex;gap:4px}" +
+    ".sbw-star{border:0;background:transparent;color:#c9a000;font-size:28px;line-height:1;cursor:pointer;padding:2px 4px;" +
+    "border-radius:6px;min-width:40px;min-height:40px}" +
+    ".sbw-rate textarea{resize:vertical;min-height:40px;padding:8px;border:1px solid #c8ccd2;border-radius:8px;" +
+    "color:#1b1b1b;background:#fff}" +
+    ".sbw-offer{padding:8px 14px;background:#eef5fc;border-bottom:1px solid #cfe0f2;display:flex;flex-direction:column;" +
+    "gap:6px}.sbw-offer p{margin:0}.sbw-offer button{align-self:flex-start;border:1px solid var(--sbw-accent);" +
+    "color:var(--sbw-accent);background:#fff;border-radius:16px;padding:4px 12px;cursor:pointer}" +
+    ".sbw-questionnaire{flex:0 0 60%;width:100%;border:0;border-bottom:1px solid #e2e4e8;background:#faf7f9}" +
+    ".sbw-compose{display:flex;gap:8px;padding:10px 12px;border-top:1px solid #e2e4e8;background:#fff}" +
+    ".sbw-compose textarea{flex:1;resize:none;height:42px;max-height:120px;padding:10px;border:1px solid #c8ccd2;" +
+    "border-radius:10px;color:#1b1b1b;background:#fff}" +
+    ".sbw-send,.sbw-offline button{border:0;border-radius:10px;padding:0 14px;background:var(--sbw-accent);" +
+    "color:#fff;font-weight:600;cursor:pointer;min-height:42px}" +
+    ".sbw-offline{flex:1;overflow-y:auto;padding:14px;display:flex;flex-direction:column;gap:8px}" +
+    ".sbw-offline p{margin:0 0 4px}.sbw-offline label{display:flex;flex-direction:column;gap:3px;font-size:12px;color:#444}" +
+    ".sbw-offline input,.sbw-offline textarea{padding:8px;border:1px solid #c8ccd2;border-radius:8px;color:#1b1b1b;" +
+    "background:#fff}.sbw-offline textarea{min-height:90px;resize:vertical}" +
+    "@media (max-width:480px){.sbw-panel{inset:0;width:100%;height:100%;max-height:none;border-radius:0}" +
+    ".sbw-open .sbw-btn{display:none}}";
+
+  // --- DOM helpers: text only ever goes in through textContent ---------------------------------
+  function el(tag, attrs, children) {
+    var node = document.createElement(tag);
+    for (var k in attrs || {}) {
+      if (k === "text") node.textContent = attrs[k];
+      else if (k === "class") node.className = attrs[k];
+      else if (k.indexOf("on") === 0) node.addEventListener(k.slice(2), attrs[k]);
+      else node.setAttribute(k, attrs[k]);
+    }
+    (children || []).forEach(function (c) { node.appendChild(c); });
+    return node;
   }
-  var textsTries = 0;
-  function loadTexts() {
-    var kept = load("texts." + requested, null);
-    if (kept && kept.strings && Date.now() - kept.at < TEXTS_KEEP_MS) return start(kept);
-    fetch(API + "strings/?lang=" + encodeURIComponent(requested)).then(function (r) {
-      if (!r.ok) throw new Error("HTTP " + r.status);
-      return r.json();
-    }).then(function (data) {
-      data.at = Date.now(); save("texts." + requested, data); start(data);
-    }, function () {
-      // An older copy beats no widget; with none, ask again (the shop's page works on meanwhile).
-      if (kept && kept.strings) return start(kept);
-      textsTries += 1;
-      setTimeout(loadTexts, Math.min(30000, 1000 * Math.pow(2, textsTries)));
+  function icon() {
+    var ns = "http://www.w3.org/2000/svg";
+    var svg = document.createElementNS(ns, "svg");
+    svg.setAttribute("viewBox", "0 0 24 24"); svg.setAttribute("width", "28"); svg.setAttribute("height", "28");
+    svg.setAttribute("aria-hidden", "true"); svg.setAttribute("focusable", "false");
+    var path = document.createElementNS(ns, "path");
+    path.setAttribute("fill", "currentColor");
+    path.setAttribute("d", "M4 3h16a2 2 0 0 1 2 2v11a2 2 0 0 1-2 2H8l-5 4V5a2 2 0 0 1 1-2zm3 6v2h10V9H7zm0-3v2h10V6H7zm0 6v2h7v-2H7z");
+    svg.appendChild(path);
+    return svg;
+  }
+  function uuid() {
+    if (window.crypto && crypto.randomUUID) return crypto.randomUUID();
+    return "x" + Date.now().toString(16) + Math.random().toString(16).slice(2);
+  }
+
+  // --- build ------------------------------------------------------------------------------------
+  var style = el("style", { text: css });
+  // A shop with a Content-Security-Policy puts a nonce on our <script> tag; the style carries it too.
+  if (script.nonce) style.nonce = script.nonce;
+  var root = el("div", { class: "sbw", "data-switchboard": "widget" });
+  root.style.setProperty("--sbw-accent", /^#[0-9a-f]{3,8}$/i.test(cfg.color || "") ? cfg.color : "#0b6bcb");
+  var badge = el("span", { class: "sbw-badge", "aria-hidden": "true", hidden: "" });
+  var button = el("button", { type: "button", class: "sbw-btn", "aria-expanded": "false", onclick: toggle }, [icon(), badge]);
+  var status = el("p", { class: "sbw-status", "aria-live": "polite" });
+  var endButton = el("button", { type: "button", class: "sbw-end", text: t("end"), "aria-label": t("end"), hidden: "", onclick: endChat });
+  var minimize = el("button", { type: "button", class: "sbw-icon", text: "\u2212", "aria-label": t("minimize"), onclick: closePanel });
+  var actions = el("div", { class: "sbw-actions", hidden: "" });
+  var log = el("div", { class: "sbw-log", role: "log", "aria-live": "polite", "aria-label": t("messages"), tabindex: "0" });
+  var typing = el("div", { class: "sbw-typing", "aria-live": "polite" });
+  var notice = el("div", { class: "sbw-notice", role: "status" });
+  var input = el("textarea", { "aria-label": t("input"), placeholder: t("placeholder"), rows: "1", "aria-describedby": "sbw-count" });
+  var counter = el("div", { class: "sbw-count", id: "sbw-count", "aria-live": "polite", hidden: "" });
+  var sendButton = el("button", { type: "submit", class: "sbw-send", text: t("send"), "aria-label": t("send") });
+  var compose = el("form", { class: "sbw-compose", onsubmit: onSubmit }, [input, sendButton]);
+  var offline = buildOfflineForm();
+  // After close: five stars and an optional comment. In a consultation: the questionnaire, inline.
+  var rateStars = 0, rateConversation = null;
+  var starButtons = [1, 2, 3, 4, 5].map(function (n) {
+    return el("button", { type: "button", class: "sbw-star", text: "\u2606", "aria-label": t("star", { n: n }),
+      "aria-pressed": "false", "data-stars": String(n), onclick: function () { pickStars(n); } });
+  });
+  var rateComment = el("textarea", { "aria-label": t("comment"), placeholder: t("comment"), maxlength: "2000", rows: "2" });
+  var rateForm = el("form", { class: "sbw-rate", hidden: "", onsubmit: onRateSubmit }, [
+    el("p", { text: t("rate") }), el("div", { class: "sbw-stars", role: "group", "aria-label": t("rate") }, starButtons),
+    rateComment, el("button", { type: "submit", class: "sbw-send", text: t("rateSend") })
+  ]);
+  var questionnaire = el("iframe", { class: "sbw-questionnaire", title: t("questionnaire"), hidden: "" });
+  // Waiting long, nobody online, or closed unanswered: offer to leave a message (email or phone).
+  var offerText = el("p", {});
+  var offer = el("div", { class: "sbw-offer", role: "status", hidden: "" }, [
+    offerText, el("button", { type: "button", text: t("offerButton"), onclick: onOfferClick })
+  ]);
+  var chatView = el("div", { class: "sbw-chat" }, [actions, offer, questionnaire, log, typing, rateForm, counter, compose]);
+  var panel = el("div", { class: "sbw-panel", role: "dialog", "aria-label": t("title"), hidden: "" }, [
+    el("div", { class: "sbw-head" }, [
+      el("div", { class: "sbw-headtext" }, [el("h2", { text: t("title") }), status]), endButton, minimize
+    ]),
+    chatView, offline.form, notice
+  ]);
+  root.appendChild(panel);
+  root.appendChild(button);
+
+  function buildOfflineForm() {
+    function field(key, tag, type) {
+      var control = el(tag, tag === "input" ? { type: type, name: key } : { name: key });
+      return { label: el("label", {}, [document.createTextNode(t(key)), control]), control: control };
+    }
+    var name = field("name", "input", "text"), email = field("email", "input", "email"),
+      phone = field("phone", "input", "tel"), message = field("message", "textarea");
+    var thanks = el("p", { role: "status", hidden: "" });
+    var intro = el("p", { text: t("offlineIntro") });
+    var form = el("form", { class: "sbw-offline", hidden: "", onsubmit: onOfflineSubmit }, [
+      intro, name.label, email.label, phone.label, message.label,
+      el("button", { type: "submit", text: t("leave") }), thanks
+    ]);
+    return { form: form, intro: intro, name: name.control, email: email.control, phone: phone.control, message: message.control, thanks: thanks };
+  }
+
+  // --- state --------------------------------------------------------------------------------------
+  var socket = null, ready = false, retries = 0, retryTimer = null, typingTimer = null, lastTypingSent = 0;
+  // resumeId: the newest id that came through the conversation's stream (a state or a live frame).
+  // The acknowledgement of our own message is no proof that everything before it was received:
+  // while the live stream is cut (a Redis restart), the operator's replies in between are missed.
+  var byId = {}, resumeId = 0, pending = {};
+  var conversationId = load("conversation", null), conversationState = null, operatorName = "";
+  var queueText = "", outbox = load("outbox", []), unread = load("unread", 0), panelOpen = false;
+  // "wait": offered while queued (the chat is kept); "closed": after a close nobody answered.
+  var offerKind = null, keepChat = false, unansweredClose = false;
+
+  function inProgress() { return load("active", false) || outbox.length > 0; }
+  function setInProgress(value) { save("active", !!value); }
+
+  // --- token --------------------------------------------------------------------------------------
+  function customer() {
+    if (!cfg.customerId || !cfg.customerSignature) return null;
+    return { id: cfg.customerId, name: cfg.customerName || "", email: cfg.customerEmail || "", signature: cfg.customerSignature };
+  }
+  function postJSON(path, body) {
+    return fetch(API + path, { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(body) })
+      .then(function (r) { return r.json().then(function (data) { if (!r.ok) throw data.error || {}; return data; }); });
+  }
+  var tokenRequest = null;
+  function ensureToken() {
+    var who = customer();
+    var token = load("token", null);
+    if (token && load("customer", null) === (who ? who.signature : null)) return Promise.resolve(token);
+    // One request at a time: two would mint two visitors, and the second would orphan the first.
+    if (!tokenRequest) {
+      tokenRequest = postJSON("session/", { token: token, customer: who }).then(function (data) {
+        tokenRequest = null;
+        var previous = load("visitor", null);
+        if (previous && data.visitor_id !== previous) forgetConversation();
+        save("token", data.token); save("visitor", data.visitor_id); save("customer", who ? who.signature : null);
+        return data.token;
+      }, function (error) { tokenRequest = null; throw error; });
+    }
+    return tokenRequest;
+  }
+  // Another visitor now (the shop's customer logged in or out): their unsent words still go out.
+  function forgetConversation() {
+    conversationId = null; save("conversation", null); setInProgress(false); clearLog();
+  }
+
+  // --- connection: reconnect with exponential backoff and jitter, resume after the last id -------
+  function wanted() { return panelOpen || inProgress(); }
+  function connect() {
+    if (socket || !wanted()) return;
+    clearTimeout(retryTimer);
+    ensureToken().then(function (token) {
+      if (socket) return;
+      var ws = socket = new WebSocket(WS_URL);
+      ws.onopen = function () {
+        var hello = { type: "hello", token: token, last_id: resumeId, language: lang };
+        if (conversationId) hello.conversation_id = conversationId;
+        ws.send(JSON.stringify(hello));
+      };
+      ws.onmessage = function (event) {
+        var frame;
+        try { frame = JSON.parse(event.data); } catch (e) { return; }
+        handle(frame);
+      };
+      ws.onclose = function (event) {
+        if (socket !== ws) return;
+        socket = null; ready = false;
+        scheduleReconnect(event.code);
+      };
+    }, function (error) {
+      socket = null;
+      if (error && error.code === "rate_limited") showNotice(error.message || "");
+      scheduleReconnect();
     });
   }
+  function scheduleReconnect(code) {
+    if (!wanted()) return;
+    // 4503: the server is up but cannot store anything yet; the shopper's text waits in the outbox.
+    if (code === 4503) showNotice(t("unavailable"));
+    else if (retries > 0) showNotice(t("reconnecting"));
+    var delay = Math.min(15000, 500 * Math.pow(2, retries)) * (0.5 + Math.random() / 2);
+    retries += 1;
+    clearTimeout(retryTimer);
+    retryTimer = setTimeout(connect, delay);
+  }
+  function send(frame) {
+    if (socket && ready) socket.send(JSON.stringify(frame));
+  }
+  window.addEventListener("online", function () { retries = 0; if (!socket) connect(); });
 
-  function start(texts) {
-    STRINGS = texts.strings; lang = texts.language || "en";
-    if (texts.max_chars) MAX_CHARS = texts.max_chars;
-    // --- styles: injected once, scoped under .sbw -------------------------------------------------
-    var css =
-      ".sbw,.sbw *{box-sizing:border-box;font:14px/1.4 system-ui,-apple-system,'Segoe UI',Roboto,sans-serif}" +
-      ".sbw [hidden]{display:none!important}.sbw-chat{display:contents}" +
-      ".sbw-btn{position:fixed;right:20px;bottom:20px;z-index:2147483000;width:56px;height:56px;border:0;" +
-      "border-radius:50%;background:var(--sbw-accent);color:#fff;cursor:pointer;box-shadow:0 4px 14px rgba(0,0,0,.25);" +
-      "display:flex;align-items:center;justify-content:center}" +
-      ".sbw-btn:focus-visible,.sbw button:focus-visible,.sbw textarea:focus-visible,.sbw input:focus-visible" +
-      "{outline:3px solid #ffbf47;outline-offset:2px}" +
-      ".sbw-badge{position:absolute;top:-4px;right:-4px;min-width:22px;height:22px;padding:0 6px;border-radius:11px;" +
-      "background:#d42a2a;color:#fff;font-size:12px;font-weight:700;line-height:22px;text-align:center}" +
-      ".sbw-panel{position:fixed;right:20px;bottom:88px;z-index:2147483001;width:370px;height:560px;" +
-      "max-height:calc(100vh - 108px);display:flex;flex-direction:column;background:#fff;color:#1b1b1b;" +
-      "border-radius:14px;box-shadow:0 8px 30px rgba(0,0,0,.3);overflow:hidden}" +
-      ".sbw-head{display:flex;align-items:flex-start;gap:8px;padding:12px 14px;background:var(--sbw-accent);color:#fff}" +
-      ".sbw-head h2{margin:0;font-size:16px;font-weight:700;color:inherit}" +
-      ".sbw-status{margin:2px 0 0;font-size:12px;opacity:.92;color:inherit}" +
-      ".sbw-headtext{flex:1;min-width:0}" +
-      ".sbw-icon{border:0;background:transparent;color:inherit;cursor:pointer;font-size:20px;line-height:1;padding:4px 6px;" +
-      "border-radius:6px}.sbw-icon:hover{background:rgba(255,255,255,.18)}" +
-      ".sbw-end{font-size:12px;border:1px solid rgba(255,255,255,.6);background:transparent;color:#fff;border-radius:6px;" +
-      "padding:3px 8px;cursor:pointer}" +
-      ".sbw-confirm{display:flex;flex-wrap:wrap;align-items:center;gap:8px;padding:10px 14px;background:#fff4e5;" +
-      "border-bottom:1px solid #f0d2a8}.sbw-confirm p{margin:0;flex:1 0 100%;font-weight:600}" +
-      ".sbw-confirm button{border-radius:8px;padding:6px 12px;cursor:pointer;border:1px solid var(--sbw-accent)}" +
-      ".sbw-yes{background:var(--sbw-accent);color:#fff}.sbw-no{background:#fff;color:var(--sbw-accent)}" +
-      ".sbw-actions{padding:8px 14px 0}.sbw-actions button{border:1px solid var(--sbw-accent);color:var(--sbw-accent);" +
-      "background:#fff;border-radius:16px;padding:4px 12px;cursor:pointer}" +
-      ".sbw-log{flex:1 1 0;min-height:120px;overflow-y:auto;padding:12px 14px;display:flex;flex-direction:column;gap:8px;background:#f6f7f9}" +
-      ".sbw-msg{max-width:85%;padding:8px 11px;border-radius:12px;white-space:pre-wrap;overflow-wrap:anywhere;" +
-      "word-break:break-word}" +
-      ".sbw-shopper{align-self:flex-end;background:var(--sbw-accent);color:#fff;border-bottom-right-radius:4px}" +
-      ".sbw-greeting{max-width:85%;padding:8px 11px;border-radius:12px;white-space:pre-wrap;overflow-wrap:anywhere}" +
-      ".sbw-operator,.sbw-system,.sbw-greeting{align-self:flex-start;background:#fff;border:1px solid #e2e4e8;border-bottom-left-radius:4px}" +
-      ".sbw-msg.sbw-system{align-self:center;max-width:92%;background:#eef1f5;border:0;border-radius:10px;color:#333;" +
-      "font-size:13px;text-align:center}" +
-      ".sbw-who{display:block;font-size:11px;font-weight:700;opacity:.75;margin-bottom:2px}" +
-      ".sbw-pending{opacity:.65}.sbw-failed{background:#fde8e8;color:#8a1c1c}" +
-      ".sbw-typing,.sbw-notice{min-height:18px;padding:2px 14px;font-size:12px;color:#555}" +
-      ".sbw-count{padding:2px 14px;font-size:12px;color:#a01c1c;background:#fff}.sbw-send:disabled{opacity:.5;cursor:not-allowed}" +
-      ".sbw-notice{color:#a01c1c}.sbw-notice.sbw-ok{color:#1c6b2a}" +
-      ".sbw-rate{flex:0 0 auto;padding:8px 14px;border-top:1px solid #e2e4e8;background:#fff;display:flex;flex-direction:column;gap:6px}" +
-      ".sbw-rate p{margin:0;font-weight:600}.sbw-stars{display:flex;gap:4px}" +
-      ".sbw-star{border:0;background:transparent;color:#c9a000;font-size:28px;line-height:1;cursor:pointer;padding:2px 4px;" +
-      "border-radius:6px;min-width:40px;min-height:40px}" +
-      ".sbw-rate textarea{resize:vertical;min-height:40px;padding:8px;border:1px solid #c8ccd2;border-radius:8px;" +
-      "color:#1b1b1b;background:#fff}" +
-      ".sbw-offer{padding:8px 14px;background:#eef5fc;border-bottom:1px solid #cfe0f2;display:flex;flex-direction:column;" +
-      "gap:6px}.sbw-offer p{margin:0}.sbw-offer button{align-self:flex-start;border:1px solid var(--sbw-accent);" +
-      "color:var(--sbw-accent);background:#fff;border-radius:16px;padding:4px 12px;cursor:pointer}" +
-      ".sbw-questionnaire{flex:0 0 60%;width:100%;border:0;border-bottom:1px solid #e2e4e8;background:#faf7f9}" +
-      ".sbw-compose{display:flex;gap:8px;padding:10px 12px;border-top:1px solid #e2e4e8;background:#fff}" +
-      ".sbw-compose textarea{flex:1;resize:none;height:42px;max-height:120px;padding:10px;border:1px solid #c8ccd2;" +
-      "border-radius:10px;color:#1b1b1b;background:#fff}" +
-      ".sbw-send,.sbw-offline button{border:0;border-radius:10px;padding:0 14px;background:var(--sbw-accent);" +
-      "color:#fff;font-weight:600;cursor:pointer;min-height:42px}" +
-      ".sbw-offline{flex:1;overflow-y:auto;padding:14px;display:flex;flex-direction:column;gap:8px}" +
-      ".sbw-offline p{margin:0 0 4px}.sbw-offline label{display:flex;flex-direction:column;gap:3px;font-size:12px;color:#444}" +
-      ".sbw-offline input,.sbw-offline textarea{padding:8px;border:1px solid #c8ccd2;border-radius:8px;color:#1b1b1b;" +
-      "background:#fff}.sbw-offline textarea{min-height:90px;resize:vertical}" +
-      "@media (max-width:480px){.sbw-panel{inset:0;width:100%;height:100%;max-height:none;border-radius:0}" +
-      ".sbw-open .sbw-btn{display:none}}";
-
-    // --- DOM helpers: text only ever goes in through textContent ---------------------------------
-    function el(tag, attrs, children) {
-      var node = document.createElement(tag);
-      for (var k in attrs || {}) {
-        if (k === "text") node.textContent = attrs[k];
-        else if (k === "class") node.className = attrs[k];
-        else if (k.indexOf("on") === 0) node.addEventListener(k.slice(2), attrs[k]);
-        else node.setAttribute(k, attrs[k]);
-      }
-      (children || []).forEach(function (c) { node.appendChild(c); });
-      return node;
+  // --- frames -------------------------------------------------------------------------------------
+  function handle(frame) {
+    switch (frame.type) {
+      case "state": return onState(frame);
+      case "message": return onMessage(frame);
+      case "assigned":
+        conversationState = "active"; operatorName = frame.operator_name || ""; setOffer(null); return renderStatus();
+      case "queued": // back in the queue (the operator left, or passed the chat to a queue)
+        conversationState = "queued"; operatorName = ""; queueText = ""; renderStatus(); return send({ type: "position" });
+      case "queue.position":
+        if (frame.conversation_id !== conversationId || !frame.position) return;
+        conversationState = "queued"; operatorName = "";
+        queueText = positionText(frame.position, frame.estimated_wait_seconds, frame.nobody_online);
+        if (offerKind !== "saved") setOffer(frame.offer_message ? "wait" : null);
+        return renderStatus();
+      case "typing": return showTyping(frame.name);
+      case "closed":
+        conversationState = "closed"; unansweredClose = !!frame.unanswered; setOffer(unansweredClose ? "closed" : null);
+        setInProgress(outbox.length > 0); renderStatus(); return releaseIfIdle();
+      case "contact.saved": setOffer("saved"); return showNotice(t("contactSaved"), true);
+      case "rating.requested": return showRating(frame.conversation_id);
+      case "rated": hideRating(); return showNotice(t("rated"), true);
+      case "questionnaire": return showQuestionnaire(frame.url);
+      case "questionnaire.submitted":
+        setTimeout(hideQuestionnaire, 1500); return showNotice(frame.text || "", true);
+      case "error":
+        if (frame.ref === "rate" && frame.code === "already_rated") hideRating();
+        return onError(frame);
     }
-    function icon() {
-      var ns = "http://www.w3.org/2000/svg";
-      var svg = document.createElementNS(ns, "svg");
-      svg.setAttribute("viewBox", "0 0 24 24"); svg.setAttribute("width", "28"); svg.setAttribute("height", "28");
-      svg.setAttribute("aria-hidden", "true"); svg.setAttribute("focusable", "false");
-      var path = document.createElementNS(ns, "path");
-      path.setAttribute("fill", "currentColor");
-      path.setAttribute("d", "M4 3h16a2 2 0 0 1 2 2v11a2 2 0 0 1-2 2H8l-5 4V5a2 2 0 0 1 1-2zm3 6v2h10V9H7zm0-3v2h10V6H7zm0 6v2h7v-2H7z");
-      svg.appendChild(path);
-      return svg;
+  }
+  function onState(frame) {
+    ready = true; retries = 0; showNotice("");
+    hideRating(); hideQuestionnaire(); // the server sends them again if they are still due
+    if (frame.conversation_id !== conversationId) {
+      clearLog();
+      conversationId = frame.conversation_id; save("conversation", conversationId);
     }
-    function uuid() {
-      if (window.crypto && crypto.randomUUID) return crypto.randomUUID();
-      return "x" + Date.now().toString(16) + Math.random().toString(16).slice(2);
-    }
-
-    // --- build ------------------------------------------------------------------------------------
-    var style = el("style", { text: css });
-    // A shop with a Content-Security-Policy puts a nonce on our <script> tag; the style carries it too.
-    if (script.nonce) style.nonce = script.nonce;
-    var root = el("div", { class: "sbw", "data-switchboard": "widget" });
-    root.style.setProperty("--sbw-accent", /^#[0-9a-f]{3,8}$/i.test(cfg.color || "") ? cfg.color : "#0b6bcb");
-    var badge = el("span", { class: "sbw-badge", "aria-hidden": "true", hidden: "" });
-    var button = el("button", { type: "button", class: "sbw-btn", "aria-expanded": "false", onclick: toggle }, [icon(), badge]);
-    var status = el("p", { class: "sbw-status", "aria-live": "polite" });
-    var endButton = el("button", { type: "button", class: "sbw-end", text: t("end"), "aria-label": t("end"), hidden: "", onclick: endChat });
-    var minimize = el("button", { type: "button", class: "sbw-icon", text: "\u2212", "aria-label": t("minimize"), onclick: closePanel });
-    var actions = el("div", { class: "sbw-actions", hidden: "" });
-    var log = el("div", { class: "sbw-log", role: "log", "aria-live": "polite", "aria-label": t("messages"), tabindex: "0" });
-    var typing = el("div", { class: "sbw-typing", "aria-live": "polite" });
-    var notice = el("div", { class: "sbw-notice", role: "status" });
-    var input = el("textarea", { "aria-label": t("input"), placeholder: t("placeholder"), rows: "1", "aria-describedby": "sbw-count" });
-    var counter = el("div", { class: "sbw-count", id: "sbw-count", "aria-live": "polite", hidden: "" });
-    var sendButton = el("button", { type: "submit", class: "sbw-send", text: t("send"), "aria-label": t("send") });
-    var compose = el("form", { class: "sbw-compose", onsubmit: onSubmit }, [input, sendButton]);
-    var offline = buildOfflineForm();
-    // After close: five stars and an optional comment. In a consultation: the questionnaire, inline.
-    var rateStars = 0, rateConversation = null;
-    var starButtons = [1, 2, 3, 4, 5].map(function (n) {
-      return el("button", { type: "button", class: "sbw-star", text: "\u2606", "aria-label": t("star", { n: n }),
-        "aria-pressed": "false", "data-stars": String(n), onclick: function () { pickStars(n); } });
-    });
-    var rateComment = el("textarea", { "aria-label": t("comment"), placeholder: t("comment"), maxlength: "2000", rows: "2" });
-    var rateForm = el("form", { class: "sbw-rate", hidden: "", onsubmit: onRateSubmit }, [
-      el("p", { text: t("rate") }), el("div", { class: "sbw-stars", role: "group", "aria-label": t("rate") }, starButtons),
-      rateComment, el("button", { type: "submit", class: "sbw-send", text: t("rateSend") })
-    ]);
-    var questionnaire = el("iframe", { class: "sbw-questionnaire", title: t("questionnaire"), hidden: "" });
-    // Waiting long, nobody online, or closed unanswered: offer to leave a message (email or phone).
-    var offerText = el("p", {});
-    var offer = el("div", { class: "sbw-offer", role: "status", hidden: "" }, [
-      offerText, el("button", { type: "button", text: t("offerButton"), onclick: onOfferClick })
-    ]);
-    var chatView = el("div", { class: "sbw-chat" }, [actions, offer, questionnaire, log, typing, rateForm, counter, compose]);
-    var panel = el("div", { class: "sbw-panel", role: "dialog", "aria-label": t("title"), hidden: "" }, [
-      el("div", { class: "sbw-head" }, [
-        el("div", { class: "sbw-headtext" }, [el("h2", { text: t("title") }), status]), endButton, minimize
-      ]),
-      chatView, offline.form, notice
-    ]);
-    root.appendChild(panel);
-    root.appendChild(button);
-
-    function buildOfflineForm() {
-      function field(key, tag, type) {
-        var control = el(tag, tag === "input" ? { type: type, name: key } : { name: key });
-        return { label: el("label", {}, [document.createTextNode(t(key)), control]), control: control };
-      }
-      var name = field("name", "input", "text"), email = field("email", "input", "email"),
-        phone = field("phone", "input", "tel"), message = field("message", "textarea");
-      var thanks = el("p", { role: "status", hidden: "" });
-      var intro = el("p", { text: t("offlineIntro") });
-      var form = el("form", { class: "sbw-offline", hidden: "", onsubmit: onOfflineSubmit }, [
-        intro, name.label, email.label, phone.label, message.label,
-        el("button", { type: "submit", text: t("leave") }), thanks
-      ]);
-      return { form: form, intro: intro, name: name.control, email: email.control, phone: phone.control, message: message.control, thanks: thanks };
-    }
-
-    // --- state --------------------------------------------------------------------------------------
-    var socket = null, ready = false, retries = 0, retryTimer = null, typingTimer = null, lastTypingSent = 0;
-    // resumeId: the newest id that came through the conversation's stream (a state or a live frame).
-    // The acknowledgement of our own message is no proof that everything before it was received:
-    // while the live stream is cut (a Redis restart), the operator's replies in between are missed.
-    var byId = {}, resumeId = 0, pending = {};
-    var conversationId = load("conversation", null), conversationState = null, operatorName = "";
-    var queueText = "", outbox = load("outbox", []), unread = load("unread", 0), panelOpen = false;
-    // "wait": offered while queued (the chat is kept); "closed": after a close nobody answered.
-    var offerKind = null, keepChat = false, unansweredClose = false;
-
-    function inProgress() { return load("active", false) || outbox.length > 0; }
-    function setInProgress(value) { save("active", !!value); }
-
-    // --- token --------------------------------------------------------------------------------------
-    function customer() {
-      if (!cfg.customerId || !cfg.customerSignature) return null;
-      return { id: cfg.customerId, name: cfg.customerName || "", email: cfg.customerEmail || "", signature: cfg.customerSignature };
-    }
-    function postJSON(path, body) {
-      return fetch(API + path, { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(body) })
-        .then(function (r) { return r.json().then(function (data) { if (!r.ok) throw data.error || {}; return data; }); });
-    }
-    var tokenRequest = null;
-    function ensureToken() {
-      var who = customer();
-      var token = load("token", null);
-      if (token && load("customer", null) === (who ? who.signature : null)) return Promise.resolve(token);
-      // One request at a time: two would mint two visitors, and the second would orphan the first.
-      if (!tokenRequest) {
-        tokenRequest = postJSON("session/", { token: token, customer: who }).then(function (data) {
-          tokenRequest = null;
-          var previous = load("visitor", null);
-          if (previous && data.visitor_id !== previous) forgetConversation();
-          save("token", data.token); save("visitor", data.visitor_id); save("customer", who ? who.signature : null);
-          return data.token;
-        }, function (error) { tokenRequest = null; throw error; });
-      }
-      return tokenRequest;
-    }
-    // Another visitor now (the shop's customer logged in or out): their unsent words still go out.
-    function forgetConversation() {
-      conversationId = null; save("conversation", null); setInProgress(false); clearLog();
-    }
-
-    // --- connection: reconnect with exponential backoff and jitter, resume after the last id -------
-    function wanted() { return panelOpen || inProgress(); }
-    function connect() {
-      if (socket || !wanted()) return;
-      clearTimeout(retryTimer);
-      ensureToken().then(function (token) {
-        if (socket) return;
-        var ws = socket = new WebSocket(WS_URL);
-        ws.onopen = function () {
-          var hello = { type: "hello", token: token, last_id: resumeId, language: lang };
-          if (conversationId) hello.conversation_id = conversationId;
-          ws.send(JSON.stringify(hello));
-        };
-        ws.onmessage = function (event) {
-          var frame;
-          try { frame = JSON.parse(event.data); } catch (e) { return; }
-          handle(frame);
-        };
-        ws.onclose = function (event) {
-          if (socket !== ws) return;
-          socket = null; ready = false;
-          scheduleReconnect(event.code);
-        };
-      }, function (error) {
-        socket = null;
-        if (error && error.code === "rate_limited") showNotice(error.message || "");
-        scheduleReconnect();
-      });
-    }
-    function scheduleReconnect(code) {
-      if (!wanted()) return;
-      // 4503: the server is up but cannot store anything yet; the shopper's text waits in the outbox.
-      if (code === 4503) showNotice(t("unavailable"));
-      else if (retries > 0) showNotice(t("reconnecting"));
-      var delay = Math.min(15000, 500 * Math.pow(2, retries)) * (0.5 + Math.random() / 2);
-      retries += 1;
-      clearTimeout(retryTimer);
-      retryTimer = setTimeout(connect, delay);
-    }
-    function send(frame) {
-      if (socket && ready) socket.send(JSON.stringify(frame));
-    }
-    window.addEventListener("online", function () { retries = 0; if (!socket) connect(); });
-
-    // --- frames -------------------------------------------------------------------------------------
-    function handle(frame) {
-      switch (frame.type) {
-        case "state": return onState(frame);
-        case "message": return onMessage(frame);
-        case "assigned":
-          conversationState = "active"; operatorName = frame.operator_name || ""; setOffer(null); return renderStatus();
-        case "queued": // back in the queue (the operator left, or passed the chat to a queue)
-          conversationState = "queued"; operatorName = ""; queueText = ""; renderStatus(); return send({ type: "position" });
-        case "queue.position":
-          if (frame.conversation_id !== conversationId || !frame.position) return;
-          conversationState = "queued"; operatorName = "";
-          queueText = positionText(frame.position, frame.estimated_wait_seconds, frame.nobody_online);
-          if (offerKind !== "saved") setOffer(frame.offer_message ? "wait" : null);
-          return renderStatus();
-        case "typing": return showTyping(frame.name);
-        case "closed":
-          conversationState = "closed"; unansweredClose = !!frame.unanswered; setOffer(unansweredClose ? "closed" : null);
-          setInProgress(outbox.length > 0); renderStatus(); return releaseIfIdle();
-        case "contact.saved": setOffer("saved"); return showNotice(t("contactSaved"), true);
-        case "rating.requested": return showRating(frame.conversation_id);
-        case "rated": hideRating(); return showNotice(t("rated"), true);
-        case "questionnaire": return showQuestionnaire(frame.url);
-        case "questionnaire.submitted":
-          setTimeout(hideQuestionnaire, 1500); return showNotice(frame.text || "", true);
-        case "error":
-          if (frame.ref === "rate" && frame.code === "already_rated") hideRating();
-          return onError(frame);
-      }
-    }
-    function onState(frame) {
-      ready = true; retries = 0; showNotice("");
-      hideRating(); hideQuestionnaire(); // the server sends them again if they are still due
-      if (frame.conversation_id !== conversationId) {
-        clearLog();
-        conversationId = frame.conversation_id; save("conversation", conversationId);
-      }
-      conversationState = frame.state; operatorName = frame.operator_name || "";
-      queueText = frame.state === "queued" ? positionText(frame.queue_position, frame.estimated_wait_seconds, frame.nobody_online) : "";
-      unansweredClose = frame.state === "closed" && !!frame.unanswered;
-      setOffer(frame.state === "queued" && frame.offer_message ? (frame.is_offline ? "saved" : "wait") : unansweredClose ? "closed" : null);
-      setInProgress(frame.state === "queued" || frame.state === "active");
-      (frame.messages || []).forEach(function (m) { addMessage(m, false); resumeId = Math.max(resumeId, m.id); });
-      renderStatus();
-      outbox.forEach(function (item) {
-        if (pending[item.client_id]) pending[item.client_id].querySelector(".sbw-who").textContent = t("sending");
-        send({ type: "message", text: item.text, client_id: item.client_id });
-      });
-      releaseIfIdle();
-    }
-    // No conversation in progress and the panel closed: the page needs no connection.
-    function releaseIfIdle() {
-      if (socket && !wanted()) { var ws = socket; socket = null; ready = false; ws.close(); }
-    }
-    function onMessage(frame) {
-      if (frame.client_id) { dropFromOutbox(frame.client_id); setInProgress(true); }
-      if (frame.conversation_id !== conversationId) return; // a new conversation: its state frame follows
-      var isNew = addMessage(frame.message, true);
-      if (!frame.client_id) resumeId = Math.max(resumeId, frame.message.id);
-      if (frame.message.author_kind !== "shopper") showTyping(null);
-      if (conversationState === "closed" || conversationState === null) conversationState = "queued";
-      setInProgress(true);
-      if (isNew && frame.message.author_kind !== "shopper" && !panelOpen) {
-        unread += 1; save("unread", unread); renderBadge();
-      }
-    }
-    function onError(frame) {
-      if (frame.code === "invalid_token" || (frame.ref === "hello" && frame.code === "forbidden")) {
-        // A token or a remembered conversation the server no longer accepts: start clean, reconnect.
-        if (frame.code === "invalid_token") save("token", null);
-        else { conversationId = null; save("conversation", null); }
-        if (socket) socket.close();
-        return;
-      }
-      if (frame.code === "rate_limited" && frame.client_id && pending[frame.client_id]) {
-        // Too fast: nothing was stored. The words go back into the box to send again in a moment.
-        var unsent = outbox.filter(function (item) { return item.client_id === frame.client_id; })[0];
-        dropFromOutbox(frame.client_id, false);
-        if (unsent) { input.value = input.value ? input.value + "\n" + unsent.text : unsent.text; checkLength(); }
-        return showNotice(frame.message || "");
-      }
-      if (frame.code === "unavailable") {
-        // Nothing was stored: the text stays in the outbox and goes out again after the reconnect.
-        for (var id in pending) pending[id].querySelector(".sbw-who").textContent = t("retrying");
-        return showNotice(t("unavailable"));
-      }
-      if (frame.client_id && pending[frame.client_id]) {
-        var node = pending[frame.client_id];
-        node.classList.remove("sbw-pending"); node.classList.add("sbw-failed");
-        node.querySelector(".sbw-who").textContent = t("failed", { e: frame.message });
-        delete pending[frame.client_id];
-        dropFromOutbox(frame.client_id, true);
-        return;
-      }
-      showNotice(frame.message || "");
-    }
-
-    // --- rendering ------------------------------------------------------------------------------------
-    function clearLog() {
-      byId = {}; resumeId = 0;
-      while (log.firstChild) log.removeChild(log.firstChild);
-      renderGreeting();
-      outbox.forEach(renderPending);
-    }
-    function bubble(kind, who, text) {
-      return el("div", { class: "sbw-msg sbw-" + kind }, [el("span", { class: "sbw-who", text: who }), el("span", { class: "sbw-text", text: text })]);
-    }
-    function addMessage(m, live) {
-      var existing = byId[m.id];
-      if (existing) { existing.querySelector(".sbw-text").textContent = m.text; return false; }
-      var who = m.author_kind === "shopper" ? t("you") : m.author_kind === "system" ? t("support") : m.author_name || t("someone");
-      var node = bubble(m.author_kind === "shopper" ? "shopper" : m.author_kind === "system" ? "system" : "operator", who, m.text);
-      node.setAttribute("data-id", m.id);
-      byId[m.id] = node;
-      // Keep id order even if a replay and a live frame cross; pending bubbles stay last.
-      var before = null;
-      for (var child = log.firstChild; child; child = child.nextSibling) {
-        var id = Number(child.getAttribute("data-id"));
-        if (!child.hasAttribute("data-id") || id > m.id) { before = child; break; }
-      }
-      log.insertBefore(node, before);
-      if (live || !before) log.scrollTop = log.scrollHeight;
-      return true;
-    }
-    function renderPending(item) {
-      var node = bubble("shopper sbw-pending", t("sending"), item.text);
-      pending[item.client_id] = node;
-      log.appendChild(node);
-      log.scrollTop = log.scrollHeight;
-    }
-    function dropFromOutbox(clientId, keepNode) {
-      outbox = outbox.filter(function (item) { return item.client_id !== clientId; });
-      save("outbox", outbox);
-      if (pending[clientId] && !keepNode) { log.removeChild(pending[clientId]); delete pending[clientId]; }
-    }
-    function positionText(position, waitSeconds, nobodyOnline) {
-      if (!position) return "";
-      var text = t("position", { n: position });
-      if (nobodyOnline) return text + ". " + t("nobodyOnline");
-      if (waitSeconds !== null && waitSeconds !== undefined) text += t("wait", { m: Math.max(1, Math.round(waitSeconds / 60)) });
-      return text;
-    }
-    function setOffer(kind) {
-      offerKind = kind;
-      offer.hidden = kind !== "wait" && kind !== "closed";
-      offerText.textContent = kind === "closed" ? t("offerClosed") : kind === "wait" ? t("offerWait") : "";
-    }
-    function onOfferClick() {
-      keepChat = offerKind === "wait";
-      offline.thanks.hidden = true;
-      showOffline();
-    }
-    // While queued the wait is asked again now and then: it follows the queue, not the first guess.
-    setInterval(function () { if (conversationState === "queued" && ready) send({ type: "position" }); }, 20000);
-    function renderStatus() {
-      var text = "";
-      if (conversationState === "active") text = t("operator", { name: operatorName || t("someone") });
-      else if (conversationState === "queued") text = queueText || t("waiting");
-      else if (conversationState === "closed") text = unansweredClose ? t("unanswered") : t("closed");
-      status.textContent = text;
-      endButton.hidden = !(conversationState === "active" || conversationState === "queued");
-      if (endButton.hidden && endConfirm) endConfirm.hidden = true; // nothing left to end
-    }
-    function renderBadge() {
-      badge.hidden = !unread;
-      badge.textContent = unread > 99 ? "99+" : String(unread);
-      button.setAttribute("aria-label", t("open") + (unread ? t("unread", { n: unread }) : ""));
-    }
-    function showTyping(name) {
-      clearTimeout(typingTimer);
-      typing.textContent = name === null ? "" : t("typing", { name: name || t("someone") });
-      if (name !== null) typingTimer = setTimeout(function () { typing.textContent = ""; }, 4000);
-    }
-    function showNotice(text, ok) { notice.textContent = text; notice.classList.toggle("sbw-ok", !!ok); }
-
-    // --- greeting: the shop's welcome line, first in the log of every chat (stored nowhere) ----------
-    var greetingText = load("greeting." + lang, "");
-    function setGreeting(text) {
-      if (typeof text !== "string" || text === greetingText) return;
-      greetingText = text; save("greeting." + lang, text); renderGreeting();
-    }
-    function loadGreeting() {
-      fetch(API + "status/?lang=" + lang).then(function (r) { return r.json(); })
-        .then(function (data) { setGreeting(data.greeting); }, function () { /* the cached one stays */ });
-    }
-    function renderGreeting() {
-      var node = log.querySelector(".sbw-greeting");
-      if (!greetingText) { if (node) log.removeChild(node); return; }
-      if (!node) {
-        // Not a .sbw-msg: it is no stored message, and counts of the shopper's messages skip it.
-        node = bubble("system", t("support"), "");
-        node.className = "sbw-greeting";
-        node.setAttribute("data-id", "0"); // sorts before every stored message
-        log.insertBefore(node, log.firstChild);
-      }
-      node.querySelector(".sbw-text").textContent = greetingText;
-    }
-
-    // --- rating and questionnaire -------------------------------------------------------------------
-    function showRating(id) {
-      rateConversation = id || conversationId; pickStars(0); rateComment.value = "";
-      rateForm.hidden = false;
-      keepLastInView();
-      if (panelOpen) starButtons[0].focus({ preventScroll: true });
-    }
-    // The prompt takes room below the list: the list keeps its end (the last reply) in view.
-    function keepLastInView() { log.scrollTop = log.scrollHeight; }
-    function hideRating() { rateForm.hidden = true; rateConversation = null; }
-    function pickStars(n) {
-      rateStars = n;
-      starButtons.forEach(function (b, i) {
-        b.textContent = i < n ? "\u2605" : "\u2606"; b.setAttribute("aria-pressed", String(i + 1 === n));
-      });
-    }
-    function onRateSubmit(event) {
-      event.preventDefault();
-      if (!rateStars) return showNotice(t("chooseStars"));
-      send({ type: "rate", conversation_id: rateConversation, stars: rateStars, comment: rateComment.value });
-    }
-    function showQuestionnaire(path) {
-      var src = origin + path + (path.indexOf("?") < 0 ? "?" : "&") + "lang=" + lang;
-      if (questionnaire.getAttribute("src") !== src) questionnaire.setAttribute("src", src);
-      questionnaire.hidden = false;
-    }
-    function hideQuestionnaire() { questionnaire.hidden = true; questionnaire.removeAttribute("src"); }
-
-    // --- length: a paste over the limit is refused here, visibly, and stays in the box ---------------
-    // (no maxlength on the box: the browser would cut a paste short without a word)
-    function checkLength() {
-      var over = input.value.length > MAX_CHARS;
-      counter.hidden = !over;
-      counter.textContent = over ? t("overLimit", { count: input.value.length, n: MAX_CHARS }) : "";
-      input.setAttribute("aria-invalid", over ? "true" : "false");
-      sendButton.disabled = over;
-      return over;
-    }
-
-    // --- shopper actions ------------------------------------------------------------------------------
-    function openPanel() {
-      panelOpen = true; save("open", true);
-      panel.hidden = false; root.classList.add("sbw-open");
-      button.setAttribute("aria-expanded", "true");
-      unread = 0; save("unread", 0); renderBadge();
-      if (inProgress() || conversationId) { showChat(); connect(); loadGreeting(); }
-      else {
-        fetch(API + "status/?lang=" + lang).then(function (r) { return r.json(); }).then(function (data) {
-          setGreeting(data.greeting);
-          if (data.online) { showChat(); connect(); } else showOffline();
-        }, function () { showChat(); connect(); });
-      }
-    }
-    function closePanel() {
-      panelOpen = false; save("open", false);
-      panel.hidden = true; root.classList.remove("sbw-open");
-      button.setAttribute("aria-expanded", "false");
-      button.focus();
-      releaseIfIdle();
-    }
-    function toggle() { if (panelOpen) closePanel(); else openPanel(); }
-    function showChat() { offline.form.hidden = true; chatView.hidden = false; input.focus(); }
-    function showOffline() {
-      offline.intro.textContent = keepChat ? t("keepIntro") : t("offlineIntro");
-      chatView.hidden = true; offline.form.hidden = false; offline.name.focus();
-    }
-    function onSubmit(event) {
-      event.preventDefault();
-      var text = input.value;
-      if (!text.trim()) return;
-      if (text.length > MAX_CHARS) return checkLength();
-      var item = { client_id: uuid(), text: text };
-      outbox.push(item); save("outbox", outbox);
-      renderPending(item);
-      input.value = ""; checkLength();
+    conversationState = frame.state; operatorName = frame.operator_name || "";
+    queueText = frame.state === "queued" ? positionText(frame.queue_position, frame.estimated_wait_seconds, frame.nobody_online) : "";
+    unansweredClose = frame.state === "closed" && !!frame.unanswered;
+    setOffer(frame.state === "queued" && frame.offer_message ? (frame.is_offline ? "saved" : "wait") : unansweredClose ? "closed" : null);
+    setInProgress(frame.state === "queued" || frame.state === "active");
+    (frame.messages || []).forEach(function (m) { addMessage(m, false); resumeId = Math.max(resumeId, m.id); });
+    renderStatus();
+    outbox.forEach(function (item) {
+      if (pending[item.client_id]) pending[item.client_id].querySelector(".sbw-who").textContent = t("sending");
       send({ type: "message", text: item.text, client_id: item.client_id });
-      if (!socket) connect();
-    }
-    input.addEventListener("keydown", function (event) {
-      if (event.key === "Enter" && !event.shiftKey && !event.isComposing) { event.preventDefault(); compose.requestSubmit ? compose.requestSubmit() : onSubmit(event); }
     });
-    input.addEventListener("input", function () {
-      checkLength();
-      var now = Date.now();
-      if (conversationId && now - lastTypingSent > 2000) { lastTypingSent = now; send({ type: "typing" }); }
-    });
-    panel.addEventListener("keydown", function (event) { if (event.key === "Escape") closePanel(); });
-    // --- ending: one press asks, the second (a clearly named button) ends --------------------------
-    var endConfirm = el("div", { class: "sbw-confirm", role: "alertdialog", "aria-label": t("confirmEnd"), hidden: "" }, [
-      el("p", { text: t("confirmEnd") }),
-      el("button", { type: "button", class: "sbw-yes", text: t("endYes"), onclick: confirmEnd }),
-      el("button", { type: "button", class: "sbw-no", text: t("endNo"), onclick: cancelEnd })
-    ]);
-    panel.insertBefore(endConfirm, chatView);
-    function endChat() {
-      endConfirm.hidden = false;
-      endConfirm.querySelector(".sbw-no").focus();
-    }
-    function confirmEnd() { endConfirm.hidden = true; send({ type: "close" }); input.focus(); }
-    function cancelEnd() { endConfirm.hidden = true; endButton.focus(); }
-    function onOfflineSubmit(event) {
-      event.preventDefault();
-      var f = offline;
-      if (!f.email.value.trim() && !f.phone.value.trim()) return showNotice(t("needContact"));
-      if (f.message.value.length > MAX_CHARS) { f.message.focus(); return showNotice(t("tooLong", { n: MAX_CHARS })); }
-      if (keepChat && conversationState === "queued") return leaveContactKeepingChat(f); // the words are optional
-      if (!f.message.value.trim()) return f.message.focus();
-      var clientId = f.form.getAttribute("data-client-id") || uuid();
-      f.form.setAttribute("data-client-id", clientId);
-      ensureToken().then(function (token) {
-        return postJSON("offline/", {
-          token: token, name: f.name.value, email: f.email.value, phone: f.phone.value,
-          text: f.message.value, client_id: clientId, language: lang, page: location.href
-        });
-      }).then(function (data) {
-        conversationId = data.conversation_id; save("conversation", conversationId); setInProgress(true);
-        f.thanks.textContent = t("thanks"); f.thanks.hidden = false; showNotice("");
-        setTimeout(function () { showChat(); connect(); }, 1200);
-      }, function (error) { showNotice((error && error.message) || t("error")); });
-    }
-
-    // Waiting in the queue: the contact goes with this chat, the words as its next message.
-    function leaveContactKeepingChat(f) {
-      send({ type: "contact", name: f.name.value, email: f.email.value, phone: f.phone.value });
-      var text = f.message.value;
-      if (text.trim()) {
-        var item = { client_id: uuid(), text: text };
-        outbox.push(item); save("outbox", outbox); renderPending(item);
-        send({ type: "message", text: item.text, client_id: item.client_id });
-      }
-      f.message.value = ""; keepChat = false;
-      showChat();
-    }
-
-    // Hook for a second entry point: a consultation opens its own conversation in another queue.
-    // Listeners of "switchboard:consultation" may call event.preventDefault() and run their own flow
-    // (a questionnaire), then call SwitchboardWidget.openConversation("stylist") themselves.
-    function startConsultation(queue) {
-      var event = new CustomEvent("switchboard:consultation", { cancelable: true, detail: { queue: queue || "stylist" } });
-      if (window.dispatchEvent(event)) openConversation(queue || "stylist");
-    }
-    function openConversation(queue) {
-      if (!panelOpen) openPanel();
-      showChat(); setInProgress(true);
-      if (ready) send({ type: "open", queue: queue });
-      else {
-        var once = function () { if (ready) send({ type: "open", queue: queue }); else setTimeout(once, 100); };
-        connect(); once();
-      }
-    }
-    if (cfg.stylist === "on") {
-      actions.appendChild(el("button", { type: "button", text: t("stylist"), "aria-label": t("stylist"), onclick: function () { startConsultation("stylist"); } }));
-      actions.hidden = false;
-    }
-
-    var hooks = window.SwitchboardWidget = {
-      open: openPanel, close: closePanel, startConsultation: startConsultation, openConversation: openConversation,
-      language: lang
-    };
-
-    function mount() {
-      document.head.appendChild(style);
-      document.body.appendChild(root);
-      renderBadge(); renderStatus();
-      renderGreeting();
-      outbox.forEach(renderPending);
-      if (load("open", false)) openPanel();
-      else if (inProgress()) connect();
-      early.splice(0).forEach(function (call) { hooks[call[0]].apply(null, call[1]); });
-    }
-    if (document.body) mount(); else document.addEventListener("DOMContentLoaded", mount);
+    releaseIfIdle();
   }
-  loadTexts();
-})();
+  // No conversation in progress and the panel closed: the page needs no connection.
+  function releaseIfIdle() {
+    if (socket && !wanted()) { var ws = socket; socket = null; ready = false; ws.close(); }
+  }
+  function onMessage(frame) {
+    if (frame.client_id) { dropFromOutbox(frame.client_id); setInProgress(true); }
+    if (frame.conversation_id !== conversationId) return; // a new conversation: its state frame follows
+    var isNew = addMessage(frame.message, true);
+    if (!frame.client_id) resumeId = Math.max(resumeId, frame.message.id);
+    if (frame.message.author_kind !== "shopper") showTyping(null);
+    if (conversationState === "closed" || conversationState === null) conversationState = "queued";
+    setInProgress(true);
+    if (isNew && frame.message.author_kind !== "shopper" && !panelOpen) {
+      unread += 1; save("unread", unread); renderBadge();
+    }
+  }
+  function onError(frame) {
+    if (frame.code === "invalid_token" || (frame.ref === "hello" && frame.code === "forbidden")) {
+      // A token or a remembered conversation the server no longer accepts: start clean, reconnect.
+      if (frame.code === "invalid_token") save("token", null);
+      else { conversationId = null; save("conversation", null); }
+      if (socket) socket.close();
+      return;
+    }
+    if (frame.code === "rate_limited" && frame.client_id && pending[frame.client_id]) {
+      // Too fast: nothing was stored. The words go back into the box to send again in a moment.
+      var unsent = outbox.filter(function (item) { return item.client_id === frame.client_id; })[0];
+      dropFromOutbox(frame.client_id, false);
+      if (unsent) { input.value = input.value ? input.value + "\n" + unsent.text : unsent.text; checkLength(); }
+      return showNotice(frame.message || "");
+    }
+    if (frame.code === "unavailable") {
+      // Nothing was stored: the text stays in the outbox and goes out again after the reconnect.
+      for (var id in pending) pending[id].querySelector(".sbw-who").textContent = t("retrying");
+      return showNotice(t("unavailable"));
+    }
+    if (frame.client_id && pending[frame.client_id]) {
+      var node = pending[frame.client_id];
+      node.classList.remove("sbw-pending"); node.classList.add("sbw-failed");
+      node.querySelector(".sbw-who").textContent = t("failed", { e: frame.message });
+      delete pending[frame.client_id];
+      dropFromOutbox(frame.client_id, true);
+      return;
+    }
+    showNotice(frame.message || "");
+  }
+
+  // --- rendering ------------------------------------------------------------------------------------
+  function clearLog() {
+    byId = {}; resumeId = 0;
+    while (log.firstChild) log.removeChild(log.firstChild);
+    renderGreeting();
+    outbox.forEach(renderPending);
+  }
+  function bubble(kind, who, text) {
+    return el("div", { class: "sbw-msg sbw-" + kind }, [el("span", { class: "sbw-who", text: who }), el("span", { class: "sbw-text", text: text })]);
+  }
+  function addMessage(m, live) {
+    var existing = byId[m.id];
+    if (existing) { existing.querySelector(".sbw-text").textContent = m.text; return false; }
+    var who = m.author_kind === "shopper" ? t("you") : m.author_kind === "system" ? t("support") : m.author_name || t("someone");
+    var node = bubble(m.author_kind === "shopper" ? "shopper" : m.author_kind === "system" ? "system" : "operator", who, m.text);
+    node.setAttribute("data-id", m.id);
+    byId[m.id] = node;
+    // Keep id order even if a replay and a live frame cross; pending bubbles stay last.
+    var before = null;
+    for (var child = log.firstChild; child; child = child.nextSibling) {
+      var id = Number(child.getAttribute("data-id"));
+      if (!child.hasAttribute("data-id") || id > m.id) { before = child; break; }
+    }
+    log.insertBefore(node, before);
+    if (live || !before) log.scrollTop = log.scrollHeight;
+    return true;
+  }
+  function renderPending(item) {
+    var node = bubble("shopper sbw-pending", t("sending"), item.text);
+    pending[item.client_id] = node;
+    log.appendChild(node);
+    log.scrollTop = log.scrollHeight;
+  }
+  function dropFromOutbox(clientId, keepNode) {
+    outbox = outbox.filter(function (item) { return item.client_id !== clientId; });
+    save("outbox", outbox);
+    if (pending[clientId] && !keepNode) { log.removeChild(pending[clientId]); delete pending[clientId]; }
+  }
+  function positionText(position, waitSeconds, nobodyOnline) {
+    if (!position) return "";
+    var text = t("position", { n: position });
+    if (nobodyOnline) return text + ". " + t("nobodyOnline");
+    if (waitSeconds !== null && waitSeconds !== undefined) text += t("wait", { m: Math.max(1, Math.round(waitSeconds / 60)) });
+    return text;
+  }
+  function setOffer(kind) {
+    offerKind = kind;
+    offer.hidden = kind !== "wait" && kind !== "closed";
+    offerText.textContent = kind === "closed" ? t("offerClosed") : kind === "wait" ? t("offerWait") : "";
+  }
+  function onOfferClick() {
+    keepChat = offerKind === "wait";
+    offline.thanks.hidden = true;
+    showOffline();
+  }
+  // While queued the wait is asked again now and then: it follows the queue, not the first guess.
+  setInterval(function () { if (conversationState === "queued" && ready) send({ type: "position" }); }, 20000);
+  function renderStatus() {
+    var text = "";
+    if (conversationState === "active") text = t("operator", { name: operatorName || t("someone") });
+    else if (conversationState === "queued") text = queueText || t("waiting");
+    else if (conversationState === "closed") text = unansweredClose ? t("unanswered") : t("closed");
+    status.textContent = text;
+    endButton.hidden = !(conversationState === "active" || conversationState === "queued");
+    if (endButton.hidden && endConfirm) endConfirm.hidden = true; // nothing left to end
+  }
+  function renderBadge() {
+    badge.hidden = !unread;
+    badge.textContent = unread > 99 ? "99+" : String(unread);
+    button.setAttribute("aria-label", t("open") + (unread ? t("unread", { n: unread }) : ""));
+  }
+  function showTyping(name) {
+    clearTimeout(typingTimer);
+    typing.textContent = name === null ? "" : t("typing", { name: name || t("someone") });
+    if (name !== null) typingTimer = setTimeout(function () { typing.textContent = ""; }, 4000);
+  }
+  function showNotice(text, ok) { notice.textContent = text; notice.classList.toggle("sbw-ok", !!ok); }
+
+  // --- greeting: the shop's welcome line, first in the log of every chat (stored nowhere) ----------
+  var greetingText = load("greeting." + lang, "");
+  function setGreeting(text) {
+    if (typeof text !== "string" || text === greetingText) return;
+    greetingText = text; save("greeting." + lang, text); renderGreeting();
+  }
+  function loadGreeting() {
+    fetch(API + "status/?lang=" + lang).then(function (r) { return r.json(); })
+      .then(function (data) { setGreeting(data.greeting); }, function () { /* the cached one stays */ });
+  }
+  function renderGreeting() {
+    var node = log.querySelector(".sbw-greeting");
+    if (!greetingText) { if (node) log.removeChild(node); return; }
+    if (!node) {
+      // Not a .sbw-msg: it is no stored message, and counts of the shopper's messages skip it.
+      node = bubble("system", t("support"), "");
+      node.className = "sbw-greeting";
+      node.setAttribute("data-id", "0"); // sorts before every stored message
+      log.insertBefore(node, log.firstChild);
+    }
+    node.querySelector(".sbw-text").textContent = greetingText;
+  }
+
+  // --- rating and questionnaire -------------------------------------------------------------------
+  function showRating(id) {
+    rateConversation = id || conversationId; pickStars(0); rateComment.value = "";
+    rateForm.hidden = false;
+    keepLastInView();
+    if (panelOpen) starButtons[0].focus({ preventScroll: true });
+  }
+  // The prompt takes room below the list: the list keeps its end (the last reply) in view.
+  function keepLastInView() { log.scrollTop = log.scrollHeight; }
+  function hideRating() { rateForm.hidden = true; rateConversation = null; }
+  function pickStars(n) {
+    rateStars = n;
+    starButtons.forEach(function (b, i) {
+      b.textContent = i < n ? "\u2605" : "\u2606"; b.setAttribute("aria-pressed", String(i + 1 === n));
+    });
+  }
+  function onRateSubmit(event) {
+    event.preventDefault();
+    if (!rateStars) return showNotice(t("chooseStars"));
+    send({ type: "rate", conversation_id: rateConversation, stars: rateStars, comment: rateComment.value });
+  }
+  function showQuestionnaire(path) {
+    var src = origin + path + (path.indexOf("?") < 0 ? "?" : "&") + "lang=" + lang;
+    if (questionnaire.getAttribute("src") !== src) questionnaire.setAttribute("src", src);
+    questionnaire.hidden = false;
+  }
+  function hideQuestionnaire() { questionnaire.hidden = true; questionnaire.removeAttribute("src"); }
+
+  // --- length: a paste over the limit is refused here, visibly, and stays in the box ---------------
+  // (no maxlength on the box: the browser would cut a paste short without a word)
+  function checkLength() {
+    var over = input.value.length > MAX_CHARS;
+    counter.hidden = !over;
+    counter.textContent = over ? t("overLimit", { count: input.value.length, n: MAX_CHARS }) : "";
+    input.setAttribute("aria-invalid", over ? "true" : "false");
+    sendButton.disabled = over;
+    return over;
+  }
+
+  // --- shopper actions ------------------------------------------------------------------------------
+  function openPanel() {
+    panelOpen = true; save("open", true);
+    panel.hidden = false; root.classList.add("sbw-open");
+    button.setAttribute("aria-expanded", "true");
+    unread = 0; save("unread", 0); renderBadge();
+    if (inProgress() || conversationId) { showChat(); connect(); loadGreeting(); }
+    else {
+      fetch(API + "status/?lang=" + lang).then(function (r) { return r.json(); }).then(function (data) {
+        setGreeting(data.greeting);
+        if (data.online) { showChat(); connect(); } else showOffline();
+      }, function () { showChat(); connect(); });
+    }
+  }
+  function closePanel() {
+    panelOpen = false; save("open", false);
+    panel.hidden = true; root.classList.remove("sbw-open");
+    button.setAttribute("aria-expanded", "false");
+    button.focus();
+    releaseIfIdle();
+  }
+  function toggle() { if (panelOpen) closePanel(); else openPanel(); }
+  function showChat() { offline.form.hidden = true; chatView.hidden = false; input.focus(); }
+  function showOffline() {
+    offline.intro.textContent = keepChat ? t("keepIntro") : t("offlineIntro");
+    chatView.hidden = true; offline.form.hidden = false; offline.name.focus();
+  }
+  function onSubmit(event) {
+    event.preventDefault();
+    var text = input.value;
+    if (!text.trim()) return;
+    if (text.length > MAX_CHARS) return checkLength();
+    var item = { client_id: uuid(), text: text };
+    outbox.push(item); save("outbox", outbox);
+    renderPending(item);
+    input.value = ""; checkLength();
+    send({ type: "message", text: item.text, client_id: item.client_id });
+    if (!socket) connect();
+  }
+  input.addEventListener("keydown", function (event) {
+    if (event.key === "Enter" && !event.shiftKey && !event.isComposing) { event.preventDefault(); compose.requestSubmit ? compose.requestSubmit() : onSubmit(event); }
+  });
+  input.addEventListener("input", function () {
+    checkLength();
+    var now = Date.now();
+    if (conversationId && now - lastTypingSent > 2000) { lastTypingSent = now; send({ type: "typing" }); }
+  });
+  panel.addEventListener("keydown", function (event) { if (event.key === "Escape") closePanel(); });
+  // --- ending: one press asks, the second (a clearly named button) ends --------------------------
+  var endConfirm = el("div", { class: "sbw-confirm", role: "alertdialog", "aria-label": t("confirmEnd"), hidden: "" }, [
+    el("p", { text: t("confirmEnd") }),
+    el("button", { type: "button", class: "sbw-yes", text: t("endYes"), onclick: confirmEnd }),
+    el("button", { type: "button", class: "sbw-no", text: t("endNo"), onclick: cancelEnd })
+  ]);
+  panel.insertBefore(endConfirm, chatView);
+  function endChat() {
+    endConfirm.hidden = false;
+    endConfirm.querySelector(".sbw-no").focus();
+  }
+  function confirmEnd() { endConfirm.hidden = true; send({ type: "close" }); input.focus(); }
+  function cancelEnd() { endConfirm.hidden = true; endButton.focus(); }
+  function onOfflineSubmit(event) {
+    event.preventDefault();
+    var f = offline;
+    if (!f.email.value.trim() && !f.phone.value.trim()) return showNotice(t("needContact"));
+    if (f.message.value.length > MAX_CHARS) { f.message.focus(); return showNotice(t("tooLong", { n: MAX_CHARS })); }
+    if (keepChat && conversationState === "queued") return leaveContactKeepingChat(f); // the words are optional
+    if (!f.message.value.trim()) return f.message.focus();
+    var clientId = f.form.getAttribute("data-client-id") || uuid();
+    f.form.setAttribute("data-client-id", clientId);
+    ensureToken().then(function (token) {
+      return postJSON("offline/", {
+        token: token, name: f.name.value, email: f.email.value, phone: f.phone.value,
+        text: f.message.value, client_id: clientId, language: lang, page: location.href
+      });
+    }).then(function (data) {
+      conversationId = data.conversation_id; save("conversation", conversationId); setInProgress(true);
+      f.thanks.textContent = t("thanks"); f.thanks.hidden = false; showNotice("");
+      setTimeout(function () { showChat(); connect(); }, 1200);
+    }, function (error) { showNotice((error && error.message) || t("error")); });
+  }
+
+  // Waiting in the queue: the contact goes with this chat, the words as its next message.
+  function leaveContactKeepingChat(f) {
+    send({ type: "contact", name: f.name.value, email: f.email.value, phone: f.phone.value });
+    var text = f.message.value;
+    if (text.trim()) {
+      var item = { client_id: uuid(), text: text };
+      outbox.push(item); save("outbox", outbox); renderPending(item);
+      send({ type: "message", text: item.text, client_id: item.client_id });
+    }
+    f.message.value = ""; keepChat = false;
+    showChat();
+  }
+
+  // Hook for a second entry point: a consultation opens its own conversation in another queue.
+  // Listeners of "switchboard:consultation" may call event.preventDefault() and run their own flow
+  // (a questionnaire), then call SwitchboardWidget.openConversation("stylist") themselves.
+  function startConsultation(queue) {
+    var event = new CustomEvent("switchboard:consultation", { cancelable: true, detail: { queue: queue || "stylist" } });
+    if (window.dispatchEvent(event)) openConversation(queue || "stylist");
+  }
+  function openConversation(queue) {
+    if (!panelOpen) openPanel();
+    showChat(); setInProgress(true);
+    if (ready) send({ type: "open", queue: queue });
+    else {
+      var once = function () { if (ready) send({ type: "open", queue: queue }); else setTimeout(once, 100); };
+      connect(); once();
+    }
+  }
+  if (cfg.stylist === "on") {
+    actions.appendChild(el("button", { type: "button", text: t("stylist"), "aria-label": t("stylist"), onclick: function () { startConsultation("stylist"); } }));
+    actions.hidden = false;
+  }
+
+  var hooks = window.SwitchboardWidget = {
+    open: openPanel, close: closePanel, startConsultation: startConsultation, openConversation: openConversation,
+    language: lang
+  };
+
+  function mount() {
+    document.head.appendChild(style);
+    document.body.appendChild(root);
+    renderBadge(); renderStatus();
+    renderGreeting();
+    outbox.forEach(renderPending);
+    if (load("open", false)) openPanel();
+    else if (inProgress()) connect();
+    early.splice(0).forEach(function (call) { hooks[call[0]].apply(null, call[1]); });
+  }
+  if (document.body) mount(); else document.addEventListener("DOMContentLoaded", mount);
+});
