@@ -1,7 +1,7 @@
 /* One open chat: its tab, header, transcript, composer and customer panel, put together. */
 import { api } from "./api.js";
 import { buildComposer, insertIntoReply } from "./composer.js";
-import { buildCustomerPanel, customerChanged, loadCustomer } from "./customer.js";
+import { buildCustomerPanel, customerChanged, loadCustomer, mountSections } from "./customer.js";
 import { openClose, openTransfer } from "./dialogs.js";
 import { el, flash } from "./dom.js";
 import { T, connectorName, contactName, queueName } from "./i18n.js";
@@ -32,6 +32,7 @@ export function openChat(conversation, announce) {
   ]);
   renderHeader(chat);
   showChat(chat);
+  mountSections(chat);
   loadChat(chat);
   loadCustomer(chat);
   return chat;

@@ -24,8 +24,12 @@ export function buildCustomerPanel(chat) {
   // Features render into this area, one <section data-section> each.
   chat.customerExtra = el("div", { className: "customer-extra", "data-contact-id": String(conversation.contact.id), "data-conversation-id": String(conversation.id) });
   chat.customer = el("aside", { className: "customer", "aria-label": T.customer }, [chat.customerCard, chat.customerExtra]);
-  attachCustomerPanel(chat.customerExtra, sectionContext(chat));
   return chat.customer;
+}
+
+/** Once the chat is on the page: every registered section mounts into its panel. */
+export function mountSections(chat) {
+  attachCustomerPanel(chat.customerExtra, sectionContext(chat));
 }
 
 /** The conversation was reloaded or reassigned: the sections hear of it. */
