@@ -70,7 +70,7 @@ export function insertIntoReply(chat, text) {
   const end = area.selectionEnd ?? start;
   area.value = area.value.slice(0, start) + text + area.value.slice(end);
   area.selectionStart = area.selectionEnd = start + text.length;
-  checkLength(chat);
+  area.dispatchEvent(new Event("input")); // as if typed: the length check, the shopper sees typing
   area.focus();
 }
 
