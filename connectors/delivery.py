@@ -30,7 +30,7 @@ from telegram import error as tg_error
 from vk_api.exceptions import ApiError, ApiHttpError, VkApiError
 
 from chat.actions import do_mark_delivery
-from chat.models import Connector, DeliveryState, Identity, Message
+from chat.models import Attachment, Connector, DeliveryState, Identity, Message
 from chat.periodic import redis_lock
 from connectors import ratelimit
 from connectors.telegram import client as telegram
@@ -43,6 +43,8 @@ MAX_BACKOFF_SECONDS = 300.0
 # Longer than one attempt never matters (the lock is renewed while held); it bounds how long a dead
 # worker's lock delays the resend.
 LOCK_SECONDS = 10
+# Sent as photos (shown in the chat); every other file, GIFs included, goes as a document.
+PHOTO_TYPES = frozenset({"image/jpeg", "image/png", "image/webp"})
 
 
 class Retryable(Exception):
@@ -82,7 +84,7 @@ def send_telegram(message: Message) -> str:
     except ratelimit.SlotTimeout as exc:
         raise Retryable("Sending limit reached", exc.wait) from exc
     try:
-        sent_id = telegram.send_text(chat_id, message.text)
+        sent_id = _send_telegram_content(chat_id, message)
     except tg_error.RetryAfter as exc:
         # PTB 22 keeps a timedelta; its public int form is deprecated and warns on every read.
         wait = getattr(exc, "_retry_after", None)
@@ -97,6 +99,37 @@ def send_telegram(message: Message) -> str:
     return f"{chat_id}:{sent_id}"
 
 
+def _send_telegram_content(chat_id: int | str, message: Message) -> int:
+    """The text, or each file with the text as the first one's caption (the text goes first on its
+    own when it is longer than a caption may be)."""
+    files = list(message.attachments.all())
+    if not files:
+        return telegram.send_text(chat_id, message.text)
+    caption = message.text
+    sent_id = 0
+    if len(caption) > telegram.CAPTION_CHARS:
+        sent_id = telegram.send_text(chat_id, caption)
+        caption = ""
+    for attachment in files:
+        sent_id = telegram.send_file(
+            chat_id,
+            content=_read(attachment),
+            name=attachment.name,
+            as_photo=attachment.detected_type in PHOTO_TYPES,
+            caption=caption,
+        )
+        caption = ""
+    return sent_id
+
+
+def _read(attachment: Attachment) -> bytes:
+    try:
+        with attachment.file.open("rb") as handle:
+            return bytes(handle.read())
+    except FileNotFoundError as exc:
+        raise Permanent(f"The file {attachment.name} is no longer stored.") from exc
+
+
 # VK errors worth another try: too many requests, internal server error, flood of the same call.
 VK_RETRYABLE_CODES = {1, 6, 10}
 
@@ -105,7 +138,16 @@ def send_vk(message: Message) -> str:
     identity = _identity(message)
     peer_id = identity.details.get("peer_id") or identity.external_id
     try:
-        sent_id = vk.send_text(peer_id, message.text, random_id=vk.random_id_for(message.pk))
+        uploaded = [
+            vk.upload_file(
+                peer_id,
+                content=_read(attachment),
+                name=attachment.name,
+                as_photo=attachment.detected_type in PHOTO_TYPES,
+            )
+            for attachment in message.attachments.all()
+        ]
+        sent_id = vk.send_text(peer_id, message.text, random_id=vk.random_id_for(message.pk), attachments=uploaded)
     except ratelimit.SlotTimeout as exc:
         raise Retryable("Sending limit reached", exc.wait) from exc
     except ApiError as exc:

@@ -26,6 +26,7 @@ from chat.actions.feedback import (
     do_submit_questionnaire,
     do_take_rating_comment,
 )
+from chat.actions.history import do_reopen_conversation, do_write_again
 from chat.actions.inbound import (
     InboundAttachment,
     InboundMessage,
@@ -44,6 +45,7 @@ from chat.actions.operators import (
     do_sweep_disconnected_operators,
 )
 from chat.actions.privacy import do_erase_contact, do_erase_expired_conversations, do_export_contact
+from chat.actions.visitor_context import do_report_visitor_context
 
 __all__ = [
     "Consultation",
@@ -66,6 +68,8 @@ __all__ = [
     "do_operator_reply",
     "do_rate_conversation",
     "do_receive_inbound",
+    "do_reopen_conversation",
+    "do_report_visitor_context",
     "do_request_rating",
     "do_requeue_unanswered_chats",
     "do_requeue_without_first_reply",
@@ -79,6 +83,7 @@ __all__ = [
     "do_sweep_disconnected_operators",
     "do_take_rating_comment",
     "do_transfer",
+    "do_write_again",
     "ensure_contact",
     "publish_queue_positions",
 ]

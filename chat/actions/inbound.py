@@ -10,21 +10,18 @@ from datetime import datetime
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.core.files.base import ContentFile
 from django.core.serializers.json import DjangoJSONEncoder
 from django.core.validators import validate_email
 from django.db import IntegrityError, connection, transaction
 
 from chat import events
-from chat.actions._common import check_text, now, retry_on_conflict
+from chat.actions._common import check_text, now, retry_on_conflict, store_files
 from chat.actions.assignment import do_assign_waiting, enqueue_new
 from chat.actions.conversations import publish_stored_message
 from chat.actions.metrics_days import mark_changed
 from chat.actions.system_lines import post_system_line
 from chat.errors import ConversationClosed, Forbidden, InvalidInput, NotFound
-from chat.files import SNIFF_BYTES, sniff_content_type
 from chat.models import (
-    Attachment,
     AuthorKind,
     Connector,
     Contact,
@@ -394,15 +391,7 @@ def _receive(inbound: InboundMessage) -> ReceivedMessage:
             external_id=inbound.external_id or None,
             created_at=at,
         )
-        for item in inbound.attachments:
-            Attachment.objects.create(
-                message=message,
-                file=ContentFile(item.content, name=item.name),
-                name=item.name[:200],
-                content_type=item.content_type[:100],
-                detected_type=sniff_content_type(item.content[:SNIFF_BYTES]),
-                size=len(item.content),
-            )
+        store_files(message, inbound.attachments)
         if not is_new:  # a new chat was created with this message's times
             fields = ["last_shopper_message_at"]
             conversation.last_shopper_message_at = at

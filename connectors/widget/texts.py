@@ -83,4 +83,9 @@ def widget_strings(language: str) -> dict[str, str]:
             "unanswered": pgettext("widget", "Nobody could answer in time. Write to start a new chat."),
             "contactSaved": pgettext("widget", "Thank you! We will answer there."),
             "error": pgettext("widget", "Something went wrong. Please try again."),
+            "attach": pgettext("widget", "Attach a photo or file"),
+            "camera": pgettext("widget", "Take a photo"),
+            "uploading": pgettext("widget", "Sending {name}…"),
+            "dropHere": pgettext("widget", "Drop the file here to send it"),
+            "fileFailed": pgettext("widget", "Not sent: {e}"),
         }

@@ -9,4 +9,5 @@ urlpatterns: list[URLPattern] = [
     path("status/", views.status, name="widget-status"),
     path("strings/", views.strings, name="widget-strings"),
     path("offline/", views.offline, name="widget-offline"),
+    path("upload/", views.upload, name="widget-upload"),
 ]

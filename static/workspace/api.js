@@ -2,7 +2,7 @@
  * A refusal becomes an Error with the server's message (already in the operator's language). */
 import { T } from "./i18n.js";
 
-function csrfToken() {
+export function csrfToken() {
   const match = document.cookie.match(/(?:^|;\s*)csrftoken=([^;]+)/);
   return match ? decodeURIComponent(match[1]) : "";
 }

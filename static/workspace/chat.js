@@ -9,6 +9,7 @@ import { detachCustomerPanel } from "./panels.js";
 import { state } from "./state.js";
 import { onChatRemoved, renderTab, scrollToEnd, select, showChat } from "./tabs.js";
 import { addMessage, buildTranscript } from "./transcript.js";
+import { renderVisitor } from "./visitor.js";
 
 onChatRemoved(detachCustomerPanel);
 
@@ -76,6 +77,7 @@ async function loadChat(chat) {
     customerChanged(chat);
     for (const message of data.messages) addMessage(chat, message, { quiet: !chat.announce });
     chat.olderButton.hidden = !data.has_more;
+    renderVisitor(chat, data.visitor_context);
     scrollToEnd(chat);
   } catch (error) {
     flash(error.message);

@@ -1,6 +1,6 @@
 /* The reply box: send on Enter (Shift+Enter for a new line), private notes, the length limit
  * checked before sending (over it the text stays in the box), typing sent to the shopper. */
-import { api } from "./api.js";
+import { api, csrfToken } from "./api.js";
 import { buildCannedList, cannedKey, hideCanned, updateCanned } from "./canned.js";
 import { el, flash } from "./dom.js";
 import { CONFIG, T, fill } from "./i18n.js";
@@ -24,10 +24,24 @@ export function buildComposer(chat) {
   chat.noteBox = el("input", { type: "checkbox", name: "is_note", id: `note-${id}` });
   chat.sendButton = el("button", { type: "submit", text: T.send });
   chat.lengthNote = el("span", { className: "length-note", id: `length-${id}`, "aria-live": "polite", hidden: true });
+  chat.fileInput = el("input", { type: "file", className: "attach-input", hidden: true, "aria-label": T.attach_file });
+  chat.fileInput.addEventListener("change", () => {
+    for (const file of chat.fileInput.files) sendFile(chat, file);
+    chat.fileInput.value = "";
+  });
+  chat.textarea.addEventListener("paste", (event) => {
+    const files = event.clipboardData && event.clipboardData.files;
+    if (files && files.length) {
+      event.preventDefault();
+      for (const file of files) sendFile(chat, file);
+    }
+  });
   chat.form = el("form", { className: "composer", onsubmit: (event) => { event.preventDefault(); send(chat); } }, [
     buildCannedList(chat),
     chat.textarea,
     el("div", { className: "composer-actions" }, [
+      el("button", { type: "button", className: "secondary attach", text: T.attach_file, onclick: () => chat.fileInput.click() }),
+      chat.fileInput,
       el("label", { className: "note-toggle", for: `note-${id}`, title: T.note_hint }, [chat.noteBox, el("span", { text: T.note })]),
       chat.lengthNote,
       chat.sendButton,
@@ -94,6 +108,29 @@ async function send(chat) {
     chat.textarea.disabled = false;
     chat.textarea.focus();
     hideCanned(chat);
+  }
+}
+
+// A file to the shopper (or, with the note box ticked, among operators); the words in the box go
+// with it as its caption. A refusal (size, type) is shown and the words stay.
+async function sendFile(chat, file) {
+  const body = new FormData();
+  body.append("file", file, file.name || "file");
+  body.append("text", chat.textarea.value);
+  body.append("is_note", chat.noteBox.checked ? "true" : "false");
+  flash(T.sending_file.replace("{name}", file.name || ""));
+  try {
+    const response = await fetch(`/api/conversations/${chat.conversation.id}/attachments`, {
+      method: "POST", body, credentials: "same-origin", headers: { Accept: "application/json", "X-CSRFToken": csrfToken() },
+    });
+    const data = await response.json().catch(() => ({}));
+    if (!response.ok) throw new Error((data.error && data.error.message) || T.error);
+    addMessage(chat, data, { quiet: true });
+    chat.textarea.value = "";
+    checkLength(chat);
+    document.getElementById("flash").hidden = true;
+  } catch (error) {
+    flash(error.message);
   }
 }
 

@@ -4,6 +4,7 @@ import { api } from "./api.js";
 import { el } from "./dom.js";
 import { CONFIG, T, authorLabel, connectorName, formatDate, shopperLanguage } from "./i18n.js";
 import { attachCustomerPanel, updateCustomerPanel } from "./panels.js";
+import { buildVisitor } from "./visitor.js";
 
 /** What a section knows of `chat` (panels.js): ids, languages, the way into its reply box. */
 function sectionContext(chat) {
@@ -20,7 +21,7 @@ function sectionContext(chat) {
 /** The panel's <aside> on `chat.customer`; `chat.insertIntoReply(text)` writes into its composer. */
 export function buildCustomerPanel(chat) {
   const conversation = chat.conversation;
-  chat.customerCard = el("div", { className: "customer-card" });
+  chat.customerCard = el("div", { className: "customer-card" }, [buildVisitor(chat)]);
   // Features render into this area, one <section data-section> each.
   chat.customerExtra = el("div", { className: "customer-extra", "data-contact-id": String(conversation.contact.id), "data-conversation-id": String(conversation.id) });
   chat.customer = el("aside", { className: "customer", "aria-label": T.customer }, [chat.customerCard, chat.customerExtra]);
@@ -43,7 +44,7 @@ export async function loadCustomer(chat) {
   try {
     card = await api("GET", `/contacts/${contactId}`);
   } catch (error) {
-    chat.customerCard.replaceChildren(el("p", { className: "muted", text: error.message }));
+    chat.customerCard.replaceChildren(el("p", { className: "muted", text: error.message }), chat.visitor);
     return;
   }
   const identities = el("ul", { className: "identities" }, card.identities.map(identityItem));
@@ -60,6 +61,7 @@ export async function loadCustomer(chat) {
   chat.customerCard.replaceChildren(
     el("h3", { text: T.customer }),
     details,
+    chat.visitor,
     el("h4", { text: T.identities }),
     identities,
     el("h4", { text: T.earlier }),

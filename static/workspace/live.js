@@ -11,6 +11,7 @@ import { MAX_CHATS_SHOWN, state } from "./state.js";
 import { renderStatus } from "./status.js";
 import { removeChat, renderChatsEmpty } from "./tabs.js";
 import { addMessage, showTyping, updateDelivery } from "./transcript.js";
+import { renderVisitor } from "./visitor.js";
 
 const listeners = [];
 
@@ -57,6 +58,11 @@ function applyEvent(frame) {
     case "typing":
       showTyping(p);
       break;
+    case "conversation.context": {
+      const chat = state.chats.get(p.conversation_id);
+      if (chat) renderVisitor(chat, p.visitor_context);
+      break;
+    }
     case "operator.status":
       if (p.operator_id === CONFIG.operatorId && state.me) {
         state.me.status = p.status;

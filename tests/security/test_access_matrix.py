@@ -19,6 +19,7 @@ from typing import Any
 import pytest
 from channels.db import database_sync_to_async
 from channels.testing import WebsocketCommunicator
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connections
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver
@@ -40,6 +41,10 @@ from workspace.api import api
 pytestmark = [pytest.mark.django_db(transaction=True)]
 
 SECRET = "canary-7f3a: card 4242 4242"
+TINY_PNG = bytes.fromhex(
+    "89504e470d0a1a0a0000000d49484452000000010000000108060000001f15c4890000000d4944415478da63fccf"
+    "c0500f000485018084a98c210000000049454e44ae426082"
+)
 ORIGIN = (b"origin", b"http://127.0.0.1:8000")
 
 
@@ -200,6 +205,37 @@ def http_cells(route: str, kind: str) -> list[Cell]:
             Cell(f"anonymous GET {route}", lambda w: refused(get(anon)(w), 302)),
             Cell(f"operator {route}", no_alerts),
         ]
+    if kind == "history-list":
+        return [
+            Cell(f"anonymous GET {route}", lambda w: refused(get(anon)(w), 302)),
+            Cell(f"operator GET {route}: nothing of another's chat", lambda w: refused(get(anna)(w), 200)),
+        ]
+    if kind == "transcript":
+
+        def read(conversation: Callable[[World], Conversation]) -> Callable[[World], Any]:
+            return lambda w: w.client(w.anna).get(f"/workspace/history/{conversation(w).pk}/")
+
+        return [
+            Cell(f"anonymous GET {route}", lambda w: refused(get(anon)(w), 302)),
+            Cell(f"operator reads another's active chat: {route}", lambda w: refused(get(anna)(w), 403, 404)),
+            Cell(f"operator reads another's closed chat: {route}", lambda w: refused(read(lambda w: w.closed)(w), 403)),
+            Cell(f"operator reads a queued chat: {route}", lambda w: allowed(read(lambda w: w.queued)(w))),
+        ]
+    if kind == "manager-post":
+
+        def posted(who: Callable[[World], Operator | None]) -> Callable[[World], str | None]:
+            def check(w: World) -> str | None:
+                before = w.rows()
+                url = fill(route, w).replace(f"/{w.chat.pk}/", f"/{w.closed.pk}/")
+                answer = refused(w.client(who(w)).post(url, {"text": "x"}), 302, 403)
+                return answer or (None if w.rows() == before else "rows changed")
+
+            return check
+
+        return [
+            Cell(f"anonymous POST {route}", posted(anon)),
+            Cell(f"operator POST {route} (managers only)", posted(anna)),
+        ]
     if kind == "file":
         return [
             Cell(f"anonymous GET {route}", lambda w: refused(get(anon)(w), 302, 403, 404)),
@@ -222,9 +258,31 @@ def http_cells(route: str, kind: str) -> list[Cell]:
         return [Cell(f"unsigned POST {route}", unsigned)]
     if kind == "widget-http":
         return [Cell(f"forged token POST {route}", lambda w: forged_widget_post(w, route))]
+    if kind == "search-page":
+        return [Cell(f"anonymous GET {route}", lambda w: refused(get(anon)(w), 302)), *search_cells("/" + route)]
     if kind == "api":
         return []  # per operation, below
     raise AssertionError(f"no cells for kind {kind}")
+
+
+def search_cells(url: str) -> list[Cell]:
+    """Searching for the secret's words: an operator holding neither chat finds nothing of them (the
+    marks a hit gets would split the secret, so its digits are looked for); a manager finds both."""
+
+    def finds(who: Callable[[World], Operator], expected: bool) -> Callable[[World], str | None]:
+        def check(w: World) -> str | None:
+            response = w.client(who(w)).get(url, {"q": "canary card"})
+            if response.status_code != 200:
+                return f"status {response.status_code}"
+            found = "4242" in response.content.decode()
+            return None if found == expected else ("the secret's words in the results" if found else "nothing found")
+
+        return check
+
+    return [
+        Cell(f"operator searches GET {url}: nothing of another's chats", finds(lambda w: w.anna, False)),
+        Cell(f"manager searches GET {url}: finds them", finds(lambda w: w.manager, True)),
+    ]
 
 
 def forged_widget_post(world: World, route: str) -> str | None:
@@ -236,12 +294,19 @@ def forged_widget_post(world: World, route: str) -> str | None:
         answer = refused(client.post("/" + route, json.dumps({"customer": forged}), "application/json"), 403)
     elif route.endswith("status/"):
         answer = refused(client.get("/" + route), 200)
+    elif route.endswith("upload/"):
+        upload = {"token": body["token"], "client_id": "c-1", "file": SimpleUploadedFile("x.png", TINY_PNG)}
+        answer = refused(client.post("/" + route, upload), 403)
     else:
         answer = refused(client.post("/" + route, json.dumps(body), "application/json"), 403)
     return answer or (None if world.rows() == before else "rows changed")
 
 
-MANAGER_ONLY = {("GET", "/api/ratings/flagged"), ("POST", "/api/ratings/{conversation_id}/review")}
+MANAGER_ONLY = {
+    ("GET", "/api/ratings/flagged"),
+    ("POST", "/api/ratings/{conversation_id}/review"),
+    ("GET", "/api/history/export/{table}"),
+}
 
 
 def api_cells(method: str, path: str) -> list[Cell]:
@@ -253,6 +318,8 @@ def api_cells(method: str, path: str) -> list[Cell]:
             client = w.client(who(w))
             if method == "GET":
                 return client.get(url)
+            if path.endswith("/attachments"):  # multipart: a real file, so only whose chat it is can refuse
+                return client.post(url, {"file": SimpleUploadedFile("x.png", TINY_PNG), "text": "x"})
             body: dict[str, Any] = {"text": "x", "reason_id": 1, "status": "online"}
             if path.endswith("/transfer"):
                 body = {"queue_id": w.chat.queue_id}  # a valid target: the refusal is about whose chat it is
@@ -298,6 +365,8 @@ def api_cells(method: str, path: str) -> list[Cell]:
                 )
     elif method == "GET":
         cells.append(Cell(f"operator GET {path}: nothing of another's chat", lambda w: refused(call(anna)(w), 200)))
+    if path == "/api/search":
+        cells += search_cells(path)
     return cells
 
 
@@ -314,10 +383,18 @@ HTTP_RULES: list[tuple[str, str]] = [
     (r"^workspace/login/$", "public"),
     (r"^workspace/logout/$", "public"),
     (r"^workspace/$", "operator-page"),
+    (r"^workspace/kb/$", "operator-page"),
+    (r"^workspace/kb/", "manager-page"),
+    (r"^help/", "public"),
     (r"^workspace/dashboards/$", "operator-page"),
     (r"^workspace/dashboards/(history/|history\.json|export/)", "own-figures"),
     (r"^workspace/dashboards/alerts\.json$", "manager-alerts"),
     (r"^workspace/dashboards/", "manager-page"),
+    (r"^workspace/history/$", "history-list"),
+    (r"^workspace/history/export/", "manager-page"),
+    (r"^workspace/history/<int:conversation_id>/$", "transcript"),
+    (r"^workspace/history/<int:conversation_id>/(reopen|write-again)/$", "manager-post"),
+    (r"^workspace/search/$", "search-page"),
     (r"^workspace/attachments/", "file"),
     (r"^workspace/questionnaires/", "file"),
     (r"^files/", "signed"),
@@ -325,7 +402,7 @@ HTTP_RULES: list[tuple[str, str]] = [
     (r"^connectors/telegram/webhook/$", "webhook"),
     (r"^connectors/vk/callback/$", "webhook"),
     (r"^connectors/widget/strings/$", "public"),
-    (r"^connectors/widget/(session|status|offline)/$", "widget-http"),
+    (r"^connectors/widget/(session|status|offline|upload)/$", "widget-http"),
     (r"^admin/(login|logout)/$", "public"),
     (r"^admin/", "admin"),
     (r"^api/(openapi\.json|docs)?$", "public"),
