@@ -18,14 +18,20 @@ function starsText(n) {
 }
 
 // --- customer panel ------------------------------------------------------------------------------
+const asked = new WeakMap(); // section root -> number of its latest request
+
 async function renderPanel(root, conversationId) {
+  const ticket = (asked.get(root) || 0) + 1;
+  asked.set(root, ticket);
   let data;
   try {
     data = await api("GET", `/conversations/${conversationId}/feedback`);
   } catch (error) {
-    root.replaceChildren(el("p", { className: "muted", text: error.message }));
+    if (asked.get(root) === ticket) root.replaceChildren(el("p", { className: "muted", text: error.message }));
     return;
   }
+  // Answers may cross: an older one (before the questionnaire came) never replaces a newer one.
+  if (asked.get(root) !== ticket) return;
   const parts = [];
   if (data.is_consultation || data.questionnaire) {
     parts.push(el("h4", { text: T.questionnaire }));
