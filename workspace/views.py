@@ -51,7 +51,6 @@ def client_strings() -> dict[str, str]:
         "no_earlier": _("No earlier conversations."),
         "show_transcript": _("Show messages"),
         "hide_transcript": _("Hide messages"),
-        "more_soon": _("Questionnaire, orders and rating appear here."),
         "attach_file": _("Attach a file"),
         "sending_file": _("Sending {name}…"),
         "visitor": _("On the site"),
@@ -90,7 +89,10 @@ def client_strings() -> dict[str, str]:
         "telegram": _("Telegram"),
         "vk": _("VK"),
         "anonymous": _("Visitor"),
+        "section_failed": _("This part of the panel could not be shown."),
+        "customer_data": _("Download or erase this customer's data"),
         **edge_strings(),
+        **feedback_strings(),
     }
 
 
@@ -118,6 +120,28 @@ def customer_panel_strings() -> dict[str, str]:
         "open_page": _("Open the customer page"),
         "former_operator": _("Former operator"),
         "error": _("Something went wrong"),
+    }
+
+
+def feedback_strings() -> dict[str, str]:
+    """Texts of the ratings and questionnaire parts (static/workspace/feedback.js)."""
+    return {
+        "rating": _("Rating"),
+        "not_rated": _("Not rated yet"),
+        "stars": _("%(n)s of 5"),
+        "questionnaire": _("Stylist questionnaire"),
+        "questionnaire_missing": _("Not filled in yet"),
+        "questionnaire_received": _("The customer filled in the questionnaire"),
+        "photo": _("Photo"),
+        "review_title": _("Ratings to review"),
+        "reviewed": _("Reviewed"),
+        "nothing_to_review": _("No ratings to review"),
+        "chat_number": _("Chat #%(n)s"),
+        "dismiss": _("Close"),
+        "shopper_label": _("Shopper"),
+        "via_widget": _("Shopper on the site chat"),
+        "via_telegram": _("Shopper on Telegram"),
+        "via_vk": _("Shopper on VK"),
     }
 
 

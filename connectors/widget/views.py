@@ -1,4 +1,4 @@
-"""The widget's HTTP endpoints: a visitor token, who is online, and the offline form.
+"""The widget's HTTP endpoints: a visitor token, who is online, its texts, and the offline form.
 
 They carry no cookies (the visitor is the signed token in the body), so they are CSRF-exempt and
 answer any origin: the widget may be embedded on the shop's own domain.
@@ -41,6 +41,7 @@ from connectors.widget.signing import (
     new_visitor_id,
     read_token,
 )
+from connectors.widget.texts import widget_language, widget_strings
 
 MAX_BODY_BYTES = 16 * 1024
 View = Callable[[HttpRequest], HttpResponse]
@@ -159,6 +160,20 @@ def status(request: HttpRequest) -> HttpResponse:
         raise InvalidInput(_("%(field)s contains a character that cannot be stored; remove it.") % {"field": "queue"})
     return JsonResponse(
         {"online": anyone_online(queue), "queue": queue, "greeting": greeting(request.GET.get("lang", "")[:8])}
+    )
+
+
+@widget_endpoint("GET")
+def strings(request: HttpRequest) -> HttpResponse:
+    """``{"language", "strings", "max_chars"}``: every text the widget shows, in ``?lang=`` (the shop's
+    ``data-lang``, the page's or the browser's language), and the message length limit."""
+    language = widget_language(request.GET.get("lang", ""))
+    return JsonResponse(
+        {
+            "language": language,
+            "strings": widget_strings(language),
+            "max_chars": settings.SWITCHBOARD_MESSAGE_MAX_CHARS,
+        }
     )
 
 

@@ -490,6 +490,7 @@ HTTP_RULES: list[tuple[str, str]] = [
     (r"^connectors/questionnaire/", "signed"),
     (r"^connectors/telegram/webhook/$", "webhook"),
     (r"^connectors/vk/callback/$", "webhook"),
+    (r"^connectors/widget/strings/$", "public"),
     (r"^connectors/widget/(session|status|offline|upload)/$", "widget-http"),
     (r"^admin/(login|logout)/$", "public"),
     (r"^admin/", "admin"),
