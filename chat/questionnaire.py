@@ -13,7 +13,7 @@ from django import forms
 from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
 
-from chat.feedback import language_of
+from chat.texts import language_of
 
 # Words for people, per language. Keys are the stored answer keys (and option values).
 LABELS: dict[str, dict[str, str]] = {

@@ -22,5 +22,7 @@ urlpatterns = [
     path("favicon.ico", RedirectView.as_view(url=static("favicon.svg"), permanent=False)),
     path("i18n/", include("django.conf.urls.i18n")),
     path("", include("workspace.urls")),
+    # The shoppers' questionnaire page is a screen, kept at the address links already sent carry.
+    path("connectors/questionnaire/", include("workspace.questionnaire.urls")),
     path("connectors/", include("connectors.urls")),
 ]

@@ -20,8 +20,8 @@ from chat.actions import InboundMessage, do_open_conversation, do_receive_inboun
 from chat.actions._common import check_text
 from chat.errors import ChatError, InvalidInput, RateLimited
 from chat.models import Connector
+from chat.texts import greeting
 from chat.untrusted import UntrustedJSONError, first_unstorable, loads_bounded, unstorable_reason
-from connectors.greetings import greeting
 from connectors.widget.offline_replies import PAGE_URL_KEY, clean_page_url
 from connectors.widget.selectors import anyone_online
 from connectors.widget.signing import (
