@@ -131,6 +131,8 @@ def do_transfer(
         if conversation.operator_id != actor.pk and not actor.is_manager:
             raise Forbidden()
         source_id = conversation.operator_id
+        if source_id is None:  # an active chat always has its operator
+            raise WrongState("Only an active chat can be transferred.")
         at = now()
         # A queue change rescopes the time the chat was held on every day since it opened.
         mark_changed(conversation, every_day_since=to_queue_id is not None)
@@ -165,6 +167,7 @@ def do_transfer(
                 conversation.pk, "conversation.assigned", {"operator_name": target.display_name}
             )
         else:
+            assert to_queue_id is not None  # exactly one of the two, checked above
             try:
                 queue = Queue.objects.get(pk=to_queue_id)
             except Queue.DoesNotExist as exc:
@@ -243,6 +246,8 @@ def do_requeue_unanswered_chats() -> list[int]:
     )
     requeued = []
     for pk, operator_id, held, clock, timeout in owing:
+        if clock is None or timeout is None or operator_id is None:  # the filter leaves none; for the types
+            continue
         started = max(held or clock, clock)
         if (at - started).total_seconds() >= timeout and do_requeue_without_first_reply(
             conversation_id=pk, operator_id=operator_id

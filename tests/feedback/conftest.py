@@ -64,9 +64,14 @@ def recorded_prompts() -> Iterator[list[tuple[str, int]]]:
     """Rating prompts as a connector would receive them; the real registry is restored after."""
     saved = dict(registry._entries)
     calls: list[tuple[str, int]] = []
+
+    def recorder(connector: str) -> Callable[[int], None]:
+        return lambda conversation_id: calls.append((connector, conversation_id))
+
     for connector in ("widget", "telegram", "vk"):
-        entry = replace(registry.entry_for(connector), prompt_rating=lambda pk, c=connector: calls.append((c, pk)))
-        registry.register_connector(connector, entry)
+        registry.register_connector(
+            connector, replace(registry.entry_for(connector), prompt_rating=recorder(connector))
+        )
     yield calls
     registry._entries.clear()
     registry._entries.update(saved)
