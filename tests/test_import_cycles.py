@@ -194,3 +194,16 @@ def test_known_cycles_are_still_there() -> None:
     """A circle broken since is taken off KNOWN_CYCLES, so it cannot come back unnoticed."""
     current = {frozenset(c) for c in strongly_connected(import_graph())}
     assert not KNOWN_CYCLES - current, KNOWN_CYCLES - current
+
+
+def test_the_core_imports_no_connector_and_no_screen() -> None:
+    """``chat`` reaches connectors through ``chat.registry`` only, and knows no page of the screens."""
+    graph = import_graph()
+    reaching_out = {
+        f"{name} -> {target}"
+        for name, targets in graph.items()
+        if name.split(".")[0] == "chat"
+        for target in targets
+        if target.split(".")[0] in ("connectors", "workspace")
+    }
+    assert not reaching_out, sorted(reaching_out)
