@@ -1,4 +1,4 @@
-"""``python -m bench [relay|burst|connections|webhooks|widget|all] [--smoke] [--json PATH] [--no-docs]``.
+"""``python -m bench [relay|burst|connections|webhooks|widget|kb|search|all] [--smoke] [--json PATH] [--no-docs]``.
 
 Each scenario prints its figures, appends a dated section to docs/benchmarks.md (unless --no-docs),
 and with --json writes everything it measured, for the smoke test and for later comparison.
@@ -24,6 +24,8 @@ SCENARIOS = {
     "connections": ("bench.connections", "Concurrent widget connections"),
     "webhooks": ("bench.webhooks", "Webhook ingestion"),
     "widget": ("bench.widget", "Widget weight"),
+    "kb": ("bench.kb", "Knowledge base search"),
+    "search": ("bench.search", "Search"),
 }
 
 

@@ -48,6 +48,8 @@ class Sizes:
     webhook_updates: int
     page_loads: int
     layers: Sequence[str] = ("core", "pubsub")
+    kb_articles: int = 5000
+    kb_searches: int = 600
 
 
 FULL = Sizes(
@@ -82,6 +84,8 @@ SMOKE = Sizes(
     webhook_updates=20,
     page_loads=1,
     layers=("pubsub",),
+    kb_articles=40,
+    kb_searches=30,
 )
 
 

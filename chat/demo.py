@@ -2,9 +2,20 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from chat.actions import InboundMessage, do_close, do_operator_reply, do_receive_inbound, do_set_operator_status
 from chat.actions.setup import do_create_operator, do_ensure_canned_reply, do_ensure_queue, do_ensure_reason
 from chat.models import Conversation
+
+# Other apps add their demo data here (in their AppConfig.ready); load_demo runs them after its own.
+DEMO_LOADERS: list[Callable[[], None]] = []
+
+
+def register_demo_loader(loader: Callable[[], None]) -> None:
+    if loader not in DEMO_LOADERS:
+        DEMO_LOADERS.append(loader)
+
 
 DEMO_PASSWORD = "switchboard"
 DEMO_LOGINS = [
@@ -59,6 +70,8 @@ def load_demo() -> list[tuple[str, str, str]]:
         do_ensure_canned_reply(shortcut=shortcut, language=language, text=text)
     if not Conversation.objects.exists():
         _demo_conversations(operators["anna"].pk)
+    for loader in DEMO_LOADERS:
+        loader()
     return [
         (login, DEMO_PASSWORD, "manager" if is_manager else ("stylist" if "stylist" in skills else "operator"))
         for login, _, skills, is_manager in DEMO_LOGINS

@@ -113,3 +113,11 @@ class RateLimited(ChatError):
             )
             % {"seconds": self.retry_after}
         )
+
+
+class AtChatLimit(ChatError):
+    """The operator already holds as many chats as their cap allows: nothing was taken."""
+
+    code = "at_chat_limit"
+    status = 409
+    default_message = _("You are at your chat limit: close one of your chats first.")

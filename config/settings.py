@@ -48,6 +48,8 @@ INSTALLED_APPS = [
     "chat",
     "connectors",
     "workspace",
+    "kb",
+    "search",
     # Serves the API docs' own Swagger files, so /api/docs needs no CDN.
     "ninja",
 ]
@@ -361,6 +363,8 @@ _RATE_LIMIT_DEFAULTS = {
     "offline_visitor": "5/300",
     "offline_ip": "30/300",
     "widget_token_ip": "60/60",
+    # Help searches (the widget, shops' scripts) per client address.
+    "help_search_ip": "120/60",
     # Telegram and VK messages per sender: all are stored, past this the sender is asked to slow down.
     "inbound_user": "20/10",
 }

@@ -10,6 +10,8 @@ from django.templatetags.static import static
 from django.urls import include, path
 from django.views.generic import RedirectView
 
+from kb import urls as kb_urls
+
 
 def healthz(request: HttpRequest) -> HttpResponse:
     return HttpResponse("ok", content_type="text/plain")
@@ -21,6 +23,9 @@ urlpatterns = [
     # Pages without our templates (the admin, the API docs) get the icon where browsers look for it.
     path("favicon.ico", RedirectView.as_view(url=static("favicon.svg"), permanent=False)),
     path("i18n/", include("django.conf.urls.i18n")),
+    path("workspace/kb/", include(kb_urls.workspace_urlpatterns)),
+    path("help/", include(kb_urls.public_urlpatterns)),
+    path("workspace/search/", include("search.urls")),
     path("", include("workspace.urls")),
     # The shoppers' questionnaire page is a screen, kept at the address links already sent carry.
     path("connectors/questionnaire/", include("workspace.questionnaire.urls")),

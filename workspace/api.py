@@ -577,3 +577,13 @@ api.add_router("", feedback_router)
 from workspace.privacy_api import router as privacy_router  # noqa: E402
 
 api.add_router("", privacy_router)
+
+# The conversation history (list, transcript, a manager's reopen and write-again).
+from workspace.history_api import router as history_router  # noqa: E402
+
+api.add_router("", history_router)
+
+# The help search (the knowledge base app's own router).
+from kb.api import router as kb_router  # noqa: E402
+
+api.add_router("", kb_router)

@@ -3,7 +3,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import URLPattern, URLResolver, include, path
 
-from workspace import files, views
+from workspace import files, history, views
 from workspace.api import api
 from workspace.auth import ThrottledAuthenticationForm
 
@@ -17,6 +17,16 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("workspace/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("workspace/", views.workspace_home, name="workspace"),
     path("workspace/dashboards/", include("workspace.dashboard_urls")),
+    path("workspace/history/", history.history_list, name="history-list"),
+    path("workspace/history/<int:conversation_id>/", history.history_transcript, name="history-transcript"),
+    path("workspace/history/<int:conversation_id>/reopen/", history.reopen, name="history-reopen"),
+    path("workspace/history/<int:conversation_id>/write-again/", history.write_again, name="history-write-again"),
+    path("workspace/history/export/", history.export_page, name="history-export"),
+    path(
+        "workspace/history/export/<slug:table>.<slug:file_format>",
+        history.export_file,
+        name="history-export-file",
+    ),
     path("workspace/attachments/<int:attachment_id>/", files.attachment, name="attachment"),
     path(
         "workspace/questionnaires/<int:conversation_id>/photo/", files.questionnaire_photo, name="questionnaire-photo"

@@ -38,6 +38,65 @@ REASONS = [
 ]
 
 
+# Message texts a shop really sees, so full-text search has a realistic vocabulary: two thirds
+# Russian, a third English; a phrase, often a second one, sometimes an order number or an article.
+_PHRASES_RU = [
+    "Здравствуйте, где мой заказ?",
+    "Когда придёт доставка курьером?",
+    "Хочу отменить заказ, пожалуйста",
+    "Подскажите размер платья, обычно ношу M",
+    "Куртка оказалась мала, можно обменять?",
+    "Не могу войти в личный кабинет",
+    "Оплатил картой, но статус не изменился",
+    "Какие у вас часы работы магазина?",
+    "Можно изменить адрес доставки?",
+    "Спасибо, всё получила, очень довольна",
+    "Пришли не те джинсы, нужен возврат",
+    "Есть ли эти кроссовки в чёрном цвете?",
+    "Посылка застряла на складе уже неделю",
+    "Промокод не применяется к корзине",
+    "Проверяю ваш заказ, минуту",
+    "Заказ передан в службу доставки",
+    "Оформил возврат, деньги придут за пять дней",
+    "Пришлите, пожалуйста, фото бирки",
+    "Размерная сетка есть на странице товара",
+    "Извините за ожидание, уже смотрю",
+]
+_PHRASES_EN = [
+    "Hi, where is my order?",
+    "When will the courier deliver my parcel?",
+    "I want to cancel my order please",
+    "Which size of this dress should I take?",
+    "The jacket is too small, can I exchange it?",
+    "I cannot log in to my account",
+    "I paid by card but the status has not changed",
+    "What are your opening hours?",
+    "Can I change the delivery address?",
+    "Thanks, everything arrived, I love it",
+    "Wrong jeans arrived, I need a refund",
+    "Are these sneakers available in black?",
+    "The promo code does not apply to my cart",
+    "Checking your order now, one moment",
+    "Your order has been handed to the courier",
+    "The refund has been issued, it takes five days",
+]
+
+
+def _pick(phrases: list[str]) -> str:
+    quoted = ",".join("'" + phrase.replace("'", "''") + "'" for phrase in phrases)
+    return f"(ARRAY[{quoted}])[1 + floor(random() * {len(phrases)})::int]"
+
+
+_MESSAGE_TEXT = (
+    "CASE WHEN c.id % 3 = 0"
+    f" THEN {_pick(_PHRASES_EN)} || CASE WHEN random() < 0.5 THEN ' ' || {_pick(_PHRASES_EN)} ELSE '' END"
+    "  || CASE WHEN random() < 0.1 THEN ' order ' || (100000 + c.id) ELSE '' END"
+    f" ELSE {_pick(_PHRASES_RU)} || CASE WHEN random() < 0.5 THEN ' ' || {_pick(_PHRASES_RU)} ELSE '' END"
+    "  || CASE WHEN random() < 0.1 THEN ' заказ ' || (100000 + c.id) ELSE '' END END"
+    "  || CASE WHEN random() < 0.02 THEN ' SKU-' || floor(random() * 50000)::int ELSE '' END"
+)
+
+
 def step(label: str, sql: str, params: list[object] | None = None) -> None:
     started = time.monotonic()
     with connection.cursor() as cursor:
@@ -199,7 +258,7 @@ def generate(conversations: int, messages_per_chat: int) -> None:
         " delivery_state, delivery_external_id, delivery_error, delivery_attempts)"
         " SELECT c.id, c.connector, CASE WHEN n % 2 = 1 OR c.operator_id IS NULL THEN 'shopper' ELSE 'operator' END,"
         "  CASE WHEN n % 2 = 1 OR c.operator_id IS NULL THEN NULL ELSE c.operator_id END,"
-        "  'Message ' || n || ' of conversation ' || c.id, false,"
+        f"  {_MESSAGE_TEXT}, false,"
         f"  c.queued_at + (c.closed_at - c.queued_at) * ((n - 1)::float8 / {messages_per_chat}),"
         "  CASE WHEN n % 2 = 1 OR c.operator_id IS NULL THEN '' ELSE 'sent' END, '', '', 0"
         f" FROM chat_conversation c CROSS JOIN generate_series(1, {messages_per_chat}) n",

@@ -16,6 +16,7 @@ from chat.actions.conversations import (
     do_transfer,
 )
 from chat.actions.delivery import do_mark_delivery, do_retry_delivery
+from chat.actions.history import do_reopen_conversation, do_write_again
 from chat.actions.inbound import (
     InboundAttachment,
     InboundMessage,
@@ -63,6 +64,7 @@ __all__ = [
     "do_operator_reply",
     "do_rate_conversation",
     "do_receive_inbound",
+    "do_reopen_conversation",
     "do_request_rating",
     "do_requeue_unanswered_chats",
     "do_requeue_without_first_reply",
@@ -76,6 +78,7 @@ __all__ = [
     "do_sweep_disconnected_operators",
     "do_take_rating_comment",
     "do_transfer",
+    "do_write_again",
     "ensure_contact",
     "publish_queue_positions",
 ]

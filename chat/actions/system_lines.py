@@ -38,6 +38,7 @@ def _text(key: str, **values: str) -> str:
             "operator will answer."
         ),
         "closed_by_operator": gettext("%(source)s closed the chat."),
+        "reopened": gettext("%(source)s reopened the chat."),
         "closed_by_shopper": gettext("The customer ended the chat."),
         "left_contact": gettext(
             "Thank you: we will answer at %(contact)s even if you leave this page. Your chat keeps its place "

@@ -14,6 +14,7 @@
   var cfg = script.dataset;
   var origin = new URL(script.src, location.href).origin;
   var API = origin + "/connectors/widget/";
+  var HELP_SEARCH = origin + "/help/search.json";
   var WS_URL = origin.replace(/^http/, "ws") + "/ws/widget/";
   var MAX_CHARS = 4096;
 
@@ -144,6 +145,15 @@
     ".sbw-offline p{margin:0 0 4px}.sbw-offline label{display:flex;flex-direction:column;gap:3px;font-size:12px;color:#444}" +
     ".sbw-offline input,.sbw-offline textarea{padding:8px;border:1px solid #c8ccd2;border-radius:8px;color:#1b1b1b;" +
     "background:#fff}.sbw-offline textarea{min-height:90px;resize:vertical}" +
+    ".sbw-help{flex:0 1 auto;max-height:45%;overflow-y:auto;padding:10px 14px;border-bottom:1px solid #e2e4e8;background:#fff}" +
+    ".sbw-help h3{margin:0 0 6px;font-size:14px;font-weight:700;color:#1b1b1b}" +
+    ".sbw-helpform{display:flex;gap:6px}.sbw-helpform input{flex:1;min-width:0;padding:8px 10px;border:1px solid #c8ccd2;" +
+    "border-radius:10px;color:#1b1b1b;background:#fff}.sbw-helpform button{border:0;border-radius:10px;padding:0 12px;" +
+    "background:var(--sbw-accent);color:#fff;font-weight:600;cursor:pointer;min-height:38px}" +
+    ".sbw-answers{list-style:none;margin:8px 0 0;padding:0;display:flex;flex-direction:column;gap:8px}" +
+    ".sbw-answer{padding:8px 10px;border:1px solid #e2e4e8;border-radius:10px;background:#f6f7f9}" +
+    ".sbw-answer a{color:var(--sbw-accent);font-weight:700;text-decoration:none}.sbw-answer a:hover{text-decoration:underline}" +
+    ".sbw-answer p{margin:3px 0 0;font-size:13px;color:#333;overflow-wrap:anywhere}.sbw-nohelp{font-size:13px;color:#555}" +
     "@media (max-width:480px){.sbw-panel{inset:0;width:100%;height:100%;max-height:none;border-radius:0}" +
     ".sbw-open .sbw-btn{display:none}}";
 
@@ -212,12 +222,23 @@
   var offer = el("div", { class: "sbw-offer", role: "status", hidden: "" }, [
     offerText, el("button", { type: "button", text: t("offerButton"), onclick: onOfferClick })
   ]);
+  // Help search: before chatting, the shopper's question finds the shop's answers. Its texts come
+  // from the server in the shopper's language (the first, empty search), so it shows once they came.
+  var helpTitle = el("h3", {});
+  var helpInput = el("input", { type: "search", maxlength: "200", autocomplete: "off" });
+  var helpButton = el("button", { type: "submit" });
+  var answers = el("ol", { class: "sbw-answers", "aria-live": "polite" });
+  var help = el("div", { class: "sbw-help", role: "search", hidden: "" }, [
+    helpTitle, el("form", { class: "sbw-helpform", onsubmit: onHelpSubmit }, [helpInput, helpButton]), answers
+  ]);
+  var helpLabels = null, helpAsked = 0, helpTimer = null;
+  helpInput.addEventListener("input", function () { clearTimeout(helpTimer); helpTimer = setTimeout(searchHelp, 300); });
   var chatView = el("div", { class: "sbw-chat" }, [actions, offer, questionnaire, log, typing, rateForm, counter, compose]);
   var panel = el("div", { class: "sbw-panel", role: "dialog", "aria-label": t("title"), hidden: "" }, [
     el("div", { class: "sbw-head" }, [
       el("div", { class: "sbw-headtext" }, [el("h2", { text: t("title") }), status]), endButton, minimize
     ]),
-    chatView, offline.form, notice
+    help, chatView, offline.form, notice
   ]);
   root.appendChild(panel);
   root.appendChild(button);
@@ -564,12 +585,51 @@
     return over;
   }
 
+  // --- help search ---------------------------------------------------------------------------------
+  function getHelp(query) {
+    return fetch(HELP_SEARCH + "?lang=" + lang + "&q=" + encodeURIComponent(query))
+      .then(function (r) { return r.json().then(function (data) { if (!r.ok) throw data.error || {}; return data; }); });
+  }
+  function showHelp() {
+    if (inProgress() || conversationId) { help.hidden = true; return; }
+    if (helpLabels) { help.hidden = false; return; }
+    getHelp("").then(function (data) {
+      var L = helpLabels = data.labels;
+      helpTitle.textContent = L.title;
+      helpInput.setAttribute("placeholder", L.placeholder); helpInput.setAttribute("aria-label", L.placeholder);
+      helpButton.textContent = L.search;
+      answers.setAttribute("aria-label", L.results);
+      help.hidden = !!(inProgress() || conversationId);
+    }, function () { /* no help search today: the chat still works */ });
+  }
+  function onHelpSubmit(event) { event.preventDefault(); clearTimeout(helpTimer); searchHelp(); }
+  function searchHelp() {
+    var query = helpInput.value.trim(), asked = ++helpAsked;
+    if (!query) { while (answers.firstChild) answers.removeChild(answers.firstChild); return; }
+    getHelp(query).then(function (data) {
+      if (asked !== helpAsked) return; // a newer question is on its way
+      while (answers.firstChild) answers.removeChild(answers.firstChild);
+      if (!data.results.length) answers.appendChild(el("li", { class: "sbw-nohelp", text: helpLabels.nothing }));
+      data.results.forEach(function (r) {
+        answers.appendChild(el("li", { class: "sbw-answer", "data-article-id": String(r.article_id) }, [
+          el("a", { href: r.url, target: "_blank", rel: "noopener", text: r.title }),
+          el("p", { text: r.summary })
+        ]));
+      });
+    }, function (error) {
+      if (asked !== helpAsked) return;
+      while (answers.firstChild) answers.removeChild(answers.firstChild);
+      answers.appendChild(el("li", { class: "sbw-nohelp", text: (error && error.message) || "" }));
+    });
+  }
+
   // --- shopper actions ------------------------------------------------------------------------------
   function openPanel() {
     panelOpen = true; save("open", true);
     panel.hidden = false; root.classList.add("sbw-open");
     button.setAttribute("aria-expanded", "true");
     unread = 0; save("unread", 0); renderBadge();
+    showHelp();
     if (inProgress() || conversationId) { showChat(); connect(); loadGreeting(); }
     else {
       fetch(API + "status/?lang=" + lang).then(function (r) { return r.json(); }).then(function (data) {
@@ -597,6 +657,7 @@
     if (!text.trim()) return;
     if (text.length > MAX_CHARS) return checkLength();
     var item = { client_id: uuid(), text: text };
+    help.hidden = true; // the shopper chose to chat
     outbox.push(item); save("outbox", outbox);
     renderPending(item);
     input.value = ""; checkLength();

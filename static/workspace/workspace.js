@@ -709,7 +709,20 @@
         el("p", { className: "muted", text: T.more_soon }),
       ])
     );
-    document.dispatchEvent(new CustomEvent("workspace:customer-panel", { detail: { contactId, conversationId: chat.conversation.id, element: chat.customer } }));
+    const language = chat.conversation.contact.language || CONFIG.language;
+    const insertIntoReply = (text) => insertIntoComposer(chat, text);
+    document.dispatchEvent(new CustomEvent("workspace:customer-panel", { detail: { contactId, conversationId: chat.conversation.id, element: chat.customer, language, insertIntoReply } }));
+  }
+
+  // Text from a panel (a knowledge base answer) goes in at the cursor, on a line of its own.
+  function insertIntoComposer(chat, text) {
+    const box = chat.textarea;
+    const before = box.value.slice(0, box.selectionStart), after = box.value.slice(box.selectionEnd);
+    const glue = before && !before.endsWith("\n") ? "\n" : "";
+    box.value = before + glue + text + after;
+    box.selectionStart = box.selectionEnd = (before + glue + text).length;
+    box.dispatchEvent(new Event("input"));
+    box.focus();
   }
 
   // An identity as people read it: a name and @username, a VK profile link, "Site visitor"; the raw

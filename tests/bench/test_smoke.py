@@ -15,6 +15,8 @@ from typing import Any
 
 import pytest
 
+from bench.search import QUERIES as SEARCH_QUERIES
+
 REPO = Path(__file__).resolve().parents[2]
 # Each scenario boots several daphne and Django processes; on a busy machine that takes minutes.
 pytestmark = pytest.mark.timeout(900)
@@ -92,3 +94,19 @@ def test_widget_weight_and_page_view_opens_no_socket(tmp_dir: Path) -> None:
     assert widget["total_gzip_bytes"] > 0
     assert widget["interactive_median_ms"] > 0
     assert widget["websockets_on_page_view"] == 0
+
+
+def test_kb_search_is_timed_over_its_corpus_and_finds_the_questions_articles(tmp_dir: Path) -> None:
+    kb = run_bench("kb", tmp_dir)["kb"]
+    assert kb["articles"] >= 24 + 28  # the demo's twelve in two languages and the generated ones
+    assert kb["latency_ms"]["all"]["p95"] > 0
+    assert kb["top3_hits"] == kb["searches"]
+
+
+def test_search_reports_every_query_and_the_index_sizes(tmp_dir: Path) -> None:
+    data = run_bench("search", tmp_dir)["search"]
+    assert data["messages"] > 0
+    assert [row["label"] for row in data["queries"]] == [label for label, _ in SEARCH_QUERIES]
+    assert all(row["p50"] <= row["p95"] for row in data["queries"])
+    assert sum(row["hits"] for row in data["queries"]) > 0
+    assert set(data["sizes"]) >= {"search_message_vector_idx", "chat_message"}

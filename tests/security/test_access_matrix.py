@@ -200,6 +200,37 @@ def http_cells(route: str, kind: str) -> list[Cell]:
             Cell(f"anonymous GET {route}", lambda w: refused(get(anon)(w), 302)),
             Cell(f"operator {route}", no_alerts),
         ]
+    if kind == "history-list":
+        return [
+            Cell(f"anonymous GET {route}", lambda w: refused(get(anon)(w), 302)),
+            Cell(f"operator GET {route}: nothing of another's chat", lambda w: refused(get(anna)(w), 200)),
+        ]
+    if kind == "transcript":
+
+        def read(conversation: Callable[[World], Conversation]) -> Callable[[World], Any]:
+            return lambda w: w.client(w.anna).get(f"/workspace/history/{conversation(w).pk}/")
+
+        return [
+            Cell(f"anonymous GET {route}", lambda w: refused(get(anon)(w), 302)),
+            Cell(f"operator reads another's active chat: {route}", lambda w: refused(get(anna)(w), 403, 404)),
+            Cell(f"operator reads another's closed chat: {route}", lambda w: refused(read(lambda w: w.closed)(w), 403)),
+            Cell(f"operator reads a queued chat: {route}", lambda w: allowed(read(lambda w: w.queued)(w))),
+        ]
+    if kind == "manager-post":
+
+        def posted(who: Callable[[World], Operator | None]) -> Callable[[World], str | None]:
+            def check(w: World) -> str | None:
+                before = w.rows()
+                url = fill(route, w).replace(f"/{w.chat.pk}/", f"/{w.closed.pk}/")
+                answer = refused(w.client(who(w)).post(url, {"text": "x"}), 302, 403)
+                return answer or (None if w.rows() == before else "rows changed")
+
+            return check
+
+        return [
+            Cell(f"anonymous POST {route}", posted(anon)),
+            Cell(f"operator POST {route} (managers only)", posted(anna)),
+        ]
     if kind == "file":
         return [
             Cell(f"anonymous GET {route}", lambda w: refused(get(anon)(w), 302, 403, 404)),
@@ -222,9 +253,31 @@ def http_cells(route: str, kind: str) -> list[Cell]:
         return [Cell(f"unsigned POST {route}", unsigned)]
     if kind == "widget-http":
         return [Cell(f"forged token POST {route}", lambda w: forged_widget_post(w, route))]
+    if kind == "search-page":
+        return [Cell(f"anonymous GET {route}", lambda w: refused(get(anon)(w), 302)), *search_cells("/" + route)]
     if kind == "api":
         return []  # per operation, below
     raise AssertionError(f"no cells for kind {kind}")
+
+
+def search_cells(url: str) -> list[Cell]:
+    """Searching for the secret's words: an operator holding neither chat finds nothing of them (the
+    marks a hit gets would split the secret, so its digits are looked for); a manager finds both."""
+
+    def finds(who: Callable[[World], Operator], expected: bool) -> Callable[[World], str | None]:
+        def check(w: World) -> str | None:
+            response = w.client(who(w)).get(url, {"q": "canary card"})
+            if response.status_code != 200:
+                return f"status {response.status_code}"
+            found = "4242" in response.content.decode()
+            return None if found == expected else ("the secret's words in the results" if found else "nothing found")
+
+        return check
+
+    return [
+        Cell(f"operator searches GET {url}: nothing of another's chats", finds(lambda w: w.anna, False)),
+        Cell(f"manager searches GET {url}: finds them", finds(lambda w: w.manager, True)),
+    ]
 
 
 def forged_widget_post(world: World, route: str) -> str | None:
@@ -241,7 +294,11 @@ def forged_widget_post(world: World, route: str) -> str | None:
     return answer or (None if world.rows() == before else "rows changed")
 
 
-MANAGER_ONLY = {("GET", "/api/ratings/flagged"), ("POST", "/api/ratings/{conversation_id}/review")}
+MANAGER_ONLY = {
+    ("GET", "/api/ratings/flagged"),
+    ("POST", "/api/ratings/{conversation_id}/review"),
+    ("GET", "/api/history/export/{table}"),
+}
 
 
 def api_cells(method: str, path: str) -> list[Cell]:
@@ -298,6 +355,8 @@ def api_cells(method: str, path: str) -> list[Cell]:
                 )
     elif method == "GET":
         cells.append(Cell(f"operator GET {path}: nothing of another's chat", lambda w: refused(call(anna)(w), 200)))
+    if path == "/api/search":
+        cells += search_cells(path)
     return cells
 
 
@@ -314,10 +373,18 @@ HTTP_RULES: list[tuple[str, str]] = [
     (r"^workspace/login/$", "public"),
     (r"^workspace/logout/$", "public"),
     (r"^workspace/$", "operator-page"),
+    (r"^workspace/kb/$", "operator-page"),
+    (r"^workspace/kb/", "manager-page"),
+    (r"^help/", "public"),
     (r"^workspace/dashboards/$", "operator-page"),
     (r"^workspace/dashboards/(history/|history\.json|export/)", "own-figures"),
     (r"^workspace/dashboards/alerts\.json$", "manager-alerts"),
     (r"^workspace/dashboards/", "manager-page"),
+    (r"^workspace/history/$", "history-list"),
+    (r"^workspace/history/export/", "manager-page"),
+    (r"^workspace/history/<int:conversation_id>/$", "transcript"),
+    (r"^workspace/history/<int:conversation_id>/(reopen|write-again)/$", "manager-post"),
+    (r"^workspace/search/$", "search-page"),
     (r"^workspace/attachments/", "file"),
     (r"^workspace/questionnaires/", "file"),
     (r"^files/", "signed"),

@@ -1,0 +1,99 @@
+"""``GET /api/search``: the search screen's results as JSON, for the workspace API (same auth, same errors).
+
+Registered on the workspace's ``api`` by ``SearchConfig.ready``; the workspace does not import it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any, Literal
+
+from django.http import HttpRequest
+from ninja import Field, Query, Router, Schema
+
+from chat.errors import InvalidInput
+from chat.untrusted import MAX_ID
+from search.filters import SearchForm
+from search.selectors import PAGE_SIZE, search
+from workspace.api import ERRORS, api, me
+
+router: Router = Router(tags=["search"])
+_registered = False
+
+
+class SearchQuery(Schema):
+    q: str = Field("", max_length=200, description='Words (all must match), "a phrase", prefix*')
+    connector: Literal["", "widget", "telegram", "vk"] = ""
+    queue: int | None = Field(None, ge=1, le=MAX_ID, description="Queue id")
+    operator: int | None = Field(None, ge=1, le=MAX_ID, description="Operator id")
+    state: Literal["", "queued", "active", "closed"] = ""
+    reason: int | None = Field(None, ge=1, le=MAX_ID, description="Contact reason id")
+    rating: Literal["", "1", "2", "3", "4", "5", "low"] = Field("", description="Stars, or low (1-2)")
+    consultation: bool | None = Field(None, description="true: stylist consultations only; false: none")
+    date_from: dt.date | None = Field(None, description="First day (site time zone) of the messages")
+    date_to: dt.date | None = Field(None, description="Last day, included")
+    before: str = Field("", max_length=60, description="next_cursor of the previous page")
+
+
+class MessageHitOut(Schema):
+    message_id: int
+    conversation_id: int
+    created_at: dt.datetime
+    author_kind: str
+    author_name: str
+    is_note: bool
+    connector: str
+    contact_name: str
+    headline_html: str = Field(description="The matching passage, HTML-escaped, hits in <mark>")
+    url: str = Field(description="The transcript at this message")
+
+
+class ConversationHitOut(Schema):
+    conversation_id: int
+    created_at: dt.datetime
+    connector: str
+    state: str
+    contact_name_html: str = Field(description="The customer's name, HTML-escaped, hits in <mark>")
+    reason: str
+    url: str
+
+
+class SearchOut(Schema):
+    messages: list[MessageHitOut]
+    conversations: list[ConversationHitOut] = Field(description="Customer name or reason matches (first page)")
+    next_cursor: str | None = Field(description="Pass as before= for the next page; null on the last")
+    only_stop_words: bool = Field(description="Every word was too common to search for")
+
+
+@router.get("/search", response={200: SearchOut, **ERRORS}, summary="Search all history")
+def search_history(request: HttpRequest, params: Query[SearchQuery]) -> dict[str, Any]:
+    """Full-text search over every message an operator may read (a manager: all), newest first,
+    twenty a page; Russian and English word forms match ("заказы" finds "заказ"). On the first page
+    also the conversations whose customer name or reason matches."""
+    form = SearchForm(request.GET)
+    if not form.is_valid():
+        raise InvalidInput("; ".join(f"{name}: {' '.join(map(str, errors))}" for name, errors in form.errors.items()))
+    results = search(
+        operator=me(request),
+        text=form.cleaned_data["q"],
+        filters=form.filters(),
+        before=form.cleaned_data["before"],
+        limit=PAGE_SIZE,
+    )
+    return {
+        "messages": [{**hit.__dict__, "headline_html": str(hit.headline)} for hit in results.messages],
+        "conversations": [
+            {**hit.__dict__, "contact_name_html": str(hit.contact_name)} for hit in results.conversations
+        ],
+        "next_cursor": results.next_cursor,
+        "only_stop_words": results.only_stop_words,
+    }
+
+
+def register() -> None:
+    """Mount the router on the workspace API once (``ready`` may run again in some test setups)."""
+    global _registered
+    if _registered:
+        return
+    api.add_router("", router)
+    _registered = True
