@@ -20,6 +20,12 @@ INLINE_IMAGE_TYPES = frozenset({"image/png", "image/jpeg", "image/gif", "image/w
 
 SNIFF_BYTES = 1024
 
+# The shopper's link to a file of their conversation is a capability (the widget has no session):
+# ``{"a": attachment id}`` signed with this salt, afresh with every payload, and refused once older
+# than SHOPPER_LINK_SECONDS (a replay signs again).
+SHOPPER_FILE_SALT = "chat.files.shopper-link"
+SHOPPER_LINK_SECONDS = 7 * 24 * 3600
+
 # (signature, offset, type): checked in order against a file's first bytes.
 _SIGNATURES: tuple[tuple[bytes, int, str], ...] = (
     (b"\xff\xd8\xff", 0, "image/jpeg"),
@@ -110,6 +116,15 @@ def safe_display_name(name: str, fallback: str = "file") -> str:
 
 
 @dataclass(frozen=True)
+class OutgoingFile:
+    """A file an operator sends the shopper, checked by :func:`check_file` first."""
+
+    name: str
+    content: bytes
+    content_type: str = ""
+
+
+@dataclass(frozen=True)
 class Refusal:
     """Why a file was not accepted; ``reason`` is ``too_large`` or ``type``."""
 
@@ -150,20 +165,21 @@ def refusal_note(refusal: Refusal) -> str:
     return f"[file {refusal.name} not accepted: {refusal.detected_type} files are not allowed]"
 
 
+def refusal_reason(refusal: Refusal) -> str:
+    """Why one file was not accepted, in the active language."""
+    if refusal.reason == "too_large":
+        return _("The file %(name)s was not accepted: it is larger than %(mb)s MB.") % {
+            "name": refusal.name,
+            "mb": _megabytes(refusal.limit_bytes),
+        }
+    return _("The file %(name)s was not accepted: this type of file is not allowed.") % {"name": refusal.name}
+
+
 def refusal_notice(refusals: list[Refusal], language: str) -> str:
     """What the shopper is told, in their language, about the files that were not accepted."""
     code = "ru" if language.lower().startswith("ru") else "en"
     with translation.override(code):
-        lines = []
-        for refusal in refusals:
-            if refusal.reason == "too_large":
-                lines.append(
-                    _("The file %(name)s was not accepted: it is larger than %(mb)s MB.")
-                    % {"name": refusal.name, "mb": _megabytes(refusal.limit_bytes)}
-                )
-            else:
-                text = _("The file %(name)s was not accepted: this type of file is not allowed.")
-                lines.append(text % {"name": refusal.name})
+        lines = [refusal_reason(refusal) for refusal in refusals]
         lines.append(_("Your message has been passed on. Photos (JPEG, PNG) and PDF documents are welcome."))
         return "\n".join(lines)
 

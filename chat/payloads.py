@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.core import signing
 from django.urls import reverse
 
-from chat.files import shows_inline
+from chat.files import SHOPPER_FILE_SALT, shows_inline
 from chat.models import Attachment, Conversation, Message, Questionnaire, Rating
 
 
@@ -20,7 +21,7 @@ def message_payload(message: Message, *, for_shopper: bool = False) -> dict[str,
         "text": message.text,
         "created_at": message.created_at.isoformat(),
         "edited": message.edited_at is not None,
-        "attachments": [attachment_payload(a) for a in message.attachments.all()]
+        "attachments": [attachment_payload(a, for_shopper=for_shopper) for a in message.attachments.all()]
         if message.pk and _has_attachments(message)
         else [],
     }
@@ -33,15 +34,21 @@ def message_payload(message: Message, *, for_shopper: bool = False) -> dict[str,
     return data
 
 
-def attachment_payload(attachment: Attachment) -> dict[str, Any]:
-    """An attachment's link is the access-checked view, never a storage path; ``inline`` says the
-    workspace may show it as a picture (a raster image by its bytes)."""
+def attachment_payload(attachment: Attachment, *, for_shopper: bool = False) -> dict[str, Any]:
+    """An attachment's link is the access-checked view, never a storage path (the shopper's: a signed
+    link, as the widget has no session); ``inline`` says it may be shown as a picture (a raster
+    image by its bytes)."""
+    url = (
+        reverse("shopper-file", args=[signing.dumps({"a": attachment.pk}, salt=SHOPPER_FILE_SALT)])
+        if for_shopper
+        else reverse("attachment", args=[attachment.pk])
+    )
     return {
         "id": attachment.pk,
         "name": attachment.name,
         "content_type": attachment.content_type,
         "size": attachment.size,
-        "url": reverse("attachment", args=[attachment.pk]),
+        "url": url,
         "inline": shows_inline(attachment.detected_type),
     }
 

@@ -48,6 +48,7 @@ INSTALLED_APPS = [
     "chat",
     "connectors",
     "workspace",
+    "orders",
     "kb",
     "search",
     # Serves the API docs' own Swagger files, so /api/docs needs no CDN.
@@ -234,6 +235,18 @@ STATIC_ROOT = BASE_DIR / "var" / "static"
 # Uploaded and downloaded files (attachments, questionnaire photos). Never served as /media/: only
 # through the access-checked views in workspace.files; MEDIA_URL is left unset.
 MEDIA_ROOT = Path(env.str("MEDIA_ROOT", default=str(BASE_DIR / "var" / "media")))
+# Where files are kept: every read and write goes through Django's storage API, so any backend works.
+# Default: the local folder MEDIA_ROOT. S3-compatible (AWS, Yandex Object Storage, MinIO...): install
+# django-storages[s3] and set SWITCHBOARD_FILE_STORAGE=storages.backends.s3.S3Storage with
+# SWITCHBOARD_FILE_STORAGE_OPTIONS='{"bucket_name": "...", "endpoint_url": "...", "access_key": "...",
+# "secret_key": "...", "default_acl": "private", "querystring_auth": true}' (docs/attachments.md).
+STORAGES = {
+    "default": {
+        "BACKEND": env.str("SWITCHBOARD_FILE_STORAGE", default="django.core.files.storage.FileSystemStorage"),
+        "OPTIONS": env.json("SWITCHBOARD_FILE_STORAGE_OPTIONS", default={}),
+    },
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
 # daphne serves /static/ itself so a shop needs no extra web server to start.
 SERVE_FILES: bool = env.bool("SERVE_FILES", default=True)
 DATA_UPLOAD_MAX_MEMORY_SIZE = 1024 * 1024

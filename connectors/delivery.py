@@ -29,7 +29,7 @@ from django.conf import settings
 from django.core.cache import cache
 
 from chat.actions import do_mark_delivery
-from chat.models import DeliveryState, Identity, Message
+from chat.models import Attachment, DeliveryState, Identity, Message
 from chat.periodic import redis_lock
 
 logger = logging.getLogger(__name__)
@@ -39,6 +39,8 @@ MAX_BACKOFF_SECONDS = 300.0
 # Longer than one attempt never matters (the lock is renewed while held); it bounds how long a dead
 # worker's lock delays the resend.
 LOCK_SECONDS = 10
+# Sent as photos (shown in the chat); every other file, GIFs included, goes as a document.
+PHOTO_TYPES = frozenset({"image/jpeg", "image/png", "image/webp"})
 
 
 class Retryable(Exception):
@@ -57,6 +59,15 @@ def backoff_seconds(retries: int, retry_after: float | None) -> float:
     if retry_after is not None and retry_after > 0:
         return float(retry_after)
     return min(2.0 ** (retries + 1), MAX_BACKOFF_SECONDS)
+
+
+def read_attachment(attachment: Attachment) -> bytes:
+    """An operator's file as bytes to upload; one gone from storage fails the message for good."""
+    try:
+        with attachment.file.open("rb") as handle:
+            return bytes(handle.read())
+    except FileNotFoundError as exc:
+        raise Permanent(f"The file {attachment.name} is no longer stored.") from exc
 
 
 def recipient(message: Message) -> Identity:

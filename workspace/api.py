@@ -14,13 +14,14 @@ from typing import Annotated, Any, Literal
 from django.http import Http404, HttpRequest, HttpResponse
 from django.utils.datastructures import MultiValueDict
 from django.utils.translation import gettext as _
-from ninja import Field, NinjaAPI, Path, Query, Schema, Status
+from ninja import Field, File, Form, NinjaAPI, Path, Query, Schema, Status, UploadedFile
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 from ninja.parser import Parser
 from ninja.security import HttpBearer, SessionAuth
 
 from chat import actions, throttle
 from chat.errors import ChatError, InvalidInput, RateLimited
+from chat.files import OutgoingFile, check_file, check_file_size, refusal_reason, safe_display_name
 from chat.models import Connector, Conversation, Identity, Message, Operator, Queue
 from chat.payloads import conversation_payload, message_payload
 from chat.untrusted import MAX_ID, UntrustedJSONError, first_unstorable, loads_bounded, unstorable_reason
@@ -46,7 +47,8 @@ class UntrustedParser(Parser):
 
     def parse_querydict(self, data: MultiValueDict, list_fields: list[str], request: HttpRequest) -> dict[str, Any]:
         for key, values in data.lists():
-            if unstorable_reason(key) or any(unstorable_reason(value) for value in values):
+            texts = [value for value in values if isinstance(value, str)]  # uploaded files are checked by bytes
+            if unstorable_reason(key) or any(unstorable_reason(value) for value in texts):
                 raise _cannot_store(key if not unstorable_reason(key) else "query")
         return super().parse_querydict(data, list_fields, request)
 
@@ -259,6 +261,11 @@ class ConversationDetailOut(Schema):
     conversation: ConversationOut
     messages: list[MessageOut]
     has_more: bool
+    visitor_context: dict[str, Any] = Field(
+        default_factory=dict,
+        description="Where the shopper is (page, earlier pages, referrer, language, device, cart), as the widget "
+        "reports it; empty for Telegram and VK. Shape: chat/visitor_context.py.",
+    )
 
 
 class QueueItemOut(Schema):
@@ -430,6 +437,7 @@ def get_conversation(
         "conversation": conversation_payload(conversation),
         "messages": [message_payload(m) for m in page.messages],
         "has_more": page.has_more,
+        "visitor_context": conversation.visitor_context,
     }
 
 
@@ -442,6 +450,38 @@ def post_message(request: HttpRequest, conversation_id: PathId, body: ReplyIn) -
     """A note (``is_note``) is seen by operators only; a reply goes to the shopper's connector."""
     message = actions.do_operator_reply(
         conversation_id=conversation_id, operator_id=me(request).pk, text=body.text, is_note=body.is_note
+    )
+    return Status(201, _message(message.pk))
+
+
+@api.post(
+    "/conversations/{conversation_id}/attachments",
+    response={201: MessageOut, **ERRORS},
+    summary="Send the shopper a photo or file (multipart/form-data), with optional text",
+)
+def post_attachment(
+    request: HttpRequest,
+    conversation_id: PathId,
+    file: Annotated[UploadedFile, File(description="The photo or file; the limits of SWITCHBOARD_ATTACHMENT_*")],
+    text: Annotated[str, Form(description="Sent with the file (a caption on Telegram and VK)")] = "",
+    is_note: Annotated[bool, Form(description="Keep the file among operators (a private note)")] = False,
+) -> Status:
+    """The file goes to the shopper's connector like a reply: a photo or a document on Telegram and
+    VK, a thumbnail or a download link in the widget. Over the size limit or of a type not accepted
+    (judged by its bytes) it is refused with ``invalid_input`` and nothing is stored."""
+    operator = me(request)
+    name = safe_display_name(file.name or "file")
+    refusal = check_file_size(name, file.size or 0)
+    content = b"" if refusal else file.read()
+    refusal = refusal or check_file(name, content)
+    if refusal is not None:
+        raise InvalidInput(refusal_reason(refusal))
+    message = actions.do_operator_reply(
+        conversation_id=conversation_id,
+        operator_id=operator.pk,
+        text=text,
+        is_note=is_note,
+        files=[OutgoingFile(name=name, content=content, content_type=file.content_type or "")],
     )
     return Status(201, _message(message.pk))
 

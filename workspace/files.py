@@ -24,11 +24,19 @@ from django.utils.http import content_disposition_header
 from django.views.decorators.http import require_safe
 
 from chat.errors import ChatError
-from chat.files import SNIFF_BYTES, safe_display_name, shows_inline, sniff_content_type
+from chat.files import (
+    SHOPPER_FILE_SALT,
+    SHOPPER_LINK_SECONDS,
+    SNIFF_BYTES,
+    safe_display_name,
+    shows_inline,
+    sniff_content_type,
+)
 from chat.models import Attachment, Operator, Questionnaire
 from workspace.selectors import access_attachment, access_questionnaire_photo
 
 SIGNED_LINK_SALT = "workspace.files.signed-link"
+
 SIGNED_LINK_SECONDS = 300
 SANDBOX_POLICY = "sandbox; default-src 'none'"
 
@@ -127,3 +135,19 @@ def signed_file(request: HttpRequest, token: str) -> HttpResponse:
     if "a" in what:
         return _serve_attachment(_attachment(int(what["a"]), operator))
     return _serve_photo(_questionnaire(int(what["q"]), operator))
+
+
+@require_safe
+def shopper_file(request: HttpRequest, token: str) -> HttpResponse:
+    """A file of the shopper's own conversation, by the signed link their widget was given; never a
+    note's file. The same sandboxed, download-unless-an-image response operators get."""
+    try:
+        what = signing.loads(token, salt=SHOPPER_FILE_SALT, max_age=SHOPPER_LINK_SECONDS)
+    except signing.BadSignature as exc:
+        raise Http404 from exc
+    found = Attachment.objects.filter(pk=what.get("a"), message__is_note=False).first()
+    if found is None:
+        raise Http404
+    response = _serve_attachment(found)
+    response["Access-Control-Allow-Origin"] = "*"  # the widget lives on the shop's own domain
+    return response

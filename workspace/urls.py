@@ -32,5 +32,6 @@ urlpatterns: list[URLPattern | URLResolver] = [
         "workspace/questionnaires/<int:conversation_id>/photo/", files.questionnaire_photo, name="questionnaire-photo"
     ),
     path("files/<str:token>/", files.signed_file, name="signed-file"),
+    path("files/shopper/<str:token>/", files.shopper_file, name="shopper-file"),
     path("api/", api.urls),
 ]

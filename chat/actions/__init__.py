@@ -42,6 +42,7 @@ from chat.actions.ratings import (
     do_review_rating,
     do_take_rating_comment,
 )
+from chat.actions.visitor_context import do_report_visitor_context
 
 __all__ = [
     "Consultation",
@@ -65,6 +66,7 @@ __all__ = [
     "do_rate_conversation",
     "do_receive_inbound",
     "do_reopen_conversation",
+    "do_report_visitor_context",
     "do_request_rating",
     "do_requeue_unanswered_chats",
     "do_requeue_without_first_reply",

@@ -4,16 +4,19 @@ from __future__ import annotations
 
 import functools
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import datetime
-from typing import ParamSpec, TypeVar
+from typing import ParamSpec, Protocol, TypeVar
 
 from django.conf import settings
+from django.core.files.base import ContentFile
 from django.db import OperationalError
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from chat.errors import InvalidInput
+from chat.files import SNIFF_BYTES, sniff_content_type
+from chat.models import Attachment, Message
 from chat.untrusted import has_lone_surrogate
 
 P = ParamSpec("P")
@@ -58,3 +61,28 @@ def check_text(text: str, *, allow_empty: bool = False) -> str:
         # Half of a broken emoji pair: it can be neither stored nor shown, so say so instead of failing.
         raise InvalidInput(_("The message contains a broken character; remove it and send again."))
     return text
+
+
+class FileContent(Protocol):
+    """A file as bytes with the sender's name and claimed type (a shopper's or an operator's)."""
+
+    @property
+    def name(self) -> str: ...
+    @property
+    def content(self) -> bytes: ...
+    @property
+    def content_type(self) -> str: ...
+
+
+def store_files(message: Message, files: Sequence[FileContent]) -> None:
+    """Keep each file with its message: a random storage name, the type its bytes show (which
+    decides how it is ever served), the sender's name and claim as metadata only."""
+    for item in files:
+        Attachment.objects.create(
+            message=message,
+            file=ContentFile(item.content, name=item.name),
+            name=item.name[:200],
+            content_type=item.content_type[:100],
+            detected_type=sniff_content_type(item.content[:SNIFF_BYTES]),
+            size=len(item.content),
+        )

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from django.db import transaction
 from django.db.models import OuterRef, Subquery
 from django.utils import translation
 
 from chat import events
-from chat.actions._common import check_text, now, retry_on_conflict
+from chat.actions._common import FileContent, check_text, now, retry_on_conflict, store_files
 from chat.actions.assignment import do_assign_waiting, enqueue, release_slot, take_slot
 from chat.actions.delivery import needs_delivery, schedule_delivery
 from chat.actions.metrics_days import mark_changed
@@ -74,9 +76,20 @@ def _initial_delivery_state(conversation: Conversation, is_note: bool) -> str:
 
 
 @retry_on_conflict
-def do_operator_reply(*, conversation_id: int, operator_id: int, text: str, is_note: bool = False) -> Message:
-    """An operator writes in their active chat: a reply to the shopper, or a private note."""
-    check_text(text)
+def do_operator_reply(
+    *,
+    conversation_id: int,
+    operator_id: int,
+    text: str,
+    is_note: bool = False,
+    files: Sequence[FileContent] = (),
+) -> Message:
+    """An operator writes in their active chat: a reply to the shopper, or a private note; with
+    ``files`` (already within the limits, see chat.files.check_file) the text may be empty, and the
+    files go to the shopper's channel with it (Telegram/VK as photos or documents)."""
+    check_text(text, allow_empty=bool(files))
+    if not text and not files:
+        raise InvalidInput("The message is empty.")
     with transaction.atomic():
         conversation = _lock_conversation(conversation_id)
         operator = _get_operator(operator_id)
@@ -95,6 +108,9 @@ def do_operator_reply(*, conversation_id: int, operator_id: int, text: str, is_n
             created_at=at,
             delivery_state=_initial_delivery_state(conversation, is_note),
         )
+        store_files(message, files)
+        if not files:
+            message._known_attachments = False  # type: ignore[attr-defined]
         if not is_note:
             fields = ["last_operator_reply_at", "last_replied_operator"]
             conversation.last_operator_reply_at = at
@@ -106,7 +122,7 @@ def do_operator_reply(*, conversation_id: int, operator_id: int, text: str, is_n
             mark_changed(conversation)
             if message.delivery_state == DeliveryState.PENDING:
                 schedule_delivery(message.pk)
-        publish_message(message, conversation)
+        publish_stored_message(message, conversation)
         return message
 
 

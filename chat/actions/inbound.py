@@ -10,21 +10,18 @@ from datetime import datetime
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.core.files.base import ContentFile
 from django.core.serializers.json import DjangoJSONEncoder
 from django.core.validators import validate_email
 from django.db import IntegrityError, connection, transaction
 
 from chat import events
-from chat.actions._common import check_text, now, retry_on_conflict
+from chat.actions._common import check_text, now, retry_on_conflict, store_files
 from chat.actions.assignment import do_assign_waiting, enqueue_new
 from chat.actions.conversations import publish_stored_message
 from chat.actions.metrics_days import mark_changed
 from chat.actions.system_lines import post_system_line
 from chat.errors import ConversationClosed, Forbidden, InvalidInput, NotFound
-from chat.files import SNIFF_BYTES, sniff_content_type
 from chat.models import (
-    Attachment,
     AuthorKind,
     Connector,
     Contact,
@@ -35,6 +32,7 @@ from chat.models import (
     Queue,
 )
 from chat.payloads import message_payload
+from chat.verified import VerifiedDetails, run_verified_details_hooks
 
 DEFAULT_QUEUE = "general"
 
@@ -250,10 +248,19 @@ CONTACT_FIELD_LIMITS = {"name": 200, "email": 254, "phone": 40, "customer_id": 1
 
 
 def do_set_contact_details(
-    *, connector: str, sender_id: str, name: str = "", email: str = "", phone: str = "", customer_id: str = ""
+    *,
+    connector: str,
+    sender_id: str,
+    name: str = "",
+    email: str = "",
+    phone: str = "",
+    customer_id: str = "",
+    verified: bool = False,
 ) -> Contact:
     """Keep what a shopper told us about themselves (offline form) or what their shop vouched for
-    (a signed customer) on their contact, so an operator can answer later on the given contact.
+    (a signed customer, ``verified``) on their contact, so an operator can answer later on the given
+    contact. Vouched-for details also go to the apps that registered for them (``chat.verified``:
+    orders links the customer's orders), in this transaction.
 
     Empty values leave a field as it is; given ones replace it.
     """
@@ -266,12 +273,17 @@ def do_set_contact_details(
             validate_email(email)
         except ValidationError as exc:
             raise InvalidInput("The email address is not valid.") from exc
-    contact = ensure_contact(connector=connector, sender_id=sender_id, name=name)
-    updates = {key: value for key, value in given.items() if value and getattr(contact, key) != value}
-    if updates:
-        Contact.objects.filter(pk=contact.pk).update(**updates)
-        for key, value in updates.items():
-            setattr(contact, key, value)
+    with transaction.atomic():
+        contact = ensure_contact(connector=connector, sender_id=sender_id, name=name)
+        updates = {key: value for key, value in given.items() if value and getattr(contact, key) != value}
+        if updates:
+            Contact.objects.filter(pk=contact.pk).update(**updates)
+            for key, value in updates.items():
+                setattr(contact, key, value)
+        if verified and (customer_id or email or phone):
+            run_verified_details_hooks(
+                VerifiedDetails(contact_id=contact.pk, customer_id=customer_id, email=email, phone=phone)
+            )
     return contact
 
 
@@ -394,15 +406,7 @@ def _receive(inbound: InboundMessage) -> ReceivedMessage:
             external_id=inbound.external_id or None,
             created_at=at,
         )
-        for item in inbound.attachments:
-            Attachment.objects.create(
-                message=message,
-                file=ContentFile(item.content, name=item.name),
-                name=item.name[:200],
-                content_type=item.content_type[:100],
-                detected_type=sniff_content_type(item.content[:SNIFF_BYTES]),
-                size=len(item.content),
-            )
+        store_files(message, inbound.attachments)
         if not is_new:  # a new chat was created with this message's times
             fields = ["last_shopper_message_at"]
             conversation.last_shopper_message_at = at

@@ -99,6 +99,9 @@ class Conversation(models.Model):
     abandoned_at = models.DateTimeField(null=True, blank=True)
     # The texts, files, rating comment and questionnaire were erased (the times stay for the metrics).
     erased_at = models.DateTimeField(null=True, blank=True)
+    # Where the shopper is while they chat (page, earlier pages, referrer, device, cart), as the widget
+    # reports it; see chat/visitor_context.py for the shape. Empty for Telegram and VK.
+    visitor_context = models.JSONField(default=dict, blank=True)
 
     class Meta:
         verbose_name = _("conversation")

@@ -12,13 +12,15 @@ from collections.abc import Awaitable, Callable, Mapping
 from typing import Any, TypeVar
 
 from django.conf import settings
-from telegram import Bot, InlineKeyboardMarkup, ReplyKeyboardMarkup, ReplyKeyboardRemove
+from telegram import Bot, InlineKeyboardMarkup, InputFile, ReplyKeyboardMarkup, ReplyKeyboardRemove
 from telegram._utils.types import ReplyMarkup
 
 T = TypeVar("T")
 
 # Bot API limit for getFile downloads.
 MAX_DOWNLOAD_BYTES = 20 * 1024 * 1024
+# Bot API limit for a photo's or document's caption.
+CAPTION_CHARS = 1024
 
 
 def is_configured() -> bool:
@@ -69,6 +71,21 @@ def send_text(chat_id: int | str, text: str, reply_markup: ReplyMarkup | Mapping
 
     async def work(bot: Bot) -> int:
         sent = await bot.send_message(chat_id=chat_id, text=text, reply_markup=as_reply_markup(reply_markup, bot))
+        return sent.message_id
+
+    return run(work)
+
+
+def send_file(chat_id: int | str, *, content: bytes, name: str, as_photo: bool, caption: str = "") -> int:
+    """A photo (shown in the chat) or a document (a download) with an optional caption (at most
+    CAPTION_CHARS); return Telegram's message id. Errors as :func:`send_text`."""
+
+    async def work(bot: Bot) -> int:
+        upload = InputFile(content, filename=name)
+        if as_photo:
+            sent = await bot.send_photo(chat_id=chat_id, photo=upload, caption=caption or None)
+        else:
+            sent = await bot.send_document(chat_id=chat_id, document=upload, caption=caption or None)
         return sent.message_id
 
     return run(work)

@@ -12,7 +12,7 @@ from telegram import error as tg_error
 
 from chat.models import Message
 from connectors import ratelimit
-from connectors.delivery import Permanent, Retryable, recipient
+from connectors.delivery import PHOTO_TYPES, Permanent, Retryable, read_attachment, recipient
 from connectors.telegram import client
 
 logger = logging.getLogger(__name__)
@@ -27,7 +27,7 @@ def send_message(message: Message) -> str:
     except ratelimit.SlotTimeout as exc:
         raise Retryable("Sending limit reached", exc.wait) from exc
     try:
-        sent_id = client.send_text(chat_id, message.text)
+        sent_id = _send_content(chat_id, message)
     except tg_error.RetryAfter as exc:
         # PTB 22 keeps a timedelta; its public int form is deprecated and warns on every read.
         wait = getattr(exc, "_retry_after", None)
@@ -40,6 +40,29 @@ def send_message(message: Message) -> str:
     except tg_error.NetworkError as exc:
         raise Retryable(f"Telegram unavailable: {exc.message}") from exc
     return f"{chat_id}:{sent_id}"
+
+
+def _send_content(chat_id: int | str, message: Message) -> int:
+    """The text, or each file with the text as the first one's caption (the text goes first on its
+    own when it is longer than a caption may be)."""
+    files = list(message.attachments.all())
+    if not files:
+        return client.send_text(chat_id, message.text)
+    caption = message.text
+    sent_id = 0
+    if len(caption) > client.CAPTION_CHARS:
+        sent_id = client.send_text(chat_id, caption)
+        caption = ""
+    for attachment in files:
+        sent_id = client.send_file(
+            chat_id,
+            content=read_attachment(attachment),
+            name=attachment.name,
+            as_photo=attachment.detected_type in PHOTO_TYPES,
+            caption=caption,
+        )
+        caption = ""
+    return sent_id
 
 
 def send_bot_message(chat_id: int | str, text: str, keyboard: dict[str, Any] | None = None) -> None:

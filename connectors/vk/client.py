@@ -7,14 +7,15 @@ each request's URL. The same adapter puts a timeout on every call (requests has 
 
 from __future__ import annotations
 
+import io
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import requests
 from django.conf import settings
 from requests.adapters import HTTPAdapter
-from vk_api import VkApi
+from vk_api import VkApi, VkUpload
 
 from connectors import ratelimit
 
@@ -49,8 +50,9 @@ def is_configured() -> bool:
 def make_session() -> requests.Session:
     session = requests.Session()
     adapter = ForwardingAdapter(settings.VK_API_URL)
-    for host in VK_HOSTS:
-        session.mount(host, adapter)
+    # Every URL, not only the API's: uploads go to servers VK names per call, and need the timeout too.
+    for prefix in (*VK_HOSTS, "https://", "http://"):
+        session.mount(prefix, adapter)
     return session
 
 
@@ -75,12 +77,42 @@ def random_id_for(message_id: int) -> int:
     return message_id % 2**31
 
 
-def send_text(peer_id: int | str, text: str, *, random_id: int, keyboard: Mapping[str, Any] | str | None = None) -> int:
-    """``messages.send``; return VK's message id. ``keyboard`` is VK's keyboard JSON object."""
+def send_text(
+    peer_id: int | str,
+    text: str,
+    *,
+    random_id: int,
+    keyboard: Mapping[str, Any] | str | None = None,
+    attachments: Sequence[str] = (),
+) -> int:
+    """``messages.send``; return VK's message id. ``keyboard`` is VK's keyboard JSON object;
+    ``attachments`` are uploaded files as :func:`upload_file` names them."""
     values: dict[str, Any] = {"peer_id": peer_id, "message": text, "random_id": random_id}
+    if attachments:
+        values["attachment"] = ",".join(attachments)
     if keyboard is not None:
         values["keyboard"] = keyboard if isinstance(keyboard, str) else json.dumps(keyboard, ensure_ascii=False)
     return int(call("messages.send", values))
+
+
+def upload_file(peer_id: int | str, *, content: bytes, name: str, as_photo: bool) -> str:
+    """Upload a file for a message to ``peer_id`` (vk_api's ``VkUpload``: the upload server VK names,
+    then ``photos.saveMessagesPhoto`` or ``docs.save``); return its attachment name for messages.send.
+
+    A retry uploads again (an unsent upload is harmless); the message itself is sent once, by its
+    ``random_id``. Counted as one call against the community's rate limit.
+    """
+    ratelimit.acquire(ratelimit.vk_windows())
+    upload = VkUpload(make_api())
+    handle = io.BytesIO(content)
+    handle.name = name
+    if as_photo:
+        photo = upload.photo_messages(handle, peer_id=peer_id)[0]
+        key = f"_{photo['access_key']}" if photo.get("access_key") else ""
+        return f"photo{photo['owner_id']}_{photo['id']}{key}"
+    saved = upload.document_message(handle, title=name, peer_id=peer_id)
+    doc = saved.get("doc") or saved
+    return f"doc{doc['owner_id']}_{doc['id']}"
 
 
 def answer_event(*, event_id: str, user_id: int, peer_id: int, snackbar: str | None = None) -> None:

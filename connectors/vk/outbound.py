@@ -11,7 +11,7 @@ from vk_api.exceptions import ApiError, ApiHttpError, VkApiError
 
 from chat.models import Message
 from connectors import ratelimit
-from connectors.delivery import Permanent, Retryable, recipient
+from connectors.delivery import PHOTO_TYPES, Permanent, Retryable, read_attachment, recipient
 from connectors.vk import client
 
 logger = logging.getLogger(__name__)
@@ -25,7 +25,18 @@ def send_message(message: Message) -> str:
     identity = recipient(message)
     peer_id = identity.details.get("peer_id") or identity.external_id
     try:
-        sent_id = client.send_text(peer_id, message.text, random_id=client.random_id_for(message.pk))
+        uploaded = [
+            client.upload_file(
+                peer_id,
+                content=read_attachment(attachment),
+                name=attachment.name,
+                as_photo=attachment.detected_type in PHOTO_TYPES,
+            )
+            for attachment in message.attachments.all()
+        ]
+        sent_id = client.send_text(
+            peer_id, message.text, random_id=client.random_id_for(message.pk), attachments=uploaded
+        )
     except ratelimit.SlotTimeout as exc:
         raise Retryable("Sending limit reached", exc.wait) from exc
     except ApiError as exc:

@@ -27,6 +27,7 @@ from chat.actions import (
     do_leave_contact_while_waiting,
     do_open_conversation,
     do_receive_inbound,
+    do_report_visitor_context,
     do_start_consultation,
 )
 from chat.actions.consultations import STYLIST_QUEUE
@@ -36,7 +37,18 @@ from chat.models import Connector
 from chat.payloads import message_payload
 from chat.untrusted import MAX_ID
 from connectors.widget import feedback, selectors
-from connectors.widget.frames import Bare, ClientFrame, Contact, FrameError, Hello, Message, Open, Rate, parse_frame
+from connectors.widget.frames import (
+    Bare,
+    ClientFrame,
+    Contact,
+    Context,
+    FrameError,
+    Hello,
+    Message,
+    Open,
+    Rate,
+    parse_frame,
+)
 from connectors.widget.signing import InvalidToken, read_token
 
 TYPING_MIN_INTERVAL_SECONDS = 1.0
@@ -48,7 +60,16 @@ SENT_IDS_KEPT = 500
 Frame = dict[str, Any]
 
 
-_KINDS: dict[type, str] = {Hello: "hello", Open: "open", Message: "message", Rate: "rate", Contact: "contact"}
+_KINDS: dict[type, str] = {
+    Hello: "hello",
+    Open: "open",
+    Message: "message",
+    Rate: "rate",
+    Contact: "contact",
+    Context: "context",
+}
+# Page changes are a few a minute; more is a script, refused like any flood.
+CONTEXT_REPORTS_PER_MINUTE = 60
 
 
 def _supported_language(language: str) -> str | None:
@@ -110,6 +131,9 @@ class WidgetConsumer(LiveConsumer):
         self.sent_ids: deque[int] = deque(maxlen=SENT_IDS_KEPT)
         self.caught_up_to = 0
         self.state_sent_for: int | None = None
+        self.visitor_report: dict[str, Any] | None = None
+        self.context_stored_for: int | None = None
+        self.context_times: deque[float] = deque()
         await self.accept()
         self.start_catching_up()
         query = parse_qs(self.scope.get("query_string", b"").decode("latin-1"))
@@ -191,6 +215,8 @@ class WidgetConsumer(LiveConsumer):
             await self.on_rate(frame)
         elif isinstance(frame, Contact):
             await self.on_contact(frame)
+        elif isinstance(frame, Context):
+            await self.on_context(frame)
         elif frame.kind == "typing":
             await self.on_typing()
         elif frame.kind == "close":
@@ -234,6 +260,7 @@ class WidgetConsumer(LiveConsumer):
         self.following_open = frames[0]["state"] in selectors.OPEN_STATES
         for frame in frames:
             await self.send_json(frame)
+        await self._store_context()
 
     async def _check_mine(self, conversation_id: int) -> None:
         assert self.visitor_id is not None
@@ -356,6 +383,33 @@ class WidgetConsumer(LiveConsumer):
             phone=frame.phone,
         )
         await self.send_json({"type": "contact.saved", "conversation_id": self.conversation_id})
+
+    async def on_context(self, frame: Context) -> None:
+        """The page the shopper is on (and the rest of their context): kept for this socket and stored
+        with the followed open conversation, now or as soon as there is one."""
+        now = time.monotonic()
+        while self.context_times and now - self.context_times[0] > 60:
+            self.context_times.popleft()
+        if len(self.context_times) >= CONTEXT_REPORTS_PER_MINUTE:
+            raise RateLimited(int(61 - (now - self.context_times[0])))
+        self.context_times.append(now)
+        self.visitor_report = frame.report
+        self.context_stored_for = None
+        await self._store_context()
+
+    async def _store_context(self) -> None:
+        if self.visitor_report is None or self.conversation_id is None or not self.following_open:
+            return
+        if self.context_stored_for == self.conversation_id:
+            return
+        assert self.visitor_id is not None
+        await database_sync_to_async(do_report_visitor_context)(
+            connector=Connector.WIDGET,
+            sender_id=self.visitor_id,
+            conversation_id=self.conversation_id,
+            report=self.visitor_report,
+        )
+        self.context_stored_for = self.conversation_id
 
     async def on_rate(self, frame: Rate) -> None:
         """1-5 stars and an optional comment for one of this visitor's closed chats."""

@@ -9,6 +9,7 @@ them, and they are never read.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -76,13 +77,21 @@ class Contact:
 
 
 @dataclass(frozen=True)
+class Context:
+    """Where the shopper is (page, referrer, language, device, cart): cleaned field by field by the
+    action (chat/visitor_context.py), which names a bad field in its refusal."""
+
+    report: dict[str, Any]
+
+
+@dataclass(frozen=True)
 class Bare:
     """``typing``, ``close`` and ``position``: nothing but the type."""
 
     kind: str
 
 
-ClientFrame = Hello | Open | Message | Rate | Contact | Bare
+ClientFrame = Hello | Open | Message | Rate | Contact | Context | Bare
 
 
 def _identifier(frame: dict[str, Any], key: str, *, limit: int, required: bool = False) -> str | None:
@@ -163,12 +172,13 @@ def _contact(frame: dict[str, Any]) -> Contact:
     return Contact(**fields)
 
 
-_PARSERS = {
+_PARSERS: dict[str, Callable[[dict[str, Any]], ClientFrame]] = {
     "hello": _hello,
     "open": lambda frame: Open(queue=_queue(frame) or "general"),
     "message": _message,
     "rate": _rate,
     "contact": _contact,
+    "context": lambda frame: Context(report={key: value for key, value in frame.items() if key != "type"}),
     "typing": lambda frame: Bare("typing"),
     "close": lambda frame: Bare("close"),
     "position": lambda frame: Bare("position"),

@@ -8,4 +8,5 @@ urlpatterns: list[URLPattern] = [
     path("session/", views.session, name="widget-session"),
     path("status/", views.status, name="widget-status"),
     path("offline/", views.offline, name="widget-offline"),
+    path("upload/", views.upload, name="widget-upload"),
 ]

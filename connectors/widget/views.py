@@ -10,16 +10,25 @@ import uuid
 from collections.abc import Callable
 from typing import Any
 
+from django.conf import settings
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.utils import translation
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 
 from chat import throttle
-from chat.actions import InboundMessage, do_open_conversation, do_receive_inbound, do_set_contact_details
+from chat.actions import (
+    InboundAttachment,
+    InboundMessage,
+    do_open_conversation,
+    do_receive_inbound,
+    do_set_contact_details,
+)
 from chat.actions._common import check_text
 from chat.errors import ChatError, InvalidInput, RateLimited
+from chat.files import Refusal, check_file, check_file_size, refusal_reason
 from chat.models import Connector
+from chat.payloads import message_payload
 from chat.texts import greeting
 from chat.untrusted import UntrustedJSONError, first_unstorable, loads_bounded, unstorable_reason
 from connectors.widget.offline_replies import PAGE_URL_KEY, clean_page_url
@@ -123,6 +132,7 @@ def session(request: HttpRequest) -> HttpResponse:
             name=customer.name,
             email=customer.email,
             customer_id=customer.customer_id,
+            verified=True,
         )
     else:
         try:
@@ -193,3 +203,82 @@ def offline(request: HttpRequest) -> HttpResponse:
         {"conversation_id": received.conversation.pk or conversation.pk, "message_id": received.message.pk},
         status=201 if not received.duplicate else 200,
     )
+
+
+# The form fields around a file (token, ids, caption) are small; the file's own limit is a setting.
+UPLOAD_FIELDS_BYTES = 16 * 1024
+
+
+def _shopper_language(request: HttpRequest, given: str) -> str:
+    return "ru" if (given or getattr(request, "LANGUAGE_CODE", "")).lower().startswith("ru") else "en"
+
+
+@widget_endpoint("POST")
+def upload(request: HttpRequest) -> HttpResponse:
+    """A file from the widget (picker, paste, drop, phone camera), as ``multipart/form-data``:
+    ``token``, ``file``, ``client_id``, optional ``text`` (a caption), ``conversation_id``, ``language``.
+
+    ``201 {"conversation_id", "message"}`` (``200`` for a repeat of the same ``client_id``); the
+    message also reaches the widget's socket like any other. A file over
+    ``SWITCHBOARD_ATTACHMENT_MAX_BYTES`` or of a type not in ``SWITCHBOARD_ATTACHMENT_TYPES`` (by its
+    bytes) is refused with ``file_refused`` in the shopper's language, and nothing is stored.
+    """
+    limit = settings.SWITCHBOARD_ATTACHMENT_MAX_BYTES
+    declared = int(request.META.get("CONTENT_LENGTH") or 0)
+    language = _shopper_language(request, request.GET.get("language", ""))
+    if declared > limit + UPLOAD_FIELDS_BYTES:
+        # Refused before the body is read: a huge upload costs us nothing.
+        with translation.override(language):
+            return _error("file_refused", refusal_reason(check_file_size("file", declared) or _too_large(limit)), 413)
+    if not (request.content_type or "").startswith("multipart/form-data"):
+        raise ValueError("Send the file as multipart/form-data.")
+    visitor_id = read_token(request.POST.get("token"))
+    language = _shopper_language(request, request.POST.get("language", "")[:8])
+    upload = request.FILES.get("file")
+    if upload is None:
+        raise ValueError("file is missing.")
+    client_id = request.POST.get("client_id", "")
+    if not 0 < len(client_id) <= 64 or unstorable_reason(client_id):
+        raise ValueError("client_id must be a string of 1-64 characters, without NUL.")
+    raw_conversation = request.POST.get("conversation_id", "")
+    conversation_id = int(raw_conversation) if raw_conversation.isascii() and raw_conversation.isdigit() else None
+    if raw_conversation and conversation_id is None:
+        raise ValueError("conversation_id must be a whole number.")
+    caption = request.POST.get("text", "")
+    name = (upload.name or "file")[:200]
+    with translation.override(language):
+        check_rate(
+            request,
+            [("widget_message_visitor", visitor_id), ("widget_message_ip", throttle.request_ip(request))],
+            language=language,
+        )
+        if caption:
+            check_text(caption)
+        refusal = check_file_size(name, upload.size or 0)
+        content = b"" if refusal else upload.read()
+        refusal = refusal or check_file(name, content)
+        if refusal is not None:
+            return _error("file_refused", refusal_reason(refusal), 400)
+        received = do_receive_inbound(
+            InboundMessage(
+                connector=Connector.WIDGET,
+                sender_id=visitor_id,
+                text=caption,
+                language=language,
+                external_id=f"{visitor_id}:{client_id}",
+                attachments=[InboundAttachment(name=name, content=content, content_type=upload.content_type or "")],
+                conversation_id=conversation_id,
+            )
+        )
+    return JsonResponse(
+        {
+            "conversation_id": received.conversation.pk,
+            "message": message_payload(received.message, for_shopper=True),
+            "client_id": client_id,
+        },
+        status=200 if received.duplicate else 201,
+    )
+
+
+def _too_large(limit: int) -> Refusal:
+    return Refusal(name="file", reason="too_large", limit_bytes=limit)

@@ -42,7 +42,9 @@
       offerWait: "Rather not wait? Leave your email or phone: we will answer there, and your chat keeps its place.",
       offerClosed: "Leave a message with your email or phone and we will answer.",
       offerButton: "Leave a message", keepIntro: "Leave your email or phone. Your chat keeps its place in the queue.",
-      unanswered: "Nobody could answer in time. Write to start a new chat.", contactSaved: "Thank you! We will answer there."
+      unanswered: "Nobody could answer in time. Write to start a new chat.", contactSaved: "Thank you! We will answer there.",
+      attach: "Attach a photo or file", camera: "Take a photo", uploading: "Sending {name}…", dropHere: "Drop the file here to send it",
+      fileFailed: "Not sent: {e}"
     },
     ru: {
       open: "Открыть чат", unread: " (непрочитанных: {n})", title: "Напишите нам", minimize: "Свернуть чат",
@@ -67,7 +69,9 @@
       offerWait: "Не хотите ждать? Оставьте почту или телефон: мы ответим туда, а чат сохранит место в очереди.",
       offerClosed: "Оставьте сообщение с почтой или телефоном, и мы ответим.",
       offerButton: "Оставить сообщение", keepIntro: "Оставьте почту или телефон. Чат сохранит место в очереди.",
-      unanswered: "Никто не успел ответить. Напишите, чтобы начать новый чат.", contactSaved: "Спасибо! Мы ответим туда."
+      unanswered: "Никто не успел ответить. Напишите, чтобы начать новый чат.", contactSaved: "Спасибо! Мы ответим туда.",
+      attach: "Прикрепить фото или файл", camera: "Сфотографировать", uploading: "Отправляем {name}…", dropHere: "Перетащите файл сюда, чтобы отправить",
+      fileFailed: "Не отправлено: {e}"
     }
   };
   var lang = (cfg.lang || document.documentElement.lang || navigator.language || "en").toLowerCase();
@@ -136,6 +140,11 @@
     "gap:6px}.sbw-offer p{margin:0}.sbw-offer button{align-self:flex-start;border:1px solid var(--sbw-accent);" +
     "color:var(--sbw-accent);background:#fff;border-radius:16px;padding:4px 12px;cursor:pointer}" +
     ".sbw-questionnaire{flex:0 0 60%;width:100%;border:0;border-bottom:1px solid #e2e4e8;background:#faf7f9}" +
+    ".sbw-attach{border:0;background:transparent;color:#555;cursor:pointer;padding:0 2px;min-width:36px;border-radius:8px}" +
+    ".sbw-attach:hover{background:#f0f1f3}" +
+    ".sbw-thumb{display:block;max-width:180px;max-height:180px;margin-top:4px;border-radius:8px}" +
+    ".sbw-filelink{display:block;margin-top:4px;color:inherit;text-decoration:underline}" +
+    ".sbw-dropping .sbw-log{outline:3px dashed var(--sbw-accent);outline-offset:-6px}" +
     ".sbw-compose{display:flex;gap:8px;padding:10px 12px;border-top:1px solid #e2e4e8;background:#fff}" +
     ".sbw-compose textarea{flex:1;resize:none;height:42px;max-height:120px;padding:10px;border:1px solid #c8ccd2;" +
     "border-radius:10px;color:#1b1b1b;background:#fff}" +
@@ -168,6 +177,23 @@
     }
     (children || []).forEach(function (c) { node.appendChild(c); });
     return node;
+  }
+  // A phone or tablet: a touch screen as the main pointer (its file picker can open the camera).
+  function touchScreen() {
+    return (window.matchMedia && matchMedia("(pointer: coarse)").matches) || navigator.maxTouchPoints > 0;
+  }
+  // Material-style outline icons, drawn as SVG so no emoji font is needed.
+  var PAPERCLIP = "M16.5 6v11.5a4 4 0 0 1-8 0V5a2.5 2.5 0 0 1 5 0v10.5a1 1 0 0 1-2 0V6H10v9.5a2.5 2.5 0 0 0 5 0V5a4 4 0 0 0-8 0v12.5a5.5 5.5 0 0 0 11 0V6h-1.5z";
+  var CAMERA = "M12 8.5a4 4 0 1 0 0 8 4 4 0 0 0 0-8zm0 6.4a2.4 2.4 0 1 1 0-4.8 2.4 2.4 0 0 1 0 4.8zM20 5h-3.2L15 3H9L7.2 5H4a2 2 0 0 0-2 2v12a2 2 0 0 0 2 2h16a2 2 0 0 0 2-2V7a2 2 0 0 0-2-2zm0 14H4V7h4.1l1.8-2h4.2l1.8 2H20v12z";
+  function glyph(d, size) {
+    var ns = "http://www.w3.org/2000/svg";
+    var svg = document.createElementNS(ns, "svg");
+    svg.setAttribute("viewBox", "0 0 24 24"); svg.setAttribute("width", size); svg.setAttribute("height", size);
+    svg.setAttribute("aria-hidden", "true"); svg.setAttribute("focusable", "false");
+    var path = document.createElementNS(ns, "path");
+    path.setAttribute("fill", "currentColor"); path.setAttribute("d", d);
+    svg.appendChild(path);
+    return svg;
   }
   function icon() {
     var ns = "http://www.w3.org/2000/svg";
@@ -203,7 +229,14 @@
   var input = el("textarea", { "aria-label": t("input"), placeholder: t("placeholder"), rows: "1", "aria-describedby": "sbw-count" });
   var counter = el("div", { class: "sbw-count", id: "sbw-count", "aria-live": "polite", hidden: "" });
   var sendButton = el("button", { type: "submit", class: "sbw-send", text: t("send"), "aria-label": t("send") });
-  var compose = el("form", { class: "sbw-compose", onsubmit: onSubmit }, [input, sendButton]);
+  // Files: a picker, the phone's camera (coarse pointers only), paste into the box, drop on the panel.
+  var ACCEPT = cfg.accept || "image/*,application/pdf";
+  var fileInput = el("input", { type: "file", accept: ACCEPT, multiple: "", hidden: "", class: "sbw-file-input", "aria-label": t("attach") });
+  var cameraInput = el("input", { type: "file", accept: "image/*", capture: "environment", hidden: "", "aria-label": t("camera") });
+  var attachButton = el("button", { type: "button", class: "sbw-attach", "aria-label": t("attach"), title: t("attach"), onclick: function () { fileInput.click(); } }, [glyph(PAPERCLIP, "22")]);
+  var cameraButton = el("button", { type: "button", class: "sbw-attach", "aria-label": t("camera"), title: t("camera"), onclick: function () { cameraInput.click(); } }, [glyph(CAMERA, "22")]);
+  if (!touchScreen()) cameraButton.hidden = true;
+  var compose = el("form", { class: "sbw-compose", onsubmit: onSubmit }, [attachButton, cameraButton, input, sendButton, fileInput, cameraInput]);
   var offline = buildOfflineForm();
   // After close: five stars and an optional comment. In a consultation: the questionnaire, inline.
   var rateStars = 0, rateConversation = null;
@@ -396,7 +429,56 @@
       if (pending[item.client_id]) pending[item.client_id].querySelector(".sbw-who").textContent = t("sending");
       send({ type: "message", text: item.text, client_id: item.client_id });
     });
+    reportContext(true);
     releaseIfIdle();
+  }
+
+  // --- the visitor's context: the page (and its changes), referrer, language, device, cart -------
+  var cart; // undefined until the shop calls setCart
+  var lastContext = "";
+  function httpUrl(value) { return /^https?:\/\//i.test(value || "") ? String(value).slice(0, 2000) : ""; }
+  function deviceKind() {
+    if (!touchScreen()) return "desktop";
+    return Math.min(screen.width, screen.height) < 600 ? "phone" : "tablet";
+  }
+  function contextFrame() {
+    var frame = {
+      type: "context",
+      page: { url: httpUrl(location.href), title: (document.title || "").slice(0, 300) },
+      referrer: httpUrl(document.referrer),
+      language: (navigator.language || "").slice(0, 16),
+      device: { kind: deviceKind(), viewport: innerWidth + "x" + innerHeight, user_agent: navigator.userAgent.slice(0, 300) }
+    };
+    if (cart !== undefined) frame.cart = cart;
+    return frame;
+  }
+  // A fresh socket reports at once (the server keeps the report per socket); after that only changes.
+  function reportContext(fresh) {
+    if (!ready) return;
+    var frame = contextFrame(), key = JSON.stringify([frame.page, frame.cart]);
+    if (!fresh && key === lastContext) return;
+    lastContext = key;
+    send(frame);
+  }
+  ["pushState", "replaceState"].forEach(function (name) {
+    var original = history[name];
+    history[name] = function () { var result = original.apply(this, arguments); setTimeout(reportContext, 0); return result; };
+  });
+  window.addEventListener("popstate", function () { reportContext(); });
+  window.addEventListener("hashchange", function () { reportContext(); });
+  setInterval(function () { reportContext(); }, 2000); // titles and single-page shops that skip history
+  function setCart(value) {
+    if (value === null) cart = null;
+    else if (value && typeof value === "object") {
+      cart = {
+        items: (Array.isArray(value.items) ? value.items : []).slice(0, 50).map(function (item) {
+          return { name: String((item && item.name) || "").slice(0, 200), quantity: Number(item && item.quantity) || 1, price: item && item.price != null ? Number(item.price) : null };
+        }),
+        total: value.total != null ? Number(value.total) : null,
+        currency: String(value.currency || "").slice(0, 3)
+      };
+    }
+    reportContext();
   }
   // No conversation in progress and the panel closed: the page needs no connection.
   function releaseIfIdle() {
@@ -415,6 +497,8 @@
     }
   }
   function onError(frame) {
+    // The page report is best effort: the shopper is not told about it.
+    if (frame.ref === "context") return;
     if (frame.code === "invalid_token" || (frame.ref === "hello" && frame.code === "forbidden")) {
       // A token or a remembered conversation the server no longer accepts: start clean, reconnect.
       if (frame.code === "invalid_token") save("token", null);
@@ -455,11 +539,23 @@
   function bubble(kind, who, text) {
     return el("div", { class: "sbw-msg sbw-" + kind }, [el("span", { class: "sbw-who", text: who }), el("span", { class: "sbw-text", text: text })]);
   }
+  // A file of the conversation: pictures (by their bytes, the server says) as thumbnails, the rest
+  // as a download link. The link is the server's signed one; nothing of the file runs here.
+  function attachmentNode(a) {
+    var href = origin + a.url;
+    if (a.inline) {
+      return el("a", { href: href, target: "_blank", rel: "noopener noreferrer", class: "sbw-filelink" }, [
+        el("img", { src: href, alt: a.name, class: "sbw-thumb", loading: "lazy" })
+      ]);
+    }
+    return el("a", { href: href, download: a.name, rel: "noopener noreferrer", class: "sbw-filelink", text: a.name });
+  }
   function addMessage(m, live) {
     var existing = byId[m.id];
     if (existing) { existing.querySelector(".sbw-text").textContent = m.text; return false; }
     var who = m.author_kind === "shopper" ? t("you") : m.author_kind === "system" ? t("support") : m.author_name || t("someone");
     var node = bubble(m.author_kind === "shopper" ? "shopper" : m.author_kind === "system" ? "system" : "operator", who, m.text);
+    (m.attachments || []).forEach(function (a) { node.appendChild(attachmentNode(a)); });
     node.setAttribute("data-id", m.id);
     byId[m.id] = node;
     // Keep id order even if a replay and a live frame cross; pending bubbles stay last.
@@ -664,6 +760,55 @@
     send({ type: "message", text: item.text, client_id: item.client_id });
     if (!socket) connect();
   }
+  function uploadFile(file) {
+    var clientId = uuid();
+    var node = bubble("shopper sbw-pending", t("uploading", { name: file.name || "" }), "");
+    log.appendChild(node); log.scrollTop = log.scrollHeight;
+    function failed(message) {
+      node.classList.remove("sbw-pending"); node.classList.add("sbw-failed");
+      node.querySelector(".sbw-who").textContent = t("fileFailed", { e: message || "" });
+    }
+    ensureToken().then(function (token) {
+      var body = new FormData();
+      body.append("token", token); body.append("client_id", clientId); body.append("language", lang);
+      if (conversationId && (conversationState === "queued" || conversationState === "active")) body.append("conversation_id", String(conversationId));
+      body.append("file", file, file.name || "photo.jpg");
+      return fetch(API + "upload/?language=" + lang, { method: "POST", body: body }).then(function (response) {
+        return response.json().then(function (data) {
+          if (!response.ok) throw new Error((data.error && data.error.message) || response.statusText);
+          return data;
+        }, function () { throw new Error(response.statusText); });
+      });
+    }).then(function (data) {
+      log.removeChild(node);
+      setInProgress(true);
+      if (data.conversation_id !== conversationId) {
+        // The file opened a conversation: follow it (the replay brings the file's message).
+        conversationId = data.conversation_id; save("conversation", conversationId);
+        if (socket) { socket.close(); } else connect();
+        return;
+      }
+      addMessage(data.message, true);
+      resumeId = Math.max(resumeId, data.message.id);
+    }, function (error) { failed(error && error.message); });
+  }
+  function uploadAll(files) { Array.prototype.forEach.call(files || [], uploadFile); }
+  fileInput.addEventListener("change", function () { uploadAll(fileInput.files); fileInput.value = ""; });
+  cameraInput.addEventListener("change", function () { uploadAll(cameraInput.files); cameraInput.value = ""; });
+  input.addEventListener("paste", function (event) {
+    var files = event.clipboardData && event.clipboardData.files;
+    if (files && files.length) { event.preventDefault(); uploadAll(files); }
+  });
+  panel.addEventListener("dragover", function (event) {
+    if (event.dataTransfer && Array.prototype.indexOf.call(event.dataTransfer.types || [], "Files") >= 0) {
+      event.preventDefault(); root.classList.add("sbw-dropping");
+    }
+  });
+  panel.addEventListener("dragleave", function (event) { if (event.target === panel) root.classList.remove("sbw-dropping"); });
+  panel.addEventListener("drop", function (event) {
+    root.classList.remove("sbw-dropping");
+    if (event.dataTransfer && event.dataTransfer.files && event.dataTransfer.files.length) { event.preventDefault(); uploadAll(event.dataTransfer.files); }
+  });
   input.addEventListener("keydown", function (event) {
     if (event.key === "Enter" && !event.shiftKey && !event.isComposing) { event.preventDefault(); compose.requestSubmit ? compose.requestSubmit() : onSubmit(event); }
   });
@@ -743,7 +888,7 @@
 
   window.SwitchboardWidget = {
     open: openPanel, close: closePanel, startConsultation: startConsultation, openConversation: openConversation,
-    language: lang
+    setCart: setCart, language: lang
   };
 
   function mount() {

@@ -354,10 +354,24 @@
     chat.lengthNote = el("span", { className: "length-note", id: `length-${id}`, "aria-live": "polite", hidden: true });
     chat.textarea.setAttribute("aria-describedby", `length-${id}`);
     chat.cannedList = el("ul", { id: `canned-${id}`, className: "canned", role: "listbox", "aria-label": T.canned_label, hidden: true });
+    chat.fileInput = el("input", { type: "file", className: "attach-input", hidden: true, "aria-label": T.attach_file });
+    chat.fileInput.addEventListener("change", () => {
+      for (const file of chat.fileInput.files) sendFile(chat, file);
+      chat.fileInput.value = "";
+    });
+    chat.textarea.addEventListener("paste", (event) => {
+      const files = event.clipboardData && event.clipboardData.files;
+      if (files && files.length) {
+        event.preventDefault();
+        for (const file of files) sendFile(chat, file);
+      }
+    });
     chat.form = el("form", { className: "composer", onsubmit: (event) => { event.preventDefault(); send(chat); } }, [
       chat.cannedList,
       chat.textarea,
       el("div", { className: "composer-actions" }, [
+        el("button", { type: "button", className: "secondary attach", text: T.attach_file, onclick: () => chat.fileInput.click() }),
+        chat.fileInput,
         el("label", { className: "note-toggle", for: `note-${id}`, title: T.note_hint }, [chat.noteBox, el("span", { text: T.note })]),
         chat.lengthNote,
         chat.sendButton,
@@ -377,6 +391,8 @@
     chat.title = el("h2", { className: "chat-title" });
     chat.subtitle = el("p", { className: "chat-subtitle muted" });
     chat.customer = el("aside", { className: "customer", "aria-label": T.customer });
+    chat.visitor = el("section", { className: "visitor-context", "aria-label": T.visitor, hidden: true });
+    chat.customer.append(chat.visitor);
     const header = el("header", { className: "chat-header" }, [
       el("div", {}, [chat.title, chat.subtitle]),
       el("div", { className: "chat-actions" }, [
@@ -432,6 +448,7 @@
       renderTab(chat);
       for (const message of data.messages) addMessage(chat, message, { quiet: !chat.announce });
       chat.olderButton.hidden = !data.has_more;
+      renderVisitor(chat, data.visitor_context);
       scrollToEnd(chat);
     } catch (error) {
       flash(error.message);
@@ -548,6 +565,29 @@
       chat.textarea.disabled = false;
       chat.textarea.focus();
       hideCanned(chat);
+    }
+  }
+
+  // A file to the shopper (or, with the note box ticked, among operators); the words in the box go
+  // with it as its caption. A refusal (size, type) is shown and the words stay.
+  async function sendFile(chat, file) {
+    const body = new FormData();
+    body.append("file", file, file.name || "file");
+    body.append("text", chat.textarea.value);
+    body.append("is_note", chat.noteBox.checked ? "true" : "false");
+    flash(T.sending_file.replace("{name}", file.name || ""));
+    try {
+      const response = await fetch(`/api/conversations/${chat.conversation.id}/attachments`, {
+        method: "POST", body, credentials: "same-origin", headers: { Accept: "application/json", "X-CSRFToken": csrfToken() },
+      });
+      const data = await response.json().catch(() => ({}));
+      if (!response.ok) throw new Error((data.error && data.error.message) || T.error);
+      addMessage(chat, data, { quiet: true });
+      chat.textarea.value = "";
+      checkLength(chat);
+      document.getElementById("flash").hidden = true;
+    } catch (error) {
+      flash(error.message);
     }
   }
 
@@ -683,7 +723,7 @@
     try {
       card = await api("GET", `/contacts/${contactId}`);
     } catch (error) {
-      chat.customer.replaceChildren(el("p", { className: "muted", text: error.message }));
+      chat.customer.replaceChildren(el("p", { className: "muted", text: error.message }), chat.visitor);
       return;
     }
     const identities = el("ul", { className: "identities" }, card.identities.map(identityItem));
@@ -700,6 +740,7 @@
     chat.customer.replaceChildren(
       el("h3", { text: T.customer }),
       details,
+      chat.visitor,
       el("h4", { text: T.identities }),
       identities,
       el("h4", { text: T.earlier }),
@@ -723,6 +764,48 @@
     box.selectionStart = box.selectionEnd = (before + glue + text).length;
     box.dispatchEvent(new Event("input"));
     box.focus();
+  }
+
+  // Where the shopper is, as the widget reports it (live: conversation.context). Every value is
+  // text from a stranger's browser: set as textContent, links only to http(s) addresses.
+  function visitorLink(url, text) {
+    return /^https?:\/\//i.test(url || "")
+      ? el("a", { href: url, target: "_blank", rel: "noopener noreferrer", text: text || url })
+      : el("span", { text: text || url || "" });
+  }
+  function renderVisitor(chat, context) {
+    if (!context || !context.page) { chat.visitor.hidden = true; return; }
+    const rows = [
+      el("dt", { text: T.visitor_page }),
+      el("dd", { className: "visitor-page" }, [visitorLink(context.page.url, context.page.title)]),
+    ];
+    if (context.referrer) rows.push(el("dt", { text: T.visitor_referrer }), el("dd", {}, [visitorLink(context.referrer)]));
+    if (context.language) rows.push(el("dt", { text: T.visitor_language }), el("dd", { text: context.language }));
+    const device = context.device || {};
+    if (device.kind) {
+      rows.push(el("dt", { text: T.visitor_device }), el("dd", { title: device.user_agent || "", text: `${T["device_" + device.kind] || device.kind} ${device.viewport || ""}`.trim() }));
+    }
+    const parts = [el("h4", { text: T.visitor }), el("dl", {}, rows)];
+    const cart = context.cart;
+    if (cart && cart.items) {
+      const money = (value) => (value === null || value === undefined ? "" : Number(value).toLocaleString(document.documentElement.lang || "en", { maximumFractionDigits: 2 }) + (cart.currency ? " " + cart.currency : ""));
+      parts.push(
+        el("h4", { text: T.visitor_cart }),
+        cart.items.length
+          ? el("ul", { className: "visitor-cart" }, cart.items.map((item) => el("li", { text: `${item.name} × ${item.quantity}${item.price !== null ? " · " + money(item.price) : ""}` })))
+          : el("p", { className: "muted", text: T.visitor_cart_empty }),
+      );
+      if (cart.total !== null && cart.total !== undefined) parts.push(el("p", { className: "visitor-cart-total", text: `${T.visitor_cart_total}: ${money(cart.total)}` }));
+    }
+    const earlier = (context.pages || []).slice(0, -1).reverse();
+    if (earlier.length) {
+      parts.push(el("details", { className: "visitor-pages" }, [
+        el("summary", { text: T.visitor_pages.replace("{n}", String(earlier.length)) }),
+        el("ol", {}, earlier.map((page) => el("li", {}, [visitorLink(page.url, page.title)]))),
+      ]));
+    }
+    chat.visitor.replaceChildren(...parts);
+    chat.visitor.hidden = false;
   }
 
   // An identity as people read it: a name and @username, a VK profile link, "Site visitor"; the raw
@@ -886,6 +969,11 @@
       case "typing":
         showTyping(p);
         break;
+      case "conversation.context": {
+        const chat = state.chats.get(p.conversation_id);
+        if (chat) renderVisitor(chat, p.visitor_context);
+        break;
+      }
       case "operator.status":
         if (p.operator_id === CONFIG.operatorId && state.me) {
           state.me.status = p.status;

@@ -146,6 +146,7 @@ def parse_body(headers: dict[str, str], body: bytes) -> dict[str, Any]:
         for part in message.iter_parts():
             name = part.get_param("name", header="content-disposition")
             if name:
-                out[str(name)] = part.get_content()
+                # A file part stays bytes, whatever type the client claimed for it.
+                out[str(name)] = part.get_payload(decode=True) if part.get_filename() else part.get_content()
         return out
     return dict(parse_qsl(body.decode(), keep_blank_values=True))

@@ -40,12 +40,15 @@ class FakeTelegram(FakeServer):
         self.webhook: dict[str, Any] = {"url": "", "has_custom_certificate": False, "pending_update_count": 0}
         # Messages the fake actually accepted (scripted failures never reach it).
         self.delivered: list[dict[str, Any]] = []
+        # Files sent with sendPhoto / sendDocument: (kind, bytes, caption).
+        self.uploaded: list[tuple[str, bytes, str]] = []
 
     def reset(self) -> None:
         super().reset()
         self.files.clear()
         self.updates.clear()
         self.delivered.clear()
+        self.uploaded.clear()
 
     def add_file(self, file_id: str, content: bytes, path: str) -> None:
         self.files[file_id] = (path, content)
@@ -90,6 +93,32 @@ class FakeTelegram(FakeServer):
             message["reply_markup"] = json.loads(markup) if isinstance(markup, str) else markup
         self.delivered.append(message)
         return message
+
+    def _file_message(self, params: dict[str, Any], kind: str) -> dict[str, Any]:
+        """sendPhoto / sendDocument: the file arrives as a multipart part named after its kind."""
+        content = params[kind]
+        if not isinstance(content, bytes | bytearray):
+            raise ValueError(f"{kind} must be uploaded as a file")
+        message: dict[str, Any] = {
+            "message_id": next(self._ids),
+            "date": int(time.time()),
+            "from": BOT_USER,
+            "chat": {"id": int(params["chat_id"]), "type": "private"},
+        }
+        n = message["message_id"]
+        file = {"file_id": f"f{n}", "file_unique_id": f"u{n}", "file_size": len(content), "width": 1, "height": 1}
+        message["photo" if kind == "photo" else "document"] = [file] if kind == "photo" else file
+        if params.get("caption"):
+            message["caption"] = params["caption"]
+        self.uploaded.append((kind, bytes(content), params.get("caption", "")))
+        self.delivered.append(message)
+        return message
+
+    def do_sendPhoto(self, params: dict[str, Any]) -> Any:
+        return self._file_message(params, "photo")
+
+    def do_sendDocument(self, params: dict[str, Any]) -> Any:
+        return self._file_message(params, "document")
 
     def do_getFile(self, params: dict[str, Any]) -> Any:
         file_path, content = self.files[params["file_id"]]

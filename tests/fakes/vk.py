@@ -29,6 +29,9 @@ class FakeVk(FakeServer):
         self.files: dict[str, bytes] = {}
         self._sent_random_ids: dict[int, int] = {}
         self._lose_answers = 0
+        # Files uploaded for messages, by the attachment name messages.send refers to them by.
+        self.uploads: dict[str, bytes] = {}
+        self._pending_uploads: dict[str, tuple[str, bytes]] = {}
 
     def reset(self) -> None:
         super().reset()
@@ -36,6 +39,8 @@ class FakeVk(FakeServer):
         self.files.clear()
         self._sent_random_ids.clear()
         self._lose_answers = 0
+        self.uploads.clear()
+        self._pending_uploads.clear()
 
     def lose_next_answer(self) -> None:
         """The next ``messages.send`` is delivered, but its answer is lost (a gateway error)."""
@@ -46,6 +51,8 @@ class FakeVk(FakeServer):
             return path[len("/method/") :]
         if path.startswith("/lp"):
             return "longpoll"
+        if path.startswith("/upload/"):
+            return "upload"
         return "file"
 
     def sent(self) -> list[dict[str, Any]]:
@@ -56,6 +63,17 @@ class FakeVk(FakeServer):
         if method == "file":
             content = self.files.get(path)
             return Reply(200, content, "image/jpeg") if content is not None else Reply(404, b"", "text/plain")
+        if method == "upload":
+            # The upload server VK names: takes the multipart file, answers what the save call needs.
+            kind = path.rsplit("/", 1)[-1]
+            content = next((value for value in params.values() if isinstance(value, bytes | bytearray)), None)
+            if content is None:
+                return Reply.json({"error": "no file"}, status=400)
+            token = f"t{next(self._ids)}"
+            self._pending_uploads[token] = (kind, bytes(content))
+            if kind == "photo":
+                return Reply.json({"server": 1, "photo": token, "hash": "h"})
+            return Reply.json({"file": token})
         if method == "longpoll":
             events, self.events = self.events, []
             return Reply.json({"ts": str(next(self._ts)), "updates": events})
@@ -73,6 +91,22 @@ class FakeVk(FakeServer):
                 self._lose_answers -= 1
                 return HTTP_SERVER_ERROR
             return Reply.json({"response": message_id})
+        if method == "photos.getMessagesUploadServer":
+            return Reply.json({"response": {"upload_url": f"{self.url}/upload/photo", "album_id": 1, "group_id": 1}})
+        if method == "docs.getMessagesUploadServer":
+            return Reply.json({"response": {"upload_url": f"{self.url}/upload/doc"}})
+        if method in ("photos.saveMessagesPhoto", "docs.save"):
+            token = str(params.get("photo") or params.get("file") or "")
+            if token not in self._pending_uploads:
+                return api_error(100, "One of the parameters specified was missing or invalid: file")
+            kind, content = self._pending_uploads.pop(token)
+            item_id = next(self._ids)
+            if kind == "photo":
+                self.uploads[f"photo-1_{item_id}_k{item_id}"] = content
+                return Reply.json({"response": [{"id": item_id, "owner_id": -1, "access_key": f"k{item_id}"}]})
+            self.uploads[f"doc-1_{item_id}"] = content
+            doc = {"id": item_id, "owner_id": -1, "title": params.get("title", "")}
+            return Reply.json({"response": {"type": "doc", "doc": doc}})
         if method == "users.get":
             ids = str(params.get("user_ids", "")).split(",")
             found = [USERS.get(i, {"id": int(i), "first_name": "", "last_name": ""}) for i in ids]

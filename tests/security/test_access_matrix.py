@@ -19,6 +19,7 @@ from typing import Any
 import pytest
 from channels.db import database_sync_to_async
 from channels.testing import WebsocketCommunicator
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connections
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver
@@ -28,6 +29,7 @@ from chat.actions import (
     InboundMessage,
     do_close,
     do_receive_inbound,
+    do_set_contact_details,
     do_set_operator_status,
     do_start_consultation,
 )
@@ -35,11 +37,18 @@ from chat.models import Attachment, Conversation, ConversationState, Message, Op
 from config.asgi import application
 from config.routing import websocket_urlpatterns
 from connectors.widget.signing import issue_token
+from orders.actions import do_upsert_batch
+from orders.models import Order
+from orders.schemas import BatchIn
 from workspace.api import api
 
 pytestmark = [pytest.mark.django_db(transaction=True)]
 
 SECRET = "canary-7f3a: card 4242 4242"
+TINY_PNG = bytes.fromhex(
+    "89504e470d0a1a0a0000000d49484452000000010000000108060000001f15c4890000000d4944415478da63fccf"
+    "c0500f000485018084a98c210000000049454e44ae426082"
+)
 ORIGIN = (b"origin", b"http://127.0.0.1:8000")
 
 
@@ -111,6 +120,19 @@ def world(make_operator: Callable[..., Operator], reason: Any, queues: Any) -> W
     queued = do_start_consultation(connector="widget", sender_id="v-q").conversation
     chat = Conversation.objects.get(pk=received.conversation.pk)
     assert (chat.state, chat.operator_id) == (ConversationState.ACTIVE, boris.pk)
+    # An order of Boris' customer carries the secret too: only who may read the chat sees it.
+    do_set_contact_details(connector="widget", sender_id="v-b", customer_id="C-secret", verified=True)
+    do_upsert_batch(
+        BatchIn.model_validate(
+            {
+                "customers": [{"id": "C-secret"}],
+                "orders": [
+                    {"number": "SECRET-1", "status": "paid", "customer_id": "C-secret", "delivery_address": SECRET}
+                ],
+            }
+        )
+    )
+    assert Order.objects.get(number="SECRET-1").contact_id == chat.contact_id
     assert Conversation.objects.get(pk=queued.pk).state == ConversationState.QUEUED
     return World(
         anna=anna,
@@ -253,11 +275,43 @@ def http_cells(route: str, kind: str) -> list[Cell]:
         return [Cell(f"unsigned POST {route}", unsigned)]
     if kind == "widget-http":
         return [Cell(f"forged token POST {route}", lambda w: forged_widget_post(w, route))]
+    if kind == "shop-api":
+        return shop_api_cells(route)
     if kind == "search-page":
         return [Cell(f"anonymous GET {route}", lambda w: refused(get(anon)(w), 302)), *search_cells("/" + route)]
     if kind == "api":
         return []  # per operation, below
     raise AssertionError(f"no cells for kind {kind}")
+
+
+def shop_api_cells(route: str) -> list[Cell]:
+    """The shop API takes a shop key only: no key, a forged one, or an operator's session is 401, and
+    a refused batch stores nothing."""
+    batch = {"orders": [{"number": "X-1", "status": "paid"}]}
+
+    def call(w: World, operator: Operator | None, key: str | None) -> Any:
+        headers = {"Authorization": f"Bearer {key}"} if key else {}
+        client = w.client(operator)
+        if route.endswith("/batch"):
+            return client.post("/" + route, json.dumps(batch), content_type="application/json", headers=headers)
+        return client.get(
+            fill(route.replace("<number>", "SECRET-1").replace("<customer_id>", "C-secret"), w), headers=headers
+        )
+
+    def check(operator: Callable[[World], Operator | None], key: str | None) -> Callable[[World], str | None]:
+        def run(w: World) -> str | None:
+            before = Order.objects.count()
+            answer = refused(call(w, operator(w), key), 401)
+            return answer or (None if Order.objects.count() == before else "orders changed")
+
+        return run
+
+    return [
+        Cell(f"no key {route}", check(lambda w: None, None)),
+        Cell(f"forged key {route}", check(lambda w: None, "sbk_000000000000_forged")),
+        Cell(f"operator session, no key {route}", check(lambda w: w.anna, None)),
+        Cell(f"manager session, no key {route}", check(lambda w: w.manager, None)),
+    ]
 
 
 def search_cells(url: str) -> list[Cell]:
@@ -289,6 +343,9 @@ def forged_widget_post(world: World, route: str) -> str | None:
         answer = refused(client.post("/" + route, json.dumps({"customer": forged}), "application/json"), 403)
     elif route.endswith("status/"):
         answer = refused(client.get("/" + route), 200)
+    elif route.endswith("upload/"):
+        upload = {"token": body["token"], "client_id": "c-1", "file": SimpleUploadedFile("x.png", TINY_PNG)}
+        answer = refused(client.post("/" + route, upload), 403)
     else:
         answer = refused(client.post("/" + route, json.dumps(body), "application/json"), 403)
     return answer or (None if world.rows() == before else "rows changed")
@@ -306,10 +363,12 @@ def api_cells(method: str, path: str) -> list[Cell]:
         def run(w: World) -> Any:
             url = fill(path, w)
             if target is not None:
-                url = "/api" + re.sub(r"\{(\w+)\}", lambda m: str(target(w)[m.group(1)]), path[4:])
+                url = "/api" + re.sub(r"\{(\w+)\}", lambda m: str(target(w).get(m.group(1), 1)), path[4:])
             client = w.client(who(w))
             if method == "GET":
                 return client.get(url)
+            if path.endswith("/attachments"):  # multipart: a real file, so only whose chat it is can refuse
+                return client.post(url, {"file": SimpleUploadedFile("x.png", TINY_PNG), "text": "x"})
             body: dict[str, Any] = {"text": "x", "reason_id": 1, "status": "online"}
             if path.endswith("/transfer"):
                 body = {"queue_id": w.chat.queue_id}  # a valid target: the refusal is about whose chat it is
@@ -391,10 +450,12 @@ HTTP_RULES: list[tuple[str, str]] = [
     (r"^connectors/questionnaire/", "signed"),
     (r"^connectors/telegram/webhook/$", "webhook"),
     (r"^connectors/vk/callback/$", "webhook"),
-    (r"^connectors/widget/(session|status|offline)/$", "widget-http"),
+    (r"^connectors/widget/(session|status|offline|upload)/$", "widget-http"),
     (r"^admin/(login|logout)/$", "public"),
     (r"^admin/", "admin"),
     (r"^api/(openapi\.json|docs)?$", "public"),
+    (r"^api/shop/v1/(openapi\.json|docs)?$", "public"),
+    (r"^api/shop/v1/", "shop-api"),
     (r"^api/", "api"),
 ]
 WS_RULES = {"ws/widget/": "visitor", "ws/workspace/": "operator"}
