@@ -28,7 +28,8 @@ from django.utils.safestring import SafeString
 
 from chat.models import Connector, Contact, Conversation, Message, Operator, Reason
 from search import query as q
-from search.filters import SearchFilters, format_cursor
+from search.forms import format_cursor
+from workspace.history_filters import HistoryFilters
 from workspace.selectors import readable_by
 
 PAGE_SIZE = 20
@@ -99,13 +100,13 @@ def search(
     *,
     operator: Operator,
     text: str,
-    filters: SearchFilters | None = None,
+    filters: HistoryFilters | None = None,
     before: tuple[dt.datetime, int] | None = None,
     limit: int = PAGE_SIZE,
 ) -> SearchResults:
     """Messages (a page, newest first, after ``before``) and, on the first page, conversations whose
     customer name or reason matches ``text``; only from conversations ``operator`` may read."""
-    filters = filters or SearchFilters()
+    filters = filters or HistoryFilters()
     terms = q.parse(text)
     if not terms:
         return SearchResults()
@@ -134,7 +135,7 @@ def search(
     )
 
 
-def _readable(operator: Operator, filters: SearchFilters, prefix: str = "conversation__") -> Q:
+def _readable(operator: Operator, filters: HistoryFilters, prefix: str = "conversation__") -> Q:
     """Access and the conversation filters, as lookups from a message (or, without prefix, a conversation).
 
     From a message the channel is the message's own column (no join); every other filter is on its
@@ -168,7 +169,7 @@ def _tsquery(terms: list[q.Term]) -> str | None:
     return text if nodes else None
 
 
-def _message_rows(readable: Q, filters: SearchFilters, before: tuple[dt.datetime, int] | None) -> QuerySet[Message]:
+def _message_rows(readable: Q, filters: HistoryFilters, before: tuple[dt.datetime, int] | None) -> QuerySet[Message]:
     rows = Message.objects.filter(readable)
     if filters.connector:
         rows = rows.filter(connector=filters.connector)  # the message's own column: no join needed
@@ -185,16 +186,18 @@ def _message_rows(readable: Q, filters: SearchFilters, before: tuple[dt.datetime
 
 
 def _messages_pg(
-    readable: Q, filters: SearchFilters, tsquery: str, before: tuple[dt.datetime, int] | None, limit: int
+    readable: Q, filters: HistoryFilters, tsquery: str, before: tuple[dt.datetime, int] | None, limit: int
 ) -> list[MessageHit]:
     base = _message_rows(readable, filters, before)
     rows = base.filter(RawSQL("chat_message.search_vector @@ %s::tsquery", [tsquery], output_field=BooleanField()))
-    if _estimated_rows(rows) <= FEW_MATCHES:
+    if not filters.rates() and _estimated_rows(rows) <= FEW_MATCHES:
         # The same test in a form the GIN index cannot serve: only a walk (or the filters' indexes) can.
         unindexed = RawSQL("(chat_message.search_vector || ''::tsvector) @@ %s::tsquery", [tsquery])
         found = _few_matches(rows, base.filter(ExpressionWrapper(unindexed, BooleanField())), filters, before, limit)
     else:
-        # Common words: newest first, testing each row, until the page is full.
+        # Common words, or a rating filter: newest first, testing each row, until the page is full. A
+        # rating's conversations are 2-20 % of all, spread over the year: the planner's "few" plan
+        # fetched every message of every low-rated chat (170,000) to test them (docs/benchmarks.md).
         found = _in_windows(rows.order_by("-created_at", "-id"), filters, before, limit, WINDOW_DAYS)
     headline = RawSQL(  # noqa: S611 (fixed SQL, values as parameters)
         f"ts_headline(%s::regconfig, {q.headline_sql('chat_message.text')}, %s::tsquery, %s)",
@@ -207,7 +210,7 @@ def _messages_pg(
 def _few_matches(
     rows: QuerySet[Message],
     walked: QuerySet[Message],
-    filters: SearchFilters,
+    filters: HistoryFilters,
     before: tuple[dt.datetime, int] | None,
     limit: int,
 ) -> list[int]:
@@ -246,7 +249,7 @@ def _estimated_rows(rows: QuerySet[Message]) -> float:
 
 def _in_windows(
     rows: QuerySet[Message],
-    filters: SearchFilters,
+    filters: HistoryFilters,
     before: tuple[dt.datetime, int] | None,
     limit: int,
     windows: tuple[int, ...],
@@ -274,7 +277,7 @@ def _in_windows(
 
 
 def _messages_fallback(
-    readable: Q, filters: SearchFilters, stems: list[list[str]], before: tuple[dt.datetime, int] | None, limit: int
+    readable: Q, filters: HistoryFilters, stems: list[list[str]], before: tuple[dt.datetime, int] | None, limit: int
 ) -> list[MessageHit]:
     rows = _message_rows(readable, filters, before).filter(_contains_all("text", stems))
     ids = list(rows.order_by("-created_at", "-id").values_list("id", flat=True)[: limit + 1])
