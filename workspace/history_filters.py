@@ -82,19 +82,26 @@ class HistoryFilters:
         for field, value in fields.items():
             if value is not None:
                 q &= Q(**{prefix + field: value})
-        own_id = prefix + "id" if prefix else "pk"
-        if self.rating is not None:
-            rated = Rating.objects.filter(stars=self.rating).values("conversation_id")
-            q &= Q(**{own_id + "__in": Subquery(rated)})
-        if self.low_rating:
-            low = Rating.objects.filter(stars__lte=LOW_RATING_MAX_STARS).values("conversation_id")
-            q &= Q(**{own_id + "__in": Subquery(low)})
+        rated = self.rated_conversations()
+        if rated is not None:
+            q &= Q(**{(prefix + "id" if prefix else "pk") + "__in": Subquery(rated)})
         if self.consultation is not None:
             # By the queue's id, not a join on its slug: the planner knows how rare that id is.
             stylist_id = Queue.objects.filter(slug=CONSULTATION_QUEUE).values_list("pk", flat=True).first() or 0
             stylist = Q(**{prefix + "queue_id": stylist_id})
             q &= stylist if self.consultation else ~stylist
         return q
+
+    def rated_conversations(self) -> QuerySet[Rating, Any] | None:
+        """The ids of the conversations the rating filters keep (None: no rating filter)."""
+        if not self.rates():
+            return None
+        ratings = Rating.objects.all()
+        if self.rating is not None:
+            ratings = ratings.filter(stars=self.rating)
+        if self.low_rating:
+            ratings = ratings.filter(stars__lte=LOW_RATING_MAX_STARS)
+        return ratings.values("conversation_id")
 
     def time_range(self) -> tuple[datetime | None, datetime | None]:
         """``[start, end)``: the start of ``date_from`` and of the day after ``date_to``, site time."""
