@@ -154,6 +154,49 @@ def test_pages_newest_first_across_months(
     assert numbers == list(range(25))
 
 
+@pytest.mark.parametrize(
+    ("path", "walk_rows", "few_matches"),
+    [("newest-first walk", 10**12, 60_000), ("from the rated chats", -1, -1), ("from the word's matches", -1, 10**9)],
+)
+def test_a_rating_filter_pages_the_same_whichever_way(
+    manager: Operator,
+    online: Callable[[str], Operator],
+    reason: Reason,
+    shopper_writes: Callable[..., ReceivedMessage],
+    monkeypatch: pytest.MonkeyPatch,
+    path: str,
+    walk_rows: int,
+    few_matches: int,
+) -> None:
+    """Low-rated chats' messages, newest first over months, page after page, and none from the
+    others, by each of the three ways a rating-filtered search may be read."""
+    monkeypatch.setattr("search.selectors.RATED_WALK_ROWS", walk_rows)
+    monkeypatch.setattr("search.selectors.FEW_MATCHES", few_matches)
+    boris = online("Boris")
+    now = timezone.now()
+    for n in range(24):
+        sender = f"v-r{n}"
+        received = shopper_writes(sender, f"Оформить возврат {n}")
+        do_operator_reply(conversation_id=received.conversation.pk, operator_id=boris.pk, text="Оформлю")
+        do_close(conversation_id=received.conversation.pk, operator_id=boris.pk, reason_id=reason.pk)
+        do_rate_conversation(
+            conversation_id=received.conversation.pk, connector="widget", sender_id=sender, stars=(1, 5)[n % 2]
+        )
+        Message.objects.filter(pk=received.message.pk).update(created_at=now - dt.timedelta(days=n * 20))
+    low = HistoryFilters(low_rating=True)
+    first = search(operator=manager, text="возврат", filters=low, limit=5)
+    from search.forms import parse_cursor
+
+    assert first.next_cursor
+    rest = search(operator=manager, text="возврат", filters=low, before=parse_cursor(first.next_cursor), limit=20)
+    numbers = [int(text.rsplit(" ", 1)[1]) for text in texts(first) + texts(rest)]
+    assert numbers == list(range(0, 24, 2))
+    assert [
+        int(t.rsplit(" ", 1)[1])
+        for t in texts(search(operator=manager, text="возврат", filters=HistoryFilters(rating=5)))
+    ] == list(range(1, 24, 2))
+
+
 def test_conversations_by_customer_name_and_reason(
     manager: Operator, online: Callable[[str], Operator], reason: Reason, shopper_writes: Callable[..., ReceivedMessage]
 ) -> None:
