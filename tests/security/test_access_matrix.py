@@ -27,15 +27,29 @@ from django.urls import URLPattern, URLResolver, get_resolver
 from chat.actions import (
     InboundAttachment,
     InboundMessage,
+    do_add_contact_note,
     do_close,
+    do_merge_contacts,
     do_receive_inbound,
+    do_set_contact_details,
     do_set_operator_status,
     do_start_consultation,
 )
-from chat.models import Attachment, Conversation, ConversationState, Message, Operator
+from chat.models import (
+    Attachment,
+    ContactMerge,
+    ContactNote,
+    Conversation,
+    ConversationState,
+    Message,
+    Operator,
+)
 from config.asgi import application
 from config.routing import websocket_urlpatterns
 from connectors.widget.signing import issue_token
+from orders.actions import do_upsert_batch
+from orders.models import Order
+from orders.schemas import BatchIn
 from workspace.api import api
 
 pytestmark = [pytest.mark.django_db(transaction=True)]
@@ -84,6 +98,8 @@ class World:
     attachment: Attachment
     queued: Conversation  # a waiting consultation of another customer
     closed: Conversation  # Boris' closed chat with a third customer
+    note: ContactNote  # Boris' note on the customer of ``chat``
+    merge: ContactMerge  # Boris merged a fourth contact into the customer of ``chat``
 
     def client(self, operator: Operator | None) -> Client:
         client = Client(enforce_csrf_checks=False)
@@ -116,7 +132,23 @@ def world(make_operator: Callable[..., Operator], reason: Any, queues: Any) -> W
     queued = do_start_consultation(connector="widget", sender_id="v-q").conversation
     chat = Conversation.objects.get(pk=received.conversation.pk)
     assert (chat.state, chat.operator_id) == (ConversationState.ACTIVE, boris.pk)
+    # An order of Boris' customer carries the secret too: only who may read the chat sees it.
+    do_set_contact_details(connector="widget", sender_id="v-b", customer_id="C-secret", verified=True)
+    do_upsert_batch(
+        BatchIn.model_validate(
+            {
+                "customers": [{"id": "C-secret"}],
+                "orders": [
+                    {"number": "SECRET-1", "status": "paid", "customer_id": "C-secret", "delivery_address": SECRET}
+                ],
+            }
+        )
+    )
+    assert Order.objects.get(number="SECRET-1").contact_id == chat.contact_id
     assert Conversation.objects.get(pk=queued.pk).state == ConversationState.QUEUED
+    note = do_add_contact_note(contact_id=chat.contact_id, operator_id=boris.pk, text=SECRET)
+    fourth = do_receive_inbound(InboundMessage(connector="widget", sender_id="v-4", text=SECRET)).conversation
+    merge = do_merge_contacts(source_id=fourth.contact_id, target_id=chat.contact_id, operator_id=boris.pk)
     return World(
         anna=anna,
         boris=boris,
@@ -126,6 +158,8 @@ def world(make_operator: Callable[..., Operator], reason: Any, queues: Any) -> W
         attachment=Attachment.objects.get(message=received.message),
         queued=queued,
         closed=closed_chat,
+        note=note,
+        merge=merge,
     )
 
 
@@ -160,6 +194,8 @@ def fill(route: str, world: World) -> str:
         "message_id": world.message.pk,
         "contact_id": world.chat.contact_id,
         "attachment_id": world.attachment.pk,
+        "note_id": world.note.pk,
+        "merge_id": world.merge.pk,
     }
 
     def one(match: re.Match[str]) -> str:
@@ -205,6 +241,26 @@ def http_cells(route: str, kind: str) -> list[Cell]:
             Cell(f"anonymous GET {route}", lambda w: refused(get(anon)(w), 302)),
             Cell(f"operator {route}", no_alerts),
         ]
+    if kind == "customer-page":
+
+        def others_customer_post(w: World) -> str | None:
+            before = (w.rows(), ContactNote.objects.count(), ContactMerge.objects.count())
+            body = {"text": SECRET, "source": str(w.closed.contact_id), "confirm": "yes"}
+            answer = refused(w.client(w.anna).post(fill(route, w), body), 403, 404)
+            after = (w.rows(), ContactNote.objects.count(), ContactMerge.objects.count())
+            return answer or (None if after == before else "rows changed")
+
+        cells = [
+            Cell(f"anonymous GET {route}", lambda w: refused(get(anon)(w), 302)),
+            Cell(f"operator GET {route} of a customer in another's chat", lambda w: refused(get(anna)(w), 403, 404)),
+            Cell(f"operator POST {route} on a customer in another's chat", others_customer_post),
+        ]
+        if route == "workspace/customers/<int:contact_id>/":
+            holder: Callable[[World], Operator] = lambda w: w.boris  # noqa: E731
+            manager: Callable[[World], Operator] = lambda w: w.manager  # noqa: E731
+            cells.append(Cell(f"holder GET {route}", lambda w: allowed(get(holder)(w))))
+            cells.append(Cell(f"manager GET {route}", lambda w: allowed(get(manager)(w))))
+        return cells
     if kind == "history-list":
         return [
             Cell(f"anonymous GET {route}", lambda w: refused(get(anon)(w), 302)),
@@ -258,11 +314,43 @@ def http_cells(route: str, kind: str) -> list[Cell]:
         return [Cell(f"unsigned POST {route}", unsigned)]
     if kind == "widget-http":
         return [Cell(f"forged token POST {route}", lambda w: forged_widget_post(w, route))]
+    if kind == "shop-api":
+        return shop_api_cells(route)
     if kind == "search-page":
         return [Cell(f"anonymous GET {route}", lambda w: refused(get(anon)(w), 302)), *search_cells("/" + route)]
     if kind == "api":
         return []  # per operation, below
     raise AssertionError(f"no cells for kind {kind}")
+
+
+def shop_api_cells(route: str) -> list[Cell]:
+    """The shop API takes a shop key only: no key, a forged one, or an operator's session is 401, and
+    a refused batch stores nothing."""
+    batch = {"orders": [{"number": "X-1", "status": "paid"}]}
+
+    def call(w: World, operator: Operator | None, key: str | None) -> Any:
+        headers = {"Authorization": f"Bearer {key}"} if key else {}
+        client = w.client(operator)
+        if route.endswith("/batch"):
+            return client.post("/" + route, json.dumps(batch), content_type="application/json", headers=headers)
+        return client.get(
+            fill(route.replace("<number>", "SECRET-1").replace("<customer_id>", "C-secret"), w), headers=headers
+        )
+
+    def check(operator: Callable[[World], Operator | None], key: str | None) -> Callable[[World], str | None]:
+        def run(w: World) -> str | None:
+            before = Order.objects.count()
+            answer = refused(call(w, operator(w), key), 401)
+            return answer or (None if Order.objects.count() == before else "orders changed")
+
+        return run
+
+    return [
+        Cell(f"no key {route}", check(lambda w: None, None)),
+        Cell(f"forged key {route}", check(lambda w: None, "sbk_000000000000_forged")),
+        Cell(f"operator session, no key {route}", check(lambda w: w.anna, None)),
+        Cell(f"manager session, no key {route}", check(lambda w: w.manager, None)),
+    ]
 
 
 def search_cells(url: str) -> list[Cell]:
@@ -314,7 +402,7 @@ def api_cells(method: str, path: str) -> list[Cell]:
         def run(w: World) -> Any:
             url = fill(path, w)
             if target is not None:
-                url = "/api" + re.sub(r"\{(\w+)\}", lambda m: str(target(w)[m.group(1)]), path[4:])
+                url = "/api" + re.sub(r"\{(\w+)\}", lambda m: str(target(w).get(m.group(1), 1)), path[4:])
             client = w.client(who(w))
             if method == "GET":
                 return client.get(url)
@@ -390,6 +478,7 @@ HTTP_RULES: list[tuple[str, str]] = [
     (r"^workspace/dashboards/(history/|history\.json|export/)", "own-figures"),
     (r"^workspace/dashboards/alerts\.json$", "manager-alerts"),
     (r"^workspace/dashboards/", "manager-page"),
+    (r"^workspace/customers/", "customer-page"),
     (r"^workspace/history/$", "history-list"),
     (r"^workspace/history/export/", "manager-page"),
     (r"^workspace/history/<int:conversation_id>/$", "transcript"),
@@ -401,10 +490,13 @@ HTTP_RULES: list[tuple[str, str]] = [
     (r"^connectors/questionnaire/", "signed"),
     (r"^connectors/telegram/webhook/$", "webhook"),
     (r"^connectors/vk/callback/$", "webhook"),
+    (r"^connectors/widget/strings/$", "public"),
     (r"^connectors/widget/(session|status|offline|upload)/$", "widget-http"),
     (r"^admin/(login|logout)/$", "public"),
     (r"^admin/", "admin"),
     (r"^api/(openapi\.json|docs)?$", "public"),
+    (r"^api/shop/v1/(openapi\.json|docs)?$", "public"),
+    (r"^api/shop/v1/", "shop-api"),
     (r"^api/", "api"),
 ]
 WS_RULES = {"ws/widget/": "visitor", "ws/workspace/": "operator"}
