@@ -30,5 +30,7 @@ urlpatterns = [
     path("help/", include(kb_urls.public_urlpatterns)),
     path("workspace/search/", include("search.urls")),
     path("", include("workspace.urls")),
+    # The shoppers' questionnaire page is a screen, kept at the address links already sent carry.
+    path("connectors/questionnaire/", include("workspace.questionnaire.urls")),
     path("connectors/", include("connectors.urls")),
 ]

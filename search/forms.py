@@ -16,7 +16,7 @@ from django.utils.translation import pgettext_lazy
 class SearchForm(forms.Form):
     """The query and the page it continues from; the filters are parsed by the history's parser."""
 
-    q = forms.CharField(label=pgettext_lazy("search page", "Search"), max_length=200, required=False, strip=True)
+    q = forms.CharField(label=pgettext_lazy("navigation", "Search"), max_length=200, required=False, strip=True)
     before = forms.CharField(required=False, max_length=60, widget=forms.HiddenInput)
 
     def clean_q(self) -> str:
