@@ -21,12 +21,16 @@ class ErasureScope:
 
     identities: Sequence[tuple[str, str]]
     conversation_ids: Sequence[int]
+    # The erased contacts themselves (the person's whole family of merged contacts).
+    contact_ids: Sequence[int] = ()
 
 
 ContactEraser = Callable[[ErasureScope], int]
 RetentionSweeper = Callable[[datetime], int]
+ContactExporter = Callable[[Sequence[int]], Any]
 _contact_erasers: dict[str, ContactEraser] = {}
 _retention_sweepers: dict[str, RetentionSweeper] = {}
+_contact_exporters: dict[str, ContactExporter] = {}
 
 
 def register_contact_eraser(name: str, eraser: ContactEraser) -> None:
@@ -37,6 +41,12 @@ def register_contact_eraser(name: str, eraser: ContactEraser) -> None:
 def register_retention_sweeper(name: str, sweeper: RetentionSweeper) -> None:
     """``sweeper(cutoff)`` deletes what its app received before ``cutoff``; returns how many rows."""
     _retention_sweepers[name] = sweeper
+
+
+def register_contact_exporter(name: str, exporter: ContactExporter) -> None:
+    """``exporter(contact_ids)`` returns what its app holds about that person, as JSON; it goes in the
+    export under ``name``."""
+    _contact_exporters[name] = exporter
 
 
 def run_contact_erasers(scope: ErasureScope) -> dict[str, int]:
@@ -136,4 +146,5 @@ def contact_export(contact: Contact) -> dict[str, Any]:
             }
             for c in conversations
         ],
+        **{name: exporter(family) for name, exporter in _contact_exporters.items()},
     }

@@ -48,6 +48,7 @@ INSTALLED_APPS = [
     "chat",
     "connectors",
     "workspace",
+    "orders",
     "kb",
     "search",
     # Serves the API docs' own Swagger files, so /api/docs needs no CDN.

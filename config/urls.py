@@ -11,6 +11,7 @@ from django.urls import include, path
 from django.views.generic import RedirectView
 
 from kb import urls as kb_urls
+from orders.shop_api import shop_api
 
 
 def healthz(request: HttpRequest) -> HttpResponse:
@@ -23,6 +24,8 @@ urlpatterns = [
     # Pages without our templates (the admin, the API docs) get the icon where browsers look for it.
     path("favicon.ico", RedirectView.as_view(url=static("favicon.svg"), permanent=False)),
     path("i18n/", include("django.conf.urls.i18n")),
+    # The shop pushes its customers and orders here (before the workspace's /api/).
+    path("api/shop/v1/", shop_api.urls),
     path("workspace/kb/", include(kb_urls.workspace_urlpatterns)),
     path("help/", include(kb_urls.public_urlpatterns)),
     path("workspace/search/", include("search.urls")),

@@ -32,6 +32,7 @@ from chat.models import (
     Queue,
 )
 from chat.payloads import message_payload
+from chat.verified import VerifiedDetails, run_verified_details_hooks
 
 DEFAULT_QUEUE = "general"
 
@@ -247,10 +248,19 @@ CONTACT_FIELD_LIMITS = {"name": 200, "email": 254, "phone": 40, "customer_id": 1
 
 
 def do_set_contact_details(
-    *, connector: str, sender_id: str, name: str = "", email: str = "", phone: str = "", customer_id: str = ""
+    *,
+    connector: str,
+    sender_id: str,
+    name: str = "",
+    email: str = "",
+    phone: str = "",
+    customer_id: str = "",
+    verified: bool = False,
 ) -> Contact:
     """Keep what a shopper told us about themselves (offline form) or what their shop vouched for
-    (a signed customer) on their contact, so an operator can answer later on the given contact.
+    (a signed customer, ``verified``) on their contact, so an operator can answer later on the given
+    contact. Vouched-for details also go to the apps that registered for them (``chat.verified``:
+    orders links the customer's orders), in this transaction.
 
     Empty values leave a field as it is; given ones replace it.
     """
@@ -263,12 +273,17 @@ def do_set_contact_details(
             validate_email(email)
         except ValidationError as exc:
             raise InvalidInput("The email address is not valid.") from exc
-    contact = ensure_contact(connector=connector, sender_id=sender_id, name=name)
-    updates = {key: value for key, value in given.items() if value and getattr(contact, key) != value}
-    if updates:
-        Contact.objects.filter(pk=contact.pk).update(**updates)
-        for key, value in updates.items():
-            setattr(contact, key, value)
+    with transaction.atomic():
+        contact = ensure_contact(connector=connector, sender_id=sender_id, name=name)
+        updates = {key: value for key, value in given.items() if value and getattr(contact, key) != value}
+        if updates:
+            Contact.objects.filter(pk=contact.pk).update(**updates)
+            for key, value in updates.items():
+                setattr(contact, key, value)
+        if verified and (customer_id or email or phone):
+            run_verified_details_hooks(
+                VerifiedDetails(contact_id=contact.pk, customer_id=customer_id, email=email, phone=phone)
+            )
     return contact
 
 

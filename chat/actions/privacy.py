@@ -143,7 +143,11 @@ def do_erase_contact(*, contact_id: int, operator_id: int) -> DataAuditRecord:
         at = now()
         counts, files = _erase_conversations(conversation_ids, at)
         counts["identities"], identities = _anonymise_contacts(family, at)
-        counts.update(run_contact_erasers(ErasureScope(identities=identities, conversation_ids=conversation_ids)))
+        counts.update(
+            run_contact_erasers(
+                ErasureScope(identities=identities, conversation_ids=conversation_ids, contact_ids=family)
+            )
+        )
         record = _record(
             DataAuditKind.ERASE,
             contact=contact,
@@ -182,7 +186,11 @@ def do_erase_expired_conversations(*, at: datetime | None = None) -> DataAuditRe
         )
         counts["identities"], identities = _anonymise_contacts(spent, at)
         if spent:
-            counts.update(run_contact_erasers(ErasureScope(identities=identities, conversation_ids=conversation_ids)))
+            counts.update(
+                run_contact_erasers(
+                    ErasureScope(identities=identities, conversation_ids=conversation_ids, contact_ids=spent)
+                )
+            )
         record = _record(
             DataAuditKind.RETENTION,
             contact=None,

@@ -132,6 +132,7 @@ def session(request: HttpRequest) -> HttpResponse:
             name=customer.name,
             email=customer.email,
             customer_id=customer.customer_id,
+            verified=True,
         )
     else:
         try:

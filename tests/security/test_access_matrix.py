@@ -29,6 +29,7 @@ from chat.actions import (
     InboundMessage,
     do_close,
     do_receive_inbound,
+    do_set_contact_details,
     do_set_operator_status,
     do_start_consultation,
 )
@@ -36,6 +37,9 @@ from chat.models import Attachment, Conversation, ConversationState, Message, Op
 from config.asgi import application
 from config.routing import websocket_urlpatterns
 from connectors.widget.signing import issue_token
+from orders.actions import do_upsert_batch
+from orders.models import Order
+from orders.schemas import BatchIn
 from workspace.api import api
 
 pytestmark = [pytest.mark.django_db(transaction=True)]
@@ -116,6 +120,19 @@ def world(make_operator: Callable[..., Operator], reason: Any, queues: Any) -> W
     queued = do_start_consultation(connector="widget", sender_id="v-q").conversation
     chat = Conversation.objects.get(pk=received.conversation.pk)
     assert (chat.state, chat.operator_id) == (ConversationState.ACTIVE, boris.pk)
+    # An order of Boris' customer carries the secret too: only who may read the chat sees it.
+    do_set_contact_details(connector="widget", sender_id="v-b", customer_id="C-secret", verified=True)
+    do_upsert_batch(
+        BatchIn.model_validate(
+            {
+                "customers": [{"id": "C-secret"}],
+                "orders": [
+                    {"number": "SECRET-1", "status": "paid", "customer_id": "C-secret", "delivery_address": SECRET}
+                ],
+            }
+        )
+    )
+    assert Order.objects.get(number="SECRET-1").contact_id == chat.contact_id
     assert Conversation.objects.get(pk=queued.pk).state == ConversationState.QUEUED
     return World(
         anna=anna,
@@ -260,6 +277,8 @@ def http_cells(route: str, kind: str) -> list[Cell]:
         return [Cell(f"forged token POST {route}", lambda w: forged_widget_post(w, route))]
     if kind == "search-page":
         return [Cell(f"anonymous GET {route}", lambda w: refused(get(anon)(w), 302)), *search_cells("/" + route)]
+    if kind == "shop-api":
+        return shop_api_cells(route)
     if kind == "api":
         return []  # per operation, below
     raise AssertionError(f"no cells for kind {kind}")
@@ -282,6 +301,36 @@ def search_cells(url: str) -> list[Cell]:
     return [
         Cell(f"operator searches GET {url}: nothing of another's chats", finds(lambda w: w.anna, False)),
         Cell(f"manager searches GET {url}: finds them", finds(lambda w: w.manager, True)),
+    ]
+
+
+def shop_api_cells(route: str) -> list[Cell]:
+    """The shop API takes a shop key only: no key, a forged one, or an operator's session is 401, and
+    a refused batch stores nothing."""
+    batch = {"orders": [{"number": "X-1", "status": "paid"}]}
+
+    def call(w: World, operator: Operator | None, key: str | None) -> Any:
+        headers = {"Authorization": f"Bearer {key}"} if key else {}
+        client = w.client(operator)
+        if route.endswith("/batch"):
+            return client.post("/" + route, json.dumps(batch), content_type="application/json", headers=headers)
+        return client.get(
+            fill(route.replace("<number>", "SECRET-1").replace("<customer_id>", "C-secret"), w), headers=headers
+        )
+
+    def check(operator: Callable[[World], Operator | None], key: str | None) -> Callable[[World], str | None]:
+        def run(w: World) -> str | None:
+            before = Order.objects.count()
+            answer = refused(call(w, operator(w), key), 401)
+            return answer or (None if Order.objects.count() == before else "orders changed")
+
+        return run
+
+    return [
+        Cell(f"no key {route}", check(lambda w: None, None)),
+        Cell(f"forged key {route}", check(lambda w: None, "sbk_000000000000_forged")),
+        Cell(f"operator session, no key {route}", check(lambda w: w.anna, None)),
+        Cell(f"manager session, no key {route}", check(lambda w: w.manager, None)),
     ]
 
 
@@ -314,7 +363,7 @@ def api_cells(method: str, path: str) -> list[Cell]:
         def run(w: World) -> Any:
             url = fill(path, w)
             if target is not None:
-                url = "/api" + re.sub(r"\{(\w+)\}", lambda m: str(target(w)[m.group(1)]), path[4:])
+                url = "/api" + re.sub(r"\{(\w+)\}", lambda m: str(target(w).get(m.group(1), 1)), path[4:])
             client = w.client(who(w))
             if method == "GET":
                 return client.get(url)
@@ -405,6 +454,8 @@ HTTP_RULES: list[tuple[str, str]] = [
     (r"^admin/(login|logout)/$", "public"),
     (r"^admin/", "admin"),
     (r"^api/(openapi\.json|docs)?$", "public"),
+    (r"^api/shop/v1/(openapi\.json|docs)?$", "public"),
+    (r"^api/shop/v1/", "shop-api"),
     (r"^api/", "api"),
 ]
 WS_RULES = {"ws/widget/": "visitor", "ws/workspace/": "operator"}
