@@ -51,6 +51,7 @@ INSTALLED_APPS = [
     "orders",
     "kb",
     "search",
+    "preshot",
     # Serves the API docs' own Swagger files, so /api/docs needs no CDN.
     "ninja",
 ]
@@ -387,3 +388,12 @@ SWITCHBOARD_RATE_LIMITS: dict[str, str] = {
 SWITCHBOARD_THROTTLE_PREFIX: str = env.str("SWITCHBOARD_THROTTLE_PREFIX", default="throttle")
 # Addresses of the reverse proxies in front of daphne (nginx): only from these is X-Forwarded-For believed.
 SWITCHBOARD_TRUSTED_PROXIES: list[str] = env.list("SWITCHBOARD_TRUSTED_PROXIES", default=[])
+
+# --- Pre-shot suggestions (preshot/, docs/preshot.md) -------------------------------------------
+# The shop's pages for each action, "{number}" replaced by the order number, e.g.
+# {"cancel": "https://shop.example/account/orders/{number}/cancel"}. Kinds: change_address, cancel,
+# start_return, report_missing, refund_status (track uses the order's own tracking link). An action
+# without a page is not offered.
+SWITCHBOARD_SHOP_ACTION_URLS: dict[str, str] = env.json("SWITCHBOARD_SHOP_ACTION_URLS", default={})
+# A chat this many hours after an opened answer means the answer did not deflect it.
+SWITCHBOARD_DEFLECTION_WINDOW_HOURS: int = env.int("SWITCHBOARD_DEFLECTION_WINDOW_HOURS", default=24)

@@ -1,0 +1,18 @@
+"""Pre-shot: the likely questions for an order's stage, answered before the shopper asks.
+
+Known to ``chat`` and ``orders`` only through what it registers here: its shop API routes.
+"""
+
+from django.apps import AppConfig
+
+
+class PreshotConfig(AppConfig):
+    name = "preshot"
+    verbose_name = "Pre-shot suggestions"
+
+    def ready(self) -> None:
+        # Suggestions and the help search join the shop API (/api/shop/v1/): orders never imports preshot.
+        from orders.shop_api import shop_api
+        from preshot.shop_api import router
+
+        shop_api.add_router("", router)
