@@ -29,6 +29,7 @@ urlpatterns = [
     path("workspace/kb/", include(kb_urls.workspace_urlpatterns)),
     path("help/", include(kb_urls.public_urlpatterns)),
     path("workspace/search/", include("search.urls")),
+    path("workspace/preshot/", include("preshot.urls")),
     path("", include("workspace.urls")),
     path("connectors/", include("connectors.urls")),
 ]
