@@ -275,33 +275,13 @@ def http_cells(route: str, kind: str) -> list[Cell]:
         return [Cell(f"unsigned POST {route}", unsigned)]
     if kind == "widget-http":
         return [Cell(f"forged token POST {route}", lambda w: forged_widget_post(w, route))]
-    if kind == "search-page":
-        return [Cell(f"anonymous GET {route}", lambda w: refused(get(anon)(w), 302)), *search_cells("/" + route)]
     if kind == "shop-api":
         return shop_api_cells(route)
+    if kind == "search-page":
+        return [Cell(f"anonymous GET {route}", lambda w: refused(get(anon)(w), 302)), *search_cells("/" + route)]
     if kind == "api":
         return []  # per operation, below
     raise AssertionError(f"no cells for kind {kind}")
-
-
-def search_cells(url: str) -> list[Cell]:
-    """Searching for the secret's words: an operator holding neither chat finds nothing of them (the
-    marks a hit gets would split the secret, so its digits are looked for); a manager finds both."""
-
-    def finds(who: Callable[[World], Operator], expected: bool) -> Callable[[World], str | None]:
-        def check(w: World) -> str | None:
-            response = w.client(who(w)).get(url, {"q": "canary card"})
-            if response.status_code != 200:
-                return f"status {response.status_code}"
-            found = "4242" in response.content.decode()
-            return None if found == expected else ("the secret's words in the results" if found else "nothing found")
-
-        return check
-
-    return [
-        Cell(f"operator searches GET {url}: nothing of another's chats", finds(lambda w: w.anna, False)),
-        Cell(f"manager searches GET {url}: finds them", finds(lambda w: w.manager, True)),
-    ]
 
 
 def shop_api_cells(route: str) -> list[Cell]:
@@ -331,6 +311,26 @@ def shop_api_cells(route: str) -> list[Cell]:
         Cell(f"forged key {route}", check(lambda w: None, "sbk_000000000000_forged")),
         Cell(f"operator session, no key {route}", check(lambda w: w.anna, None)),
         Cell(f"manager session, no key {route}", check(lambda w: w.manager, None)),
+    ]
+
+
+def search_cells(url: str) -> list[Cell]:
+    """Searching for the secret's words: an operator holding neither chat finds nothing of them (the
+    marks a hit gets would split the secret, so its digits are looked for); a manager finds both."""
+
+    def finds(who: Callable[[World], Operator], expected: bool) -> Callable[[World], str | None]:
+        def check(w: World) -> str | None:
+            response = w.client(who(w)).get(url, {"q": "canary card"})
+            if response.status_code != 200:
+                return f"status {response.status_code}"
+            found = "4242" in response.content.decode()
+            return None if found == expected else ("the secret's words in the results" if found else "nothing found")
+
+        return check
+
+    return [
+        Cell(f"operator searches GET {url}: nothing of another's chats", finds(lambda w: w.anna, False)),
+        Cell(f"manager searches GET {url}: finds them", finds(lambda w: w.manager, True)),
     ]
 
 
