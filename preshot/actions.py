@@ -138,3 +138,41 @@ def do_record_event(
         language=language[:2],
         at=at or timezone.now(),
     )
+
+
+def do_still_need_help(
+    *,
+    connector: str,
+    sender_id: str,
+    order: Order,
+    question: str,
+    rule_id: int | None,
+    language: str,
+    sender_name: str = "",
+) -> int:
+    """ "Still need help": the question goes in as the shopper's message (so the operator starts with
+    it), the chat is marked as about ``order``, and the press is logged. Returns the conversation id."""
+    from chat.actions.inbound import InboundMessage, do_receive_inbound
+    from orders.actions import do_pick_conversation_order
+    from orders.models import ConversationOrder
+
+    text = _("Still need help with order %(number)s: %(question)s") % {"number": order.number, "question": question}
+    with transaction.atomic():
+        received = do_receive_inbound(
+            InboundMessage(
+                connector=connector, sender_id=sender_id, text=text, sender_name=sender_name, language=language
+            )
+        )
+        do_pick_conversation_order(
+            conversation_id=received.conversation.pk, order_id=order.pk, chosen_by=ConversationOrder.ChosenBy.SHOPPER
+        )
+        do_record_event(
+            EventKind.STILL_NEED_HELP,
+            article_key=Rule.objects.filter(pk=rule_id or 0).values_list("article_key", flat=True).first() or "",
+            language=language,
+            rule_id=rule_id,
+            order=order,
+            contact_id=received.conversation.contact_id,
+            channel=connector,
+        )
+    return received.conversation.pk

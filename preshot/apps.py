@@ -16,3 +16,7 @@ class PreshotConfig(AppConfig):
         from preshot.shop_api import router
 
         shop_api.add_router("", router)
+        # /start on Telegram and VK shows the shopper's order and its questions as buttons.
+        from preshot import bots
+
+        bots.register()

@@ -9,6 +9,7 @@ import pytest
 
 from kb.demo import load_kb_demo
 from orders.models import Order
+from preshot.actions import do_load_default_rules
 
 NOW = datetime(2026, 12, 3, 12, 0, tzinfo=UTC)
 
@@ -17,6 +18,12 @@ NOW = datetime(2026, 12, 3, 12, 0, tzinfo=UTC)
 def articles(db: None) -> None:
     """The demo shop's twelve articles in English and Russian, through kb's actions."""
     load_kb_demo()
+
+
+@pytest.fixture(autouse=True)
+def default_rules(db: None) -> None:
+    """The shipped rules: the migration adds them, but a transactional test elsewhere empties the tables."""
+    do_load_default_rules()
 
 
 def make_order(status: str, days: int, number: str = "A-1", **fields: Any) -> Order:
