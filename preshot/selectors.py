@@ -13,7 +13,7 @@ from datetime import datetime
 from typing import Any
 
 from django.conf import settings
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from kb.models import ArticleTranslation
 from kb.search import HelpAnswer, answer_for, clean_language
@@ -132,6 +132,20 @@ def suggestions_for(
     }
     suggestions: list[Suggestion] = []
     seen: set[str] = set()
+    with translation.override(language):  # the actions' labels, in the asked language
+        _add_suggestions(suggestions, seen, matching, translations, order, language, limit)
+    return OrderSuggestions(order, language, days_since(order, CountsFrom.STAGE, now), suggestions)
+
+
+def _add_suggestions(
+    suggestions: list[Suggestion],
+    seen: set[str],
+    matching: Sequence[Rule],
+    translations: dict[str, ArticleTranslation],
+    order: Order,
+    language: str,
+    limit: int,
+) -> None:
     for rule in matching:
         translation = translations.get(rule.article_key)
         if translation is None or rule.article_key in seen:
@@ -141,7 +155,6 @@ def suggestions_for(
         suggestions.append(Suggestion(rule.pk, rule.question(language), answer, action_for(rule.action, order)))
         if len(suggestions) == limit:
             break
-    return OrderSuggestions(order, language, days_since(order, CountsFrom.STAGE, now), suggestions)
 
 
 def suggestions_for_contact(

@@ -22,10 +22,15 @@ def shop() -> Client:
 
 
 @pytest.mark.parametrize(
-    ("language", "question", "title"),
-    [("en", "Where is my parcel?", "Track your order"), ("ru", "Где моя посылка?", "Как отследить заказ")],
+    ("language", "question", "title", "action"),
+    [
+        ("en", "Where is my parcel?", "Track your order", "Track the parcel"),
+        ("ru", "Где моя посылка?", "Как отследить заказ", "Отследить посылку"),
+    ],
 )
-def test_an_orders_suggestions_in_the_asked_language(shop: Client, language: str, question: str, title: str) -> None:
+def test_an_orders_suggestions_in_the_asked_language(
+    shop: Client, language: str, question: str, title: str, action: str
+) -> None:
     order = make_order("shipped", 0, number="S-1", tracking_url="https://carrier.example/t/S-1")
     order.placed_at = order.shipped_at = timezone.now() - timedelta(days=2)
     order.save()
@@ -37,6 +42,7 @@ def test_an_orders_suggestions_in_the_asked_language(shop: Client, language: str
     assert first["answer"]["key"] == "track-order" and first["answer"]["title"] == title
     assert first["answer"]["url"].startswith("http://testserver/help/")
     assert first["action"]["kind"] == "track" and first["action"]["url"] == "https://carrier.example/t/S-1"
+    assert first["action"]["label"] == action
     assert [s["answer"]["key"] for s in body["suggestions"]] == ["track-order", "delivery-times"]
 
 
