@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django import forms
 from django.conf import settings
 from django.contrib import admin
+from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
+from chat.actions.setup import do_save_operator
 from chat.models import CannedReply, Contact, Conversation, DataAuditRecord, Identity, Operator, Queue, Reason, Skill
 
 
@@ -17,6 +21,8 @@ class OperatorForm(forms.ModelForm):
 
     def clean_cap(self) -> int:
         cap = self.cleaned_data["cap"]
+        if cap < 1:
+            raise forms.ValidationError(_("At least one chat at once."))
         if cap > settings.SWITCHBOARD_MAX_CHATS:
             raise forms.ValidationError(
                 _("At most %(max)d chats at once: a limit may be lowered, never raised.")
@@ -32,6 +38,27 @@ class OperatorAdmin(admin.ModelAdmin):
     list_filter = ["status", "skills", "is_manager"]
     readonly_fields = ["status", "active_count"]
     filter_horizontal = ["skills"]
+
+    def save_model(self, request: HttpRequest, obj: Operator, form: forms.ModelForm, change: bool) -> None:
+        """Through the action, so the login's admin rights follow the manager flag and a grown cap
+        or a new skill assigns a waiting chat at once (the skills are saved here too)."""
+        data = form.cleaned_data
+        saved = do_save_operator(
+            operator_id=obj.pk if change else None,
+            user_id=data["user"].pk,
+            display_name=data["display_name"],
+            cap=data["cap"],
+            skills=data["skills"],
+            is_manager=data["is_manager"],
+            language=data["language"],
+        )
+        obj.pk = saved.pk
+        obj._state.adding = False
+
+    def save_related(self, request: HttpRequest, form: forms.ModelForm, formsets: Any, change: bool) -> None:
+        """The skills were saved by ``save_model``'s action; only inlines (none today) are left."""
+        for formset in formsets:
+            self.save_formset(request, form, formset, change=change)
 
 
 @admin.register(Queue)

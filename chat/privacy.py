@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from chat.models import Attachment, Contact, Conversation, Identity, Message, Questionnaire, Rating
+from chat.models import Attachment, Contact, ContactNote, Conversation, Identity, Message, Questionnaire, Rating
 
 
 @dataclass(frozen=True)
@@ -130,6 +130,15 @@ def contact_export(contact: Contact) -> dict[str, Any]:
                 "created_at": _iso(i.created_at),
             }
             for i in identities
+        ],
+        "notes": [
+            {
+                "text": note.text,
+                "author": note.author.display_name if note.author else "",
+                "created_at": _iso(note.created_at),
+                "edited_at": _iso(note.edited_at),
+            }
+            for note in ContactNote.objects.filter(contact_id__in=family).select_related("author").order_by("id")
         ],
         "conversations": [
             {

@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 from celery import shared_task
 from django.conf import settings
-from django.utils import timezone
 
 from chat.actions import (
     do_assign_waiting,
@@ -14,9 +11,9 @@ from chat.actions import (
     do_sweep_disconnected_operators,
     publish_queue_positions,
 )
+from chat.actions.housekeeping import do_prune_events
 from chat.actions.metrics_days import do_roll_up_days
 from chat.actions.privacy import do_erase_expired_conversations
-from chat.models import Event
 from chat.periodic import run_locked
 
 
@@ -49,9 +46,7 @@ def requeue_unanswered_chats() -> list[int]:
 @shared_task
 def prune_events() -> int:
     """Live events are for resuming clients; old ones are of no use to anybody."""
-    cutoff = timezone.now() - timedelta(hours=settings.SWITCHBOARD_EVENT_RETENTION_HOURS)
-    deleted, _ = Event.objects.filter(created_at__lt=cutoff).delete()
-    return deleted
+    return do_prune_events()
 
 
 @shared_task

@@ -13,12 +13,12 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-from django.conf import settings
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
 from chat.errors import ChatError
+from chat.limits import is_over_message_limit, message_max_chars
 from chat.untrusted import first_unstorable, storable_copy
 from connectors.models import RawUpdate, RawUpdateState
 
@@ -47,9 +47,8 @@ def apply_edit(*, connector: str, external_id: str, text: str) -> Outcome:
     """A shopper edited a message on Telegram or VK: update what we stored, or say why not."""
     from chat.actions import do_edit_inbound
 
-    limit = settings.SWITCHBOARD_MESSAGE_MAX_CHARS
-    if len(text) > limit:
-        return ignored(f"Edited text of {len(text)} characters is over the {limit} limit.")
+    if is_over_message_limit(text):
+        return ignored(f"Edited text of {len(text)} characters is over the {message_max_chars()} limit.")
     edited = do_edit_inbound(connector=connector, external_id=external_id, text=text)
     if edited is None:
         return ignored("Edit of a message we never stored.")

@@ -13,7 +13,7 @@ from ninja import Query, Router, Schema
 from pydantic import Field
 
 from kb.search import QUERY_MAX_CHARS, search_articles
-from workspace.api import ERRORS
+from workspace.api_common import ERRORS
 
 router: Router = Router(tags=["knowledge base"])
 

@@ -12,83 +12,29 @@ from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from django.http import Http404, HttpRequest, HttpResponse
-from django.utils.datastructures import MultiValueDict
 from django.utils.translation import gettext as _
-from ninja import Field, File, Form, NinjaAPI, Path, Query, Schema, Status, UploadedFile
+from ninja import Field, File, Form, NinjaAPI, Query, Schema, Status, UploadedFile
 from ninja.errors import AuthenticationError, HttpError, ValidationError
-from ninja.parser import Parser
-from ninja.security import HttpBearer, SessionAuth
 
-from chat import actions, throttle
+from chat import actions
 from chat.errors import ChatError, InvalidInput, RateLimited
 from chat.files import OutgoingFile, check_file, check_file_size, refusal_reason, safe_display_name
 from chat.models import Connector, Conversation, Identity, Message, Operator, Queue
 from chat.payloads import conversation_payload, message_payload
-from chat.untrusted import MAX_ID, UntrustedJSONError, first_unstorable, loads_bounded, unstorable_reason
+from chat.untrusted import MAX_ID, UntrustedJSONError
+from kb.api import router as kb_router
 from workspace import selectors
-from workspace.tokens import operator_for_api_token
-from workspace.views import activate_operator_language
-
-
-def _cannot_store(field: str) -> InvalidInput:
-    return InvalidInput(_("%(field)s contains a character that cannot be stored; remove it.") % {"field": field})
-
-
-class UntrustedParser(Parser):
-    """JSON bodies and query strings from strangers: depth capped, and no NUL or lone surrogate
-    (neither can be stored) anywhere, so such input is a 400 naming the field, never a 500."""
-
-    def parse_body(self, request: HttpRequest) -> dict[str, Any]:
-        data = loads_bounded(request.body)
-        unstorable = first_unstorable(data)
-        if unstorable is not None:
-            raise _cannot_store(unstorable[0].removeprefix("$.") or "body")
-        return data  # type: ignore[no-any-return]
-
-    def parse_querydict(self, data: MultiValueDict, list_fields: list[str], request: HttpRequest) -> dict[str, Any]:
-        for key, values in data.lists():
-            texts = [value for value in values if isinstance(value, str)]  # uploaded files are checked by bytes
-            if unstorable_reason(key) or any(unstorable_reason(value) for value in texts):
-                raise _cannot_store(key if not unstorable_reason(key) else "query")
-        return super().parse_querydict(data, list_fields, request)
-
-
-class OperatorSessionAuth(SessionAuth):
-    """The Django session of a user who is an operator (CSRF is checked on unsafe methods).
-
-    Without a signed-in user there is nothing to protect from forgery: the request is simply not
-    authenticated (401, as the docs say), not a CSRF failure (403).
-    """
-
-    def __call__(self, request: HttpRequest) -> Operator | None:
-        if not request.user.is_authenticated:
-            return None
-        return super().__call__(request)  # type: ignore[no-any-return]
-
-    def authenticate(self, request: HttpRequest, key: str | None) -> Operator | None:
-        user = super().authenticate(request, key)
-        if user is None:
-            return None
-        operator = Operator.objects.filter(user=user).first()
-        activate_operator_language(request, operator)
-        return operator
-
-
-class OperatorTokenAuth(HttpBearer):
-    """``Authorization: Bearer <token>`` for scripts (``manage.py issue_api_token``); no CSRF involved."""
-
-    def authenticate(self, request: HttpRequest, token: str) -> Operator | None:
-        """Past ``api_token_ip`` bad tokens from one address, every token is refused (429) for a while,
-        so tokens cannot be guessed at speed."""
-        bad_tokens, address = throttle.limit("api_token_ip"), throttle.request_ip(request)
-        if wait := throttle.retry_after(bad_tokens, address):
-            raise RateLimited(wait)
-        operator = operator_for_api_token(token)
-        if operator is None:
-            throttle.hit(bad_tokens, address)
-        activate_operator_language(request, operator)
-        return operator
-
+from workspace.api_common import (
+    ERRORS,
+    OperatorSessionAuth,
+    OperatorTokenAuth,
+    PathId,
+    RowId,
+    UntrustedParser,
+    me,
+)
+from workspace.feedback_api import router as feedback_router
+from workspace.privacy_api import router as privacy_router
 
 api = NinjaAPI(
     title="Switchboard workspace API",
@@ -151,36 +97,7 @@ def not_found(request: HttpRequest, exc: Http404) -> HttpResponse:
     return _error(request, "not_found", _("Not found."), 404)
 
 
-def me(request: HttpRequest) -> Operator:
-    operator = request.auth  # type: ignore[attr-defined]
-    assert isinstance(operator, Operator)
-    return operator
-
-
 # --- Schemas ---------------------------------------------------------------------------------------
-
-
-class ErrorBody(Schema):
-    code: str
-    message: str
-
-
-class ErrorOut(Schema):
-    error: ErrorBody
-
-
-ERRORS: dict[int, type[Schema]] = {
-    400: ErrorOut,
-    401: ErrorOut,
-    403: ErrorOut,
-    404: ErrorOut,
-    409: ErrorOut,
-    422: ErrorOut,
-    429: ErrorOut,
-}
-# A row id: what a bigint holds. In a path, anything else is 404; in a body or query, 422.
-RowId = Annotated[int, Field(ge=1, le=MAX_ID)]
-PathId = Annotated[int, Path(ge=1, le=MAX_ID)]
 
 
 class MeOut(Schema):
@@ -574,7 +491,7 @@ def get_contact(request: HttpRequest, contact_id: PathId) -> dict[str, Any]:
                 "closed_at": c.closed_at,
                 "operator_name": c.operator.display_name if c.operator else "",
                 "reason": c.reason.localized_name() if c.reason else "",
-                "last_message": (c.last_message_text or "")[:200],
+                "last_message": (getattr(c, "last_message_text", None) or "")[:200],  # annotated by the selector
             }
         )
     return {
@@ -608,22 +525,16 @@ def identity_payload(identity: Identity) -> dict[str, str]:
     }
 
 
-# Ratings and questionnaires (the customer panel, the managers' review list) live in their own module.
-from workspace.feedback_api import router as feedback_router  # noqa: E402
+api.add_router("", feedback_router)  # ratings and questionnaires: the customer panel, the review list
+api.add_router("", privacy_router)  # a customer's personal data: export and erasure, for managers
+api.add_router("", kb_router)  # the help search (the knowledge base app's own router)
 
-api.add_router("", feedback_router)
+# Customer 360 and the conversation history still import schemas from here, so they are mounted after
+# them (Customer 360: the whole picture of a customer, notes, merge and undo; the history: list,
+# transcript, a manager's reopen and write-again).
+from workspace.customers_api import router as customers_router  # noqa: E402
 
-# A customer's personal data: export and erasure, for managers.
-from workspace.privacy_api import router as privacy_router  # noqa: E402
-
-api.add_router("", privacy_router)
-
-# The conversation history (list, transcript, a manager's reopen and write-again).
+api.add_router("", customers_router)
 from workspace.history_api import router as history_router  # noqa: E402
 
 api.add_router("", history_router)
-
-# The help search (the knowledge base app's own router).
-from kb.api import router as kb_router  # noqa: E402
-
-api.add_router("", kb_router)

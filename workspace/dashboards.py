@@ -42,6 +42,7 @@ from chat.metrics import (
 )
 from chat.models import Connector, Operator, Queue
 from workspace import figures
+from workspace.actions import TargetSettings, do_set_service_targets
 from workspace.models import ServiceTarget, TargetBreach, TargetMetric
 from workspace.targets import breach_payload, open_breaches
 
@@ -61,7 +62,7 @@ class Viewer:
 
 def viewer_for(request: HttpRequest) -> Viewer:
     user = request.user
-    operator = Operator.objects.filter(user_id=user.pk).first()
+    operator = Operator.objects.filter(user_id=user.pk).first() if user.is_authenticated else None
     is_manager = bool(getattr(user, "is_superuser", False) or (operator is not None and operator.is_manager))
     return Viewer(operator=operator, is_manager=is_manager)
 
@@ -346,7 +347,7 @@ TABLE_TITLES = {
 }
 
 
-def _with_filters(view: Callable[[HttpRequest, Viewer, MetricFilters, dict[str, Any]], HttpResponse]) -> Any:
+def _with_filters(view: Callable[..., HttpResponse]) -> Any:
     """Resolve the viewer and filters once; bad filters answer 400 with the reason."""
 
     @login_required
@@ -531,7 +532,7 @@ def alerts_json(request: HttpRequest) -> JsonResponse:
     return JsonResponse({"alerts": open_breaches()})
 
 
-def _parse_target(post: Any, metric: str) -> dict[str, Any] | None:
+def _parse_target(post: Any, metric: str) -> TargetSettings | None:
     """One target's fields from the form; None when its threshold is left empty (switched off)."""
     raw = post.get(f"{metric}-threshold", "").strip()
     if not raw:
@@ -548,11 +549,11 @@ def _parse_target(post: Any, metric: str) -> dict[str, Any] | None:
     seconds = post.get(f"{metric}-seconds", "").strip() or None
     if metric == TargetMetric.SERVICE_LEVEL and (seconds is None or not seconds.isdigit() or int(seconds) < 1):
         raise BadFilter("Service level: T must be a whole number of seconds.")
-    return {
-        "threshold": threshold,
-        "window_minutes": int(window),
-        "service_level_seconds": int(seconds) if seconds and metric == TargetMetric.SERVICE_LEVEL else None,
-    }
+    return TargetSettings(
+        threshold=threshold,
+        window_minutes=int(window),
+        service_level_seconds=int(seconds) if seconds and metric == TargetMetric.SERVICE_LEVEL else None,
+    )
 
 
 def _number_for_input(value: float) -> str:
@@ -572,13 +573,7 @@ def targets(request: HttpRequest) -> HttpResponse:
         except BadFilter as exc:
             error = str(exc)
         else:
-            for metric, values in parsed.items():
-                if values is None:
-                    ServiceTarget.objects.filter(metric=metric).update(is_active=False)
-                else:
-                    ServiceTarget.objects.update_or_create(
-                        metric=metric, defaults={**values, "is_active": True, "updated_by": request.user}
-                    )
+            do_set_service_targets(parsed, updated_by_id=request.user.pk)
             messages.success(request, gettext("Targets saved."))
             return redirect("dashboard-targets")
     current = {t.metric: t for t in ServiceTarget.objects.filter(is_active=True)}

@@ -17,7 +17,7 @@ from chat.feedback import questionnaire_payload, rating_payload
 from chat.models import Questionnaire, Rating
 from chat.questionnaire import answer_rows
 from workspace import selectors
-from workspace.api import ERRORS, PathId, me
+from workspace.api_common import ERRORS, PathId, me
 
 router: Router = Router(tags=["feedback"])
 

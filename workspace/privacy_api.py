@@ -15,7 +15,7 @@ from ninja import Router, Schema
 
 from chat import actions
 from chat.models import DataAuditRecord
-from workspace.api import ERRORS, me
+from workspace.api_common import ERRORS, me
 
 router: Router = Router(tags=["personal data"])
 

@@ -81,6 +81,11 @@ def access_contact(*, contact_id: int, operator: Operator) -> Contact:
     contact = Contact.objects.filter(pk=contact_id).first()
     if contact is None:
         raise NotFound("No such contact.")
+    seen = {contact.pk}
+    while contact.merged_into_id and contact.merged_into_id not in seen:  # merged: the customer it is part of
+        seen.add(contact.merged_into_id)
+        contact = Contact.objects.get(pk=contact.merged_into_id)
+    contact_id = contact.pk
     if operator.is_manager or Conversation.objects.filter(readable_by(operator), contact_id=contact_id).exists():
         return contact
     raise Forbidden("This customer is not in any of your chats.")

@@ -7,9 +7,9 @@ from django.conf import settings
 from django.db import transaction
 
 from chat import events
+from chat.actions.housekeeping import do_close_silent_queued
+from workspace.actions import do_check_targets
 from workspace.dashboards import live_payload
-from workspace.targets import close_silent_queued as close_silent
-from workspace.targets import do_check_targets
 
 
 @shared_task
@@ -23,7 +23,7 @@ def check_service_targets() -> list[str]:
 @shared_task
 def close_silent_queued() -> list[int]:
     """Queued shoppers silent for SWITCHBOARD_ABANDON_AFTER_SECONDS have left: close as abandoned."""
-    return close_silent(silent_seconds=settings.SWITCHBOARD_ABANDON_AFTER_SECONDS)
+    return do_close_silent_queued(silent_seconds=settings.SWITCHBOARD_ABANDON_AFTER_SECONDS)
 
 
 @shared_task

@@ -3,7 +3,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import URLPattern, URLResolver, include, path
 
-from workspace import files, history, views
+from workspace import customers, files, history, views
 from workspace.api import api
 from workspace.auth import ThrottledAuthenticationForm
 
@@ -17,6 +17,15 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("workspace/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("workspace/", views.workspace_home, name="workspace"),
     path("workspace/dashboards/", include("workspace.dashboard_urls")),
+    path("workspace/customers/<int:contact_id>/", customers.customer_detail, name="customer-detail"),
+    path("workspace/customers/<int:contact_id>/merge/", customers.merge_customer, name="customer-merge"),
+    path(
+        "workspace/customers/<int:contact_id>/merges/<int:merge_id>/undo/",
+        customers.undo_merge,
+        name="customer-merge-undo",
+    ),
+    path("workspace/customers/<int:contact_id>/notes/", customers.add_note, name="customer-note-add"),
+    path("workspace/customers/<int:contact_id>/notes/<int:note_id>/", customers.edit_note, name="customer-note-edit"),
     path("workspace/history/", history.history_list, name="history-list"),
     path("workspace/history/<int:conversation_id>/", history.history_transcript, name="history-transcript"),
     path("workspace/history/<int:conversation_id>/reopen/", history.reopen, name="history-reopen"),

@@ -1,5 +1,7 @@
 """Workspace pages. Thin: they read through selectors and write through ``chat.actions``."""
 
+import json
+
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
@@ -8,6 +10,7 @@ from django.utils import translation
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import ensure_csrf_cookie
 
+from chat.limits import message_max_chars
 from chat.models import Operator, Queue
 
 
@@ -48,7 +51,6 @@ def client_strings() -> dict[str, str]:
         "no_earlier": _("No earlier conversations."),
         "show_transcript": _("Show messages"),
         "hide_transcript": _("Hide messages"),
-        "more_soon": _("Questionnaire, orders and rating appear here."),
         "attach_file": _("Attach a file"),
         "sending_file": _("Sending {name}…"),
         "visitor": _("On the site"),
@@ -87,7 +89,10 @@ def client_strings() -> dict[str, str]:
         "telegram": _("Telegram"),
         "vk": _("VK"),
         "anonymous": _("Visitor"),
+        "section_failed": _("This part of the panel could not be shown."),
+        "customer_data": _("Download or erase this customer's data"),
         **edge_strings(),
+        **feedback_strings(),
     }
 
 
@@ -105,10 +110,46 @@ def edge_strings() -> dict[str, str]:
     }
 
 
+def customer_panel_strings() -> dict[str, str]:
+    """Texts of the customer panel's notes and customer page link (static/workspace/customers.js)."""
+    return {
+        "notes": _("Notes about the customer"),
+        "no_notes": _("No notes yet."),
+        "new_note": _("New note (operators only; kept across conversations)"),
+        "add_note": _("Add note"),
+        "open_page": _("Open the customer page"),
+        "former_operator": _("Former operator"),
+        "error": _("Something went wrong"),
+    }
+
+
+def feedback_strings() -> dict[str, str]:
+    """Texts of the ratings and questionnaire parts (static/workspace/feedback.js)."""
+    return {
+        "rating": _("Rating"),
+        "not_rated": _("Not rated yet"),
+        "stars": _("%(n)s of 5"),
+        "questionnaire": _("Stylist questionnaire"),
+        "questionnaire_missing": _("Not filled in yet"),
+        "questionnaire_received": _("The customer filled in the questionnaire"),
+        "photo": _("Photo"),
+        "review_title": _("Ratings to review"),
+        "reviewed": _("Reviewed"),
+        "nothing_to_review": _("No ratings to review"),
+        "chat_number": _("Chat #%(n)s"),
+        "dismiss": _("Close"),
+        "shopper_label": _("Shopper"),
+        "via_widget": _("Shopper on the site chat"),
+        "via_telegram": _("Shopper on Telegram"),
+        "via_vk": _("Shopper on VK"),
+    }
+
+
 @login_required
 @ensure_csrf_cookie
 def workspace_home(request: HttpRequest) -> HttpResponse:
-    operator = Operator.objects.filter(user=request.user).first()
+    user = request.user
+    operator = Operator.objects.filter(user_id=user.pk).first() if user.is_authenticated else None
     activate_operator_language(request, operator)
     return render(
         request,
@@ -116,8 +157,9 @@ def workspace_home(request: HttpRequest) -> HttpResponse:
         {
             "operator": operator,
             "strings": client_strings(),
-            "message_max_chars": settings.SWITCHBOARD_MESSAGE_MAX_CHARS,
+            "message_max_chars": message_max_chars(),
             "context": operator_context(operator),
+            "customer_strings_json": json.dumps(customer_panel_strings()),
         },
     )
 

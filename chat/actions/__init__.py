@@ -5,6 +5,14 @@ changes the database in one transaction, and publishes its events after that tra
 """
 
 from chat.actions.assignment import do_assign_waiting, publish_queue_positions
+from chat.actions.contacts import (
+    do_add_contact_note,
+    do_edit_contact_note,
+    do_merge_contacts,
+    do_merge_signed_visitor,
+    do_undo_merge,
+    merge_on_verified_keys,
+)
 from chat.actions.conversations import (
     do_close,
     do_edit_inbound,
@@ -27,6 +35,7 @@ from chat.actions.feedback import (
     do_take_rating_comment,
 )
 from chat.actions.history import do_reopen_conversation, do_write_again
+from chat.actions.housekeeping import do_close_silent_queued, do_prune_events
 from chat.actions.inbound import (
     InboundAttachment,
     InboundMessage,
@@ -34,6 +43,7 @@ from chat.actions.inbound import (
     do_leave_contact_while_waiting,
     do_open_conversation,
     do_receive_inbound,
+    do_receive_offline_message,
     do_set_contact_details,
     ensure_contact,
 )
@@ -52,22 +62,29 @@ __all__ = [
     "InboundAttachment",
     "InboundMessage",
     "ReceivedMessage",
+    "do_add_contact_note",
     "do_assign_waiting",
     "do_close",
+    "do_close_silent_queued",
     "do_comment_rating",
+    "do_edit_contact_note",
     "do_edit_inbound",
     "do_erase_contact",
     "do_erase_expired_conversations",
     "do_export_contact",
     "do_leave_contact_while_waiting",
     "do_mark_delivery",
+    "do_merge_contacts",
+    "do_merge_signed_visitor",
     "do_open_conversation",
     "do_operator_connected",
     "do_operator_disconnected",
     "do_operator_heartbeat",
     "do_operator_reply",
+    "do_prune_events",
     "do_rate_conversation",
     "do_receive_inbound",
+    "do_receive_offline_message",
     "do_reopen_conversation",
     "do_report_visitor_context",
     "do_request_rating",
@@ -83,7 +100,9 @@ __all__ = [
     "do_sweep_disconnected_operators",
     "do_take_rating_comment",
     "do_transfer",
+    "do_undo_merge",
     "do_write_again",
     "ensure_contact",
+    "merge_on_verified_keys",
     "publish_queue_positions",
 ]

@@ -8,7 +8,6 @@ from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import ParamSpec, Protocol, TypeVar
 
-from django.conf import settings
 from django.core.files.base import ContentFile
 from django.db import OperationalError
 from django.utils import timezone
@@ -16,6 +15,7 @@ from django.utils.translation import gettext as _
 
 from chat.errors import InvalidInput
 from chat.files import SNIFF_BYTES, sniff_content_type
+from chat.limits import is_over_message_limit, message_max_chars
 from chat.models import Attachment, Message
 from chat.untrusted import has_lone_surrogate
 
@@ -52,9 +52,8 @@ def check_text(text: str, *, allow_empty: bool = False) -> str:
         raise InvalidInput("Message text must be a string.")
     if not allow_empty and not text.strip():
         raise InvalidInput("The message is empty.")
-    limit = settings.SWITCHBOARD_MESSAGE_MAX_CHARS
-    if len(text) > limit:
-        raise InvalidInput(f"The message is longer than {limit} characters.")
+    if is_over_message_limit(text):
+        raise InvalidInput(f"The message is longer than {message_max_chars()} characters.")
     if "\x00" in text:
         raise InvalidInput("The message contains a NUL character.")
     if has_lone_surrogate(text):

@@ -11,6 +11,7 @@ from django.utils import translation
 from chat import events
 from chat.actions._common import FileContent, check_text, now, retry_on_conflict, store_files
 from chat.actions.assignment import do_assign_waiting, enqueue, release_slot, take_slot
+from chat.actions.message_rows import message_audiences
 from chat.actions.metrics_days import mark_changed
 from chat.actions.system_lines import post_system_line, shopper_language
 from chat.errors import (
@@ -63,8 +64,7 @@ def publish_message(message: Message, conversation: Conversation) -> None:
 
 
 def publish_stored_message(message: Message, conversation: Conversation, kind: str = "message.new") -> None:
-    audiences = [events.operator_group(conversation.operator_id)] if conversation.operator_id else [events.STAFF]
-    events.emit(kind, message_payload(message), audiences=audiences)
+    events.emit(kind, message_payload(message), audiences=message_audiences(conversation.operator_id))
     if not message.is_note:
         events.emit_to_conversation(conversation.pk, kind, message_payload(message, for_shopper=True))
 
@@ -147,6 +147,7 @@ def do_transfer(
         if conversation.operator_id != actor.pk and not actor.is_manager:
             raise Forbidden()
         source_id = conversation.operator_id
+        assert source_id is not None  # an active chat has its operator
         at = now()
         # A queue change rescopes the time the chat was held on every day since it opened.
         mark_changed(conversation, every_day_since=to_queue_id is not None)
@@ -181,6 +182,7 @@ def do_transfer(
                 conversation.pk, "conversation.assigned", {"operator_name": target.display_name}
             )
         else:
+            assert to_queue_id is not None  # exactly one of the two, checked above
             try:
                 queue = Queue.objects.get(pk=to_queue_id)
             except Queue.DoesNotExist as exc:
@@ -259,6 +261,7 @@ def do_requeue_unanswered_chats() -> list[int]:
     )
     requeued = []
     for pk, operator_id, held, clock, timeout in owing:
+        assert clock is not None and timeout is not None  # both filtered on above
         started = max(held or clock, clock)
         if (at - started).total_seconds() >= timeout and do_requeue_without_first_reply(
             conversation_id=pk, operator_id=operator_id

@@ -17,12 +17,19 @@ from django.db import IntegrityError, connection, transaction
 from chat import events
 from chat.actions._common import check_text, now, retry_on_conflict, store_files
 from chat.actions.assignment import do_assign_waiting, enqueue_new
+from chat.actions.contacts import merge_on_verified_keys, normalized_phone, root_contact_id
 from chat.actions.conversations import publish_stored_message
+from chat.actions.message_rows import (
+    AUDIENCE_SQL,
+    INSERT_COLUMNS_SQL,
+    INSERT_VALUES_SQL,
+    ShopperMessageRow,
+    audience_params,
+)
 from chat.actions.metrics_days import mark_changed
 from chat.actions.system_lines import post_system_line
 from chat.errors import ConversationClosed, Forbidden, InvalidInput, NotFound
 from chat.models import (
-    AuthorKind,
     Connector,
     Contact,
     Conversation,
@@ -111,7 +118,7 @@ def do_receive_inbound(inbound: InboundMessage) -> ReceivedMessage:
 # this connector, which also locks it like the general path does; the message and the operator's
 # stored event are inserted in the same statement. Anything else (a first message, a closed or
 # foreign chat, a merged contact) matches no row and takes the general path below.
-_APPEND_SQL = """
+_APPEND_SQL = f"""
 WITH touched AS (
     UPDATE chat_conversation c SET last_shopper_message_at = %(at)s
     WHERE c.id = %(conversation)s AND c.connector = %(connector)s AND c.state IN (%(queued)s, %(active)s)
@@ -120,47 +127,37 @@ WITH touched AS (
                           WHERE i.connector = %(connector)s AND i.external_id = %(sender)s)
     RETURNING c.id, c.operator_id, c.state, c.contact_id
 ), message AS (
-    INSERT INTO chat_message (conversation_id, connector, author_kind, author_id, text, is_note, external_id,
-                              created_at, edited_at, delivery_state, delivery_external_id, delivery_error,
-                              delivery_attempts)
-    SELECT id, %(connector)s, %(shopper)s, NULL, %(text)s, false, %(external_id)s, %(at)s, NULL, '', '', '', 0
+    INSERT INTO chat_message ({INSERT_COLUMNS_SQL})
+    SELECT {INSERT_VALUES_SQL}
     FROM touched
     RETURNING id
 ), event AS (
     INSERT INTO chat_event (audience, kind, payload, created_at)
-    SELECT CASE WHEN t.operator_id IS NULL THEN %(staff)s ELSE %(operator_group)s || t.operator_id END,
-           %(kind)s, jsonb_set(%(payload)s::jsonb, '{id}', to_jsonb(m.id)), %(at)s
+    SELECT {AUDIENCE_SQL.format(operator="t.operator_id")},
+           %(kind)s, jsonb_set(%(payload)s::jsonb, '{{id}}', to_jsonb(m.id)), %(at)s
     FROM touched t, message m
     RETURNING id, audience
 )
 SELECT t.operator_id, t.state, t.contact_id, m.id, e.id, e.audience FROM touched t, message m, event e
-"""
+"""  # noqa: S608 (the names come from the Message model and message_rows, every value is a parameter)
 
 
 def _append_to_open_conversation(inbound: InboundMessage) -> ReceivedMessage | None:
     """The common case on PostgreSQL in one round trip instead of eight; None: not that case."""
+    assert inbound.conversation_id is not None
     at = now()
-    message = Message(
-        conversation_id=inbound.conversation_id,
-        connector=inbound.connector,
-        author_kind=AuthorKind.SHOPPER,
-        text=inbound.text,
-        external_id=inbound.external_id or None,
-        created_at=at,
-    )
+    row = _message_row(inbound, conversation_id=inbound.conversation_id, at=at)
+    message = row.build()
     message._known_attachments = False  # type: ignore[attr-defined]
     params = {
+        **row.sql_params(),
+        **audience_params(),
         "at": at,
         "conversation": inbound.conversation_id,
         "connector": inbound.connector,
         "queued": ConversationState.QUEUED,
         "active": ConversationState.ACTIVE,
         "sender": inbound.sender_id,
-        "shopper": AuthorKind.SHOPPER,
-        "text": inbound.text,
-        "external_id": message.external_id,
-        "staff": events.STAFF,
-        "operator_group": events.OPERATOR_GROUP_PREFIX,
         "kind": "message.new",
         "payload": json.dumps(message_payload(message), cls=DjangoJSONEncoder),
     }
@@ -168,10 +165,10 @@ def _append_to_open_conversation(inbound: InboundMessage) -> ReceivedMessage | N
     guard = transaction.atomic() if connection.in_atomic_block else nullcontext()
     with guard, connection.cursor() as cursor:
         cursor.execute(_APPEND_SQL, params)
-        row = cursor.fetchone()
-    if row is None:
+        stored = cursor.fetchone()
+    if stored is None:
         return None
-    operator_id, state, contact_id, message_id, event_id, audience = row
+    operator_id, state, contact_id, message_id, event_id, audience = stored
     message.pk = message.id = message_id
     message._state.adding = False
     message._state.db = connection.alias
@@ -187,6 +184,16 @@ def _append_to_open_conversation(inbound: InboundMessage) -> ReceivedMessage | N
         # Written while a queued chat was locked: an assignment running meanwhile skipped it.
         transaction.on_commit(do_assign_waiting, robust=True)
     return ReceivedMessage(message=message, conversation=conversation, duplicate=False, new_conversation=False)
+
+
+def _message_row(inbound: InboundMessage, *, conversation_id: int, at: datetime) -> ShopperMessageRow:
+    return ShopperMessageRow(
+        conversation_id=conversation_id,
+        connector=inbound.connector,
+        text=inbound.text,
+        external_id=inbound.external_id or None,
+        created_at=at,
+    )
 
 
 def _existing(inbound: InboundMessage) -> ReceivedMessage | None:
@@ -262,7 +269,9 @@ def do_set_contact_details(
     contact. Vouched-for details also go to the apps that registered for them (``chat.verified``:
     orders links the customer's orders), in this transaction.
 
-    Empty values leave a field as it is; given ones replace it.
+    Empty values leave a field as it is; given ones replace it. ``verified``: the email and phone
+    came signed from the shop or confirmed by the connector; such keys (and a shop customer id, which
+    is always signed) merge the contact with others holding the same (``chat.actions.contacts``).
     """
     given = {"name": name, "email": email, "phone": phone, "customer_id": customer_id}
     for key, value in given.items():
@@ -275,16 +284,32 @@ def do_set_contact_details(
             raise InvalidInput("The email address is not valid.") from exc
     with transaction.atomic():
         contact = ensure_contact(connector=connector, sender_id=sender_id, name=name)
-        updates = {key: value for key, value in given.items() if value and getattr(contact, key) != value}
+        if verified and phone:
+            given["phone"] = normalized_phone(phone)
+        updates: dict[str, object] = {
+            key: value for key, value in given.items() if value and getattr(contact, key) != value
+        }
+        if verified and email and not (contact.email_verified and "email" not in updates):
+            updates["email_verified"] = True
+        elif "email" in updates:
+            updates["email_verified"] = False  # a new, unconfirmed address
+        if verified and phone and not (contact.phone_verified and "phone" not in updates):
+            updates["phone_verified"] = True
+        elif "phone" in updates:
+            updates["phone_verified"] = False
         if updates:
             Contact.objects.filter(pk=contact.pk).update(**updates)
-            for key, value in updates.items():
-                setattr(contact, key, value)
+            for field_name, field_value in updates.items():
+                setattr(contact, field_name, field_value)
+        merges_possible = customer_id or (verified and (email or phone))
+        if merges_possible and merge_on_verified_keys(contact.pk):
+            contact = Contact.objects.get(pk=root_contact_id(contact.pk))
         if verified and (customer_id or email or phone):
+            # After the merge, so apps link what the shop vouched for to the one live contact.
             run_verified_details_hooks(
-                VerifiedDetails(contact_id=contact.pk, customer_id=customer_id, email=email, phone=phone)
+                VerifiedDetails(contact_id=contact.pk, customer_id=customer_id, email=email, phone=given["phone"])
             )
-    return contact
+        return contact
 
 
 def do_leave_contact_while_waiting(
@@ -349,7 +374,7 @@ def open_conversation(
         return _chosen_conversation(contact=contact, connector=connector, conversation_id=conversation_id), False
     previous = None
     if not new_contact:
-        Contact.objects.select_for_update().filter(pk=contact.pk).first()  # serialise per shopper
+        contact = _lock_live(contact)  # serialise per shopper
         open_chats = Conversation.objects.select_for_update().filter(
             contact=contact, connector=connector, state__in=[ConversationState.QUEUED, ConversationState.ACTIVE]
         )
@@ -376,6 +401,18 @@ def open_conversation(
     return conversation, True
 
 
+def _lock_live(contact: Contact) -> Contact:
+    """Lock the contact; if a merge folded it into another while we waited, lock and use that one, so
+    no chat is ever opened on a merged contact."""
+    while True:
+        merged_into = (
+            Contact.objects.select_for_update().filter(pk=contact.pk).values_list("merged_into_id", flat=True).first()
+        )
+        if not merged_into:
+            return contact
+        contact = Contact.objects.get(pk=merged_into)
+
+
 @retry_on_conflict
 def _receive(inbound: InboundMessage) -> ReceivedMessage:
     # The contact is created in the same transaction, so a refused message leaves no stray shopper.
@@ -398,14 +435,9 @@ def _receive(inbound: InboundMessage) -> ReceivedMessage:
             new_contact=new_contact,
             first_message_at=at,
         )
-        message = Message.objects.create(
-            conversation=conversation,
-            connector=inbound.connector,
-            author_kind=AuthorKind.SHOPPER,
-            text=inbound.text,
-            external_id=inbound.external_id or None,
-            created_at=at,
-        )
+        message = _message_row(inbound, conversation_id=conversation.pk, at=at).build()
+        message.conversation = conversation
+        message.save(force_insert=True)
         store_files(message, inbound.attachments)
         if not is_new:  # a new chat was created with this message's times
             fields = ["last_shopper_message_at"]
@@ -452,3 +484,40 @@ def do_open_conversation(
         if is_new:
             events.emit_to_conversation(conversation.pk, "conversation.opened", {"conversation_id": conversation.pk})
         return conversation
+
+
+@retry_on_conflict
+def do_receive_offline_message(
+    *,
+    connector: str,
+    sender_id: str,
+    text: str,
+    external_id: str,
+    name: str = "",
+    email: str = "",
+    phone: str = "",
+    language: str = "",
+    identity_details: Mapping[str, Any] | None = None,
+) -> ReceivedMessage:
+    """The offline form: the shopper's contact details, a queued chat marked offline and their
+    message, in one transaction, so a refused part leaves nothing of the others behind.
+
+    A repeat of ``external_id`` (the form sent again) stores nothing new.
+    """
+    with transaction.atomic():
+        do_set_contact_details(connector=connector, sender_id=sender_id, name=name, email=email, phone=phone)
+        conversation = do_open_conversation(
+            connector=connector, sender_id=sender_id, name=name, language=language, is_offline=True
+        )
+        return do_receive_inbound(
+            InboundMessage(
+                connector=connector,
+                sender_id=sender_id,
+                text=text,
+                sender_name=name,
+                language=language,
+                external_id=external_id,
+                identity_details=dict(identity_details or {}),
+                conversation_id=conversation.pk,
+            )
+        )

@@ -24,6 +24,8 @@ from chat.errors import Forbidden, NotFound, WrongState
 from chat.models import (
     Attachment,
     Contact,
+    ContactMerge,
+    ContactNote,
     Conversation,
     ConversationState,
     ConversationStep,
@@ -117,7 +119,12 @@ def _anonymise_contacts(contact_ids: Iterable[int], at: datetime) -> tuple[int, 
     identities = list(Identity.objects.filter(contact_id__in=contact_ids))
     for identity in identities:
         Identity.objects.filter(pk=identity.pk).update(external_id=f"erased-{identity.pk}", display_name="", details={})
-    Contact.objects.filter(pk__in=contact_ids).update(name="", email="", phone="", customer_id="", erased_at=at)
+    Contact.objects.filter(pk__in=contact_ids).update(
+        name="", email="", phone="", customer_id="", email_verified=False, phone_verified=False, erased_at=at
+    )
+    # Notes are about the person; a merge's undo data holds their details: both go.
+    ContactNote.objects.filter(contact_id__in=contact_ids).delete()
+    ContactMerge.objects.filter(Q(source_id__in=contact_ids) | Q(target_id__in=contact_ids)).delete()
     return len(identities), [(i.connector, i.external_id) for i in identities]
 
 

@@ -1,6 +1,6 @@
 """Domain models, one module per area. Only ``chat.actions`` writes them."""
 
-from chat.models.contacts import Connector, Contact, Identity
+from chat.models.contacts import Connector, Contact, ContactMerge, ContactNote, Identity, MergeKind
 from chat.models.conversations import (
     NO_FIRST_REPLY,
     Attachment,
@@ -27,6 +27,8 @@ __all__ = [
     "CannedReply",
     "Connector",
     "Contact",
+    "ContactMerge",
+    "ContactNote",
     "Conversation",
     "ConversationState",
     "ConversationStep",
@@ -36,6 +38,7 @@ __all__ = [
     "DurationDay",
     "Event",
     "Identity",
+    "MergeKind",
     "Message",
     "MetricsDay",
     "Operator",

@@ -9,11 +9,11 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from django.conf import settings
 from telegram.error import TelegramError
 
-from chat.actions import InboundAttachment, InboundMessage, do_receive_inbound
+from chat.actions import InboundAttachment, InboundMessage, do_receive_inbound, do_set_contact_details
 from chat.files import Refusal, check_file, check_file_size, refusal_note, refusal_notice
+from chat.limits import message_max_chars
 from chat.models import Connector
 from connectors import callbacks, feedback, ratelimit
 from connectors.base import part_external_id, slow_down_reply, split_long_text
@@ -74,7 +74,7 @@ def _message(message: dict[str, Any]) -> Outcome:
         if outcome is not None:
             return outcome
     text, attachments, refused = _content(message)
-    parts = split_long_text(text, settings.SWITCHBOARD_MESSAGE_MAX_CHARS)
+    parts = split_long_text(text, message_max_chars())
     if (
         not attachments
         and not refused
@@ -98,6 +98,12 @@ def _message(message: dict[str, Any]) -> Outcome:
             )
         )
         stored.append("duplicate" if received.duplicate else f"message {received.message.pk}")
+    shared = message.get("contact")
+    if isinstance(shared, dict) and shared.get("user_id") == sender["id"] and shared.get("phone_number"):
+        # The shopper shared their own Telegram number: Telegram confirmed it, so it is a verified key.
+        do_set_contact_details(
+            connector=CONNECTOR, sender_id=str(sender["id"]), phone=str(shared["phone_number"])[:40], verified=True
+        )
     if refused and stored[0] != "duplicate":
         reply_now(chat_id, refusal_notice(refused, language))
     if "duplicate" not in stored and (

@@ -11,11 +11,11 @@ import logging
 from typing import Any
 
 import requests
-from django.conf import settings
 from vk_api.exceptions import VkApiError
 
 from chat.actions import InboundAttachment, InboundMessage, do_receive_inbound
 from chat.files import Refusal, check_file, check_file_size, refusal_note, refusal_notice
+from chat.limits import message_max_chars
 from chat.models import Connector, Identity
 from connectors import callbacks, feedback, ratelimit
 from connectors.base import part_external_id, slow_down_reply, split_long_text
@@ -64,7 +64,7 @@ def _message_new(obj: dict[str, Any]) -> Outcome:
         if outcome is not None:
             return outcome
     text, attachments, refused = _content(message)
-    parts = split_long_text(text, settings.SWITCHBOARD_MESSAGE_MAX_CHARS)
+    parts = split_long_text(text, message_max_chars())
     if (
         not attachments
         and not refused

@@ -1,4 +1,4 @@
-"""The widget's HTTP endpoints: a visitor token, who is online, and the offline form.
+"""The widget's HTTP endpoints: a visitor token, who is online, its texts, and the offline form.
 
 They carry no cookies (the visitor is the signed token in the body), so they are CSRF-exempt and
 answer any origin: the widget may be embedded on the shop's own domain.
@@ -20,8 +20,9 @@ from chat import throttle
 from chat.actions import (
     InboundAttachment,
     InboundMessage,
-    do_open_conversation,
+    do_merge_signed_visitor,
     do_receive_inbound,
+    do_receive_offline_message,
     do_set_contact_details,
 )
 from chat.actions._common import check_text
@@ -40,6 +41,7 @@ from connectors.widget.signing import (
     new_visitor_id,
     read_token,
 )
+from connectors.widget.texts import widget_language, widget_strings
 
 MAX_BODY_BYTES = 16 * 1024
 View = Callable[[HttpRequest], HttpResponse]
@@ -134,6 +136,13 @@ def session(request: HttpRequest) -> HttpResponse:
             customer_id=customer.customer_id,
             verified=True,
         )
+        try:
+            earlier_visitor = read_token(data.get("token"))
+        except InvalidToken:
+            earlier_visitor = ""
+        if earlier_visitor:
+            # The browser chatted anonymously before the shopper signed in: one person.
+            do_merge_signed_visitor(visitor_id=earlier_visitor, customer_visitor_id=visitor_id)
     else:
         try:
             visitor_id = read_token(data.get("token"))
@@ -151,6 +160,20 @@ def status(request: HttpRequest) -> HttpResponse:
         raise InvalidInput(_("%(field)s contains a character that cannot be stored; remove it.") % {"field": "queue"})
     return JsonResponse(
         {"online": anyone_online(queue), "queue": queue, "greeting": greeting(request.GET.get("lang", "")[:8])}
+    )
+
+
+@widget_endpoint("GET")
+def strings(request: HttpRequest) -> HttpResponse:
+    """``{"language", "strings", "max_chars"}``: every text the widget shows, in ``?lang=`` (the shop's
+    ``data-lang``, the page's or the browser's language), and the message length limit."""
+    language = widget_language(request.GET.get("lang", ""))
+    return JsonResponse(
+        {
+            "language": language,
+            "strings": widget_strings(language),
+            "max_chars": settings.SWITCHBOARD_MESSAGE_MAX_CHARS,
+        }
     )
 
 
@@ -183,24 +206,19 @@ def offline(request: HttpRequest) -> HttpResponse:
         request, [("offline_visitor", visitor_id), ("offline_ip", throttle.request_ip(request))], language=language
     )
     page_url = clean_page_url(data.get("page")) or clean_page_url(request.headers.get("Origin", ""))
-    do_set_contact_details(connector=Connector.WIDGET, sender_id=visitor_id, name=name, email=email, phone=phone)
-    conversation = do_open_conversation(
-        connector=Connector.WIDGET, sender_id=visitor_id, name=name, language=language, is_offline=True
-    )
-    received = do_receive_inbound(
-        InboundMessage(
-            connector=Connector.WIDGET,
-            sender_id=visitor_id,
-            text=text,
-            sender_name=name,
-            language=language,
-            external_id=f"{visitor_id}:{client_id}",
-            identity_details={PAGE_URL_KEY: page_url} if page_url else {},
-            conversation_id=conversation.pk,
-        )
+    received = do_receive_offline_message(
+        connector=Connector.WIDGET,
+        sender_id=visitor_id,
+        text=text,
+        external_id=f"{visitor_id}:{client_id}",
+        name=name,
+        email=email,
+        phone=phone,
+        language=language,
+        identity_details={PAGE_URL_KEY: page_url} if page_url else {},
     )
     return JsonResponse(
-        {"conversation_id": received.conversation.pk or conversation.pk, "message_id": received.message.pk},
+        {"conversation_id": received.conversation.pk, "message_id": received.message.pk},
         status=201 if not received.duplicate else 200,
     )
 

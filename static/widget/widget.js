@@ -3,14 +3,55 @@
  *           data-lang="ru" data-color="#0b6bcb" data-stylist="on"
  *           data-customer-id="42" data-customer-name="Anna" data-customer-email="a@example.com"
  *           data-customer-signature="<hex HMAC-SHA256 of id\nname\nemail with WIDGET_CUSTOMER_SECRET>"></script>
- * A page view loads this file only: the WebSocket opens when the shopper opens the chat or has a
- * conversation in progress. Every text from the network is rendered with textContent, never as HTML.
+ * A page view loads this file and (once an hour) its texts, in the shopper's language, from the
+ * server: the WebSocket opens when the shopper opens the chat or has a conversation in progress. Every text from the network is rendered with textContent, never as HTML.
  * Protocol: connectors/widget/PROTOCOL.md. Public hooks: window.SwitchboardWidget (see the end).
  */
-(function () {
+// --- texts first: from the server, in the shopper's language (connectors/widget/texts.py) ---------
+// Asked once and kept an hour in the browser, so later page views start at once; the widget itself
+// (the function below) starts when it has them. Calls the shop makes meanwhile run after it started.
+(function (widget) {
   "use strict";
   var script = document.currentScript;
   if (!script || window.SwitchboardWidget) return;
+  var early = [];
+  function later(name) { return function () { early.push([name, arguments]); }; }
+  window.SwitchboardWidget = {
+    open: later("open"), close: later("close"), startConsultation: later("startConsultation"),
+    openConversation: later("openConversation"), language: null
+  };
+  var cfg = script.dataset;
+  var requested = (cfg.lang || document.documentElement.lang || navigator.language || "en").toLowerCase();
+  var url = new URL(script.src, location.href).origin + "/connectors/widget/strings/?lang=" + encodeURIComponent(requested);
+  var key = "sbw.texts." + requested, tries = 0, started = false;
+  function kept() {
+    try { return JSON.parse(localStorage.getItem(key)); } catch (e) { return null; }
+  }
+  function start(texts) {
+    if (started) return;
+    started = true;
+    widget(script, texts, early);
+  }
+  function loadTexts() {
+    var copy = kept();
+    if (copy && copy.strings && Date.now() - copy.at < 3600 * 1000) return start(copy);
+    fetch(url).then(function (r) {
+      if (!r.ok) throw new Error("HTTP " + r.status);
+      return r.json();
+    }).then(function (data) {
+      data.at = Date.now();
+      try { localStorage.setItem(key, JSON.stringify(data)); } catch (e) { /* private mode */ }
+      start(data);
+    }, function () {
+      // An older copy beats no widget; with none, ask again (the shop's page works on meanwhile).
+      if (copy && copy.strings) return start(copy);
+      tries += 1;
+      setTimeout(loadTexts, Math.min(30000, 1000 * Math.pow(2, tries)));
+    });
+  }
+  loadTexts();
+})(function (script, texts, early) {
+  "use strict";
   var cfg = script.dataset;
   var origin = new URL(script.src, location.href).origin;
   var API = origin + "/connectors/widget/";
@@ -18,66 +59,10 @@
   var WS_URL = origin.replace(/^http/, "ws") + "/ws/widget/";
   var MAX_CHARS = 4096;
 
-  var STRINGS = {
-    en: {
-      open: "Open chat", unread: " ({n} unread)", title: "Chat with us", minimize: "Minimize chat",
-      end: "End chat", send: "Send", input: "Your message", placeholder: "Write a message…",
-      messages: "Messages", you: "You", waiting: "Waiting for an operator…",
-      position: "You are number {n} in the queue", wait: " · about {m} min",
-      operator: "{name} is here to help", typing: "{name} is typing…", someone: "The operator",
-      closed: "The chat has ended. Write to start a new one.", sending: "Sending…", failed: "Not sent: {e}",
-      reconnecting: "Connection lost, reconnecting…", stylist: "Stylist consultation",
-      unavailable: "The chat is briefly unavailable. Your message is kept and will be sent when we are back.",
-      retrying: "Not sent yet, will retry",
-      offlineIntro: "No one is online right now. Leave a message and we will answer by email or phone.",
-      name: "Name", email: "Email", phone: "Phone", message: "Message", leave: "Send message",
-      needContact: "Leave an email or a phone number.", thanks: "Thank you! We will answer soon.",
-      tooLong: "The message is longer than {n} characters.",
-      overLimit: "{count} of {n} characters: shorten the message to send it.",
-      support: "Support", confirmEnd: "End this chat?", endYes: "End chat", endNo: "Keep chatting",
-      rate: "How did we do? Rate this chat.", star: "{n} of 5 stars", comment: "Comment (optional)",
-      rateSend: "Send rating", rated: "Thank you for your rating!", chooseStars: "Choose 1 to 5 stars.",
-      questionnaire: "Stylist questionnaire",
-      nobodyOnline: "Nobody who can answer this is online right now.",
-      offerWait: "Rather not wait? Leave your email or phone: we will answer there, and your chat keeps its place.",
-      offerClosed: "Leave a message with your email or phone and we will answer.",
-      offerButton: "Leave a message", keepIntro: "Leave your email or phone. Your chat keeps its place in the queue.",
-      unanswered: "Nobody could answer in time. Write to start a new chat.", contactSaved: "Thank you! We will answer there.",
-      attach: "Attach a photo or file", camera: "Take a photo", uploading: "Sending {name}…", dropHere: "Drop the file here to send it",
-      fileFailed: "Not sent: {e}"
-    },
-    ru: {
-      open: "Открыть чат", unread: " (непрочитанных: {n})", title: "Напишите нам", minimize: "Свернуть чат",
-      end: "Завершить чат", send: "Отправить", input: "Ваше сообщение", placeholder: "Напишите сообщение…",
-      messages: "Сообщения", you: "Вы", waiting: "Ждём оператора…",
-      position: "Вы {n}-й в очереди", wait: " · примерно {m} мин",
-      operator: "Вам отвечает {name}", typing: "{name} печатает…", someone: "Оператор",
-      closed: "Чат завершён. Напишите, чтобы начать новый.", sending: "Отправляется…", failed: "Не отправлено: {e}",
-      reconnecting: "Связь потеряна, переподключаемся…", stylist: "Консультация стилиста",
-      unavailable: "Чат ненадолго недоступен. Ваше сообщение сохранено и уйдёт, как только мы вернёмся.",
-      retrying: "Ещё не отправлено, повторим",
-      offlineIntro: "Сейчас никого нет на связи. Оставьте сообщение, и мы ответим по почте или телефону.",
-      name: "Имя", email: "Эл. почта", phone: "Телефон", message: "Сообщение", leave: "Отправить сообщение",
-      needContact: "Укажите почту или телефон.", thanks: "Спасибо! Мы скоро ответим.",
-      tooLong: "Сообщение длиннее {n} символов.",
-      overLimit: "{count} из {n} символов: сократите сообщение, чтобы отправить.",
-      support: "Поддержка", confirmEnd: "Завершить этот чат?", endYes: "Завершить чат", endNo: "Продолжить",
-      rate: "Как мы справились? Оцените чат.", star: "{n} из 5 звёзд", comment: "Комментарий (необязательно)",
-      rateSend: "Отправить оценку", rated: "Спасибо за оценку!", chooseStars: "Выберите от 1 до 5 звёзд.",
-      questionnaire: "Анкета для стилиста",
-      nobodyOnline: "Сейчас на связи нет никого, кто может ответить на этот вопрос.",
-      offerWait: "Не хотите ждать? Оставьте почту или телефон: мы ответим туда, а чат сохранит место в очереди.",
-      offerClosed: "Оставьте сообщение с почтой или телефоном, и мы ответим.",
-      offerButton: "Оставить сообщение", keepIntro: "Оставьте почту или телефон. Чат сохранит место в очереди.",
-      unanswered: "Никто не успел ответить. Напишите, чтобы начать новый чат.", contactSaved: "Спасибо! Мы ответим туда.",
-      attach: "Прикрепить фото или файл", camera: "Сфотографировать", uploading: "Отправляем {name}…", dropHere: "Перетащите файл сюда, чтобы отправить",
-      fileFailed: "Не отправлено: {e}"
-    }
-  };
-  var lang = (cfg.lang || document.documentElement.lang || navigator.language || "en").toLowerCase();
-  lang = lang.indexOf("ru") === 0 ? "ru" : "en";
+  var STRINGS = texts.strings, lang = texts.language || "en";
+  if (texts.max_chars) MAX_CHARS = texts.max_chars;
   function t(key, vars) {
-    return STRINGS[lang][key].replace(/\{(\w+)\}/g, function (_, k) { return vars && k in vars ? vars[k] : ""; });
+    return (STRINGS[key] || "").replace(/\{(\w+)\}/g, function (_, k) { return vars && k in vars ? vars[k] : ""; });
   }
 
   // --- storage: survives reloads and page changes; a disabled localStorage only costs that ------
@@ -849,7 +834,7 @@
       conversationId = data.conversation_id; save("conversation", conversationId); setInProgress(true);
       f.thanks.textContent = t("thanks"); f.thanks.hidden = false; showNotice("");
       setTimeout(function () { showChat(); connect(); }, 1200);
-    }, function (error) { showNotice((error && error.message) || "Error"); });
+    }, function (error) { showNotice((error && error.message) || t("error")); });
   }
 
   // Waiting in the queue: the contact goes with this chat, the words as its next message.
@@ -886,7 +871,7 @@
     actions.hidden = false;
   }
 
-  window.SwitchboardWidget = {
+  var hooks = window.SwitchboardWidget = {
     open: openPanel, close: closePanel, startConsultation: startConsultation, openConversation: openConversation,
     setCart: setCart, language: lang
   };
@@ -899,6 +884,7 @@
     outbox.forEach(renderPending);
     if (load("open", false)) openPanel();
     else if (inProgress()) connect();
+    early.splice(0).forEach(function (call) { hooks[call[0]].apply(null, call[1]); });
   }
   if (document.body) mount(); else document.addEventListener("DOMContentLoaded", mount);
-})();
+});

@@ -1,17 +1,13 @@
 /* Managers only (home.html loads it for them): the customer panel links to the Customer data page,
- * where this customer's data is downloaded or erased (workspace/customer_data.py). The label comes
- * translated from the template, in the data-label attribute of this script's tag. */
-(() => {
-  "use strict";
-  const label = document.currentScript.dataset.label;
-  document.addEventListener("workspace:customer-panel", (event) => {
-    const { contactId, element } = event.detail;
-    const link = document.createElement("a");
-    link.className = "customer-data-link";
-    link.href = `/workspace/dashboards/customers/?q=${encodeURIComponent(`#${contactId}`)}`;
-    link.textContent = label;
-    const paragraph = document.createElement("p");
-    paragraph.appendChild(link);
-    element.appendChild(paragraph);
-  });
-})();
+ * where this customer's data is downloaded or erased (workspace/customer_data.py). */
+import { el } from "./dom.js";
+import { T } from "./i18n.js";
+import { registerCustomerSection } from "./panels.js";
+
+registerCustomerSection({
+  id: "customer-data",
+  mount(root, context) {
+    const href = `/workspace/dashboards/customers/?q=${encodeURIComponent(`#${context.contactId}`)}`;
+    root.append(el("p", {}, [el("a", { className: "customer-data-link", href, text: T.customer_data })]));
+  },
+});

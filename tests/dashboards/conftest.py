@@ -82,7 +82,7 @@ def built_day(
     """The day, read from raw rows or from its day rollups: every figure must come out the same."""
 
     def build() -> Day:
-        from workspace.targets import close_silent_queued
+        from chat.actions.housekeeping import do_close_silent_queued as close_silent_queued
 
         anna = do_create_operator(
             username="anna", password="pw-123456", display_name="Anna", skills=("general", "stylist"), cap=1

@@ -27,13 +27,23 @@ from django.urls import URLPattern, URLResolver, get_resolver
 from chat.actions import (
     InboundAttachment,
     InboundMessage,
+    do_add_contact_note,
     do_close,
+    do_merge_contacts,
     do_receive_inbound,
     do_set_contact_details,
     do_set_operator_status,
     do_start_consultation,
 )
-from chat.models import Attachment, Conversation, ConversationState, Message, Operator
+from chat.models import (
+    Attachment,
+    ContactMerge,
+    ContactNote,
+    Conversation,
+    ConversationState,
+    Message,
+    Operator,
+)
 from config.asgi import application
 from config.routing import websocket_urlpatterns
 from connectors.widget.signing import issue_token
@@ -88,6 +98,8 @@ class World:
     attachment: Attachment
     queued: Conversation  # a waiting consultation of another customer
     closed: Conversation  # Boris' closed chat with a third customer
+    note: ContactNote  # Boris' note on the customer of ``chat``
+    merge: ContactMerge  # Boris merged a fourth contact into the customer of ``chat``
 
     def client(self, operator: Operator | None) -> Client:
         client = Client(enforce_csrf_checks=False)
@@ -134,6 +146,9 @@ def world(make_operator: Callable[..., Operator], reason: Any, queues: Any) -> W
     )
     assert Order.objects.get(number="SECRET-1").contact_id == chat.contact_id
     assert Conversation.objects.get(pk=queued.pk).state == ConversationState.QUEUED
+    note = do_add_contact_note(contact_id=chat.contact_id, operator_id=boris.pk, text=SECRET)
+    fourth = do_receive_inbound(InboundMessage(connector="widget", sender_id="v-4", text=SECRET)).conversation
+    merge = do_merge_contacts(source_id=fourth.contact_id, target_id=chat.contact_id, operator_id=boris.pk)
     return World(
         anna=anna,
         boris=boris,
@@ -143,6 +158,8 @@ def world(make_operator: Callable[..., Operator], reason: Any, queues: Any) -> W
         attachment=Attachment.objects.get(message=received.message),
         queued=queued,
         closed=closed_chat,
+        note=note,
+        merge=merge,
     )
 
 
@@ -177,6 +194,8 @@ def fill(route: str, world: World) -> str:
         "message_id": world.message.pk,
         "contact_id": world.chat.contact_id,
         "attachment_id": world.attachment.pk,
+        "note_id": world.note.pk,
+        "merge_id": world.merge.pk,
     }
 
     def one(match: re.Match[str]) -> str:
@@ -222,6 +241,26 @@ def http_cells(route: str, kind: str) -> list[Cell]:
             Cell(f"anonymous GET {route}", lambda w: refused(get(anon)(w), 302)),
             Cell(f"operator {route}", no_alerts),
         ]
+    if kind == "customer-page":
+
+        def others_customer_post(w: World) -> str | None:
+            before = (w.rows(), ContactNote.objects.count(), ContactMerge.objects.count())
+            body = {"text": SECRET, "source": str(w.closed.contact_id), "confirm": "yes"}
+            answer = refused(w.client(w.anna).post(fill(route, w), body), 403, 404)
+            after = (w.rows(), ContactNote.objects.count(), ContactMerge.objects.count())
+            return answer or (None if after == before else "rows changed")
+
+        cells = [
+            Cell(f"anonymous GET {route}", lambda w: refused(get(anon)(w), 302)),
+            Cell(f"operator GET {route} of a customer in another's chat", lambda w: refused(get(anna)(w), 403, 404)),
+            Cell(f"operator POST {route} on a customer in another's chat", others_customer_post),
+        ]
+        if route == "workspace/customers/<int:contact_id>/":
+            holder: Callable[[World], Operator] = lambda w: w.boris  # noqa: E731
+            manager: Callable[[World], Operator] = lambda w: w.manager  # noqa: E731
+            cells.append(Cell(f"holder GET {route}", lambda w: allowed(get(holder)(w))))
+            cells.append(Cell(f"manager GET {route}", lambda w: allowed(get(manager)(w))))
+        return cells
     if kind == "history-list":
         return [
             Cell(f"anonymous GET {route}", lambda w: refused(get(anon)(w), 302)),
@@ -439,6 +478,7 @@ HTTP_RULES: list[tuple[str, str]] = [
     (r"^workspace/dashboards/(history/|history\.json|export/)", "own-figures"),
     (r"^workspace/dashboards/alerts\.json$", "manager-alerts"),
     (r"^workspace/dashboards/", "manager-page"),
+    (r"^workspace/customers/", "customer-page"),
     (r"^workspace/history/$", "history-list"),
     (r"^workspace/history/export/", "manager-page"),
     (r"^workspace/history/<int:conversation_id>/$", "transcript"),
@@ -451,6 +491,7 @@ HTTP_RULES: list[tuple[str, str]] = [
     (r"^connectors/questionnaire/", "signed"),
     (r"^connectors/telegram/webhook/$", "webhook"),
     (r"^connectors/vk/callback/$", "webhook"),
+    (r"^connectors/widget/strings/$", "public"),
     (r"^connectors/widget/(session|status|offline|upload)/$", "widget-http"),
     (r"^admin/(login|logout)/$", "public"),
     (r"^admin/", "admin"),

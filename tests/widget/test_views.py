@@ -115,3 +115,14 @@ def test_the_offline_form_needs_a_genuine_token(queues: Any) -> None:
     answer = post("offline/", {"token": "forged", "phone": "1", "text": "hi"})
     assert answer.status_code == 403
     assert not Conversation.objects.exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_offline_form_refused_halfway_leaves_no_contact_behind() -> None:
+    """Contact details, the chat and the message are one transaction: with no queue to open the
+    chat in, the details given are not kept either."""
+    form = {"token": issue_token("visitor-offline"), "name": "Ivan", "email": "ivan@example.com", "text": "hi"}
+    answer = post("offline/", form)
+    assert answer.status_code == 404
+    assert not Contact.objects.exists()
+    assert not Conversation.objects.exists()
