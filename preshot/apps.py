@@ -11,6 +11,12 @@ class PreshotConfig(AppConfig):
     verbose_name = "Pre-shot suggestions"
 
     def ready(self) -> None:
+        # A contact merge moves their deflection log with them (chats after an answer stay counted).
+        from chat.merging import contact_fk_mover, register_mover
+        from preshot.models import SuggestionEvent
+
+        events_mover = contact_fk_mover(SuggestionEvent)
+        register_mover("preshot_events", events_mover.move, events_mover.undo)
         # Suggestions and the help search join the shop API (/api/shop/v1/): orders never imports preshot.
         from orders.shop_api import shop_api
         from preshot.shop_api import router

@@ -4,6 +4,7 @@ article and day."""
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 
 import pytest
 from django.test import override_settings
@@ -69,3 +70,17 @@ def test_the_deflection_rate_by_rule_article_and_day() -> None:
 
 def test_no_offers_no_rate() -> None:
     assert deflection(NOW, NOW + timedelta(days=1)).total.rate is None
+
+
+def test_a_contact_merge_takes_the_log_along_and_its_undo_brings_it_back(make_operator: Any) -> None:
+    from chat.actions.contacts import do_merge_contacts, do_undo_merge
+
+    manager = make_operator("Maria", is_manager=True)
+    source, target = Contact.objects.create(name="a"), Contact.objects.create(name="b")
+    event = do_record_event("opened", article_key="track-order", contact_id=source.pk, language="en", at=NOW)
+    merge = do_merge_contacts(source_id=source.pk, target_id=target.pk, operator_id=manager.pk)
+    event.refresh_from_db()
+    assert event.contact_id == target.pk
+    do_undo_merge(merge_id=merge.pk, operator_id=manager.pk)
+    event.refresh_from_db()
+    assert event.contact_id == source.pk
