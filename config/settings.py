@@ -180,6 +180,8 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
     "process-leftover-updates": {"task": "connectors.tasks.process_leftover_updates", "schedule": 60.0},
     # Retention: erases one batch of expired conversations per run (nothing while the setting is 0).
     "erase-expired-conversations": {"task": "chat.tasks.erase_expired_conversations", "schedule": 600.0},
+    # Pre-shot: tell consenting shoppers about late orders (preshot/notices.py).
+    "preshot-notices": {"task": "preshot.notices.send_due_notices", "schedule": 600.0},
 }
 # Service level counts chats answered within this many seconds (the T of the metric).
 SWITCHBOARD_SERVICE_LEVEL_SECONDS: int = env.int("SWITCHBOARD_SERVICE_LEVEL_SECONDS", default=20)

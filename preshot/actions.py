@@ -15,7 +15,16 @@ from chat.untrusted import unstorable_reason
 from kb.models import LANGUAGES
 from orders.models import Order
 from preshot.defaults import default_rule_rows
-from preshot.models import ALL_STATUSES, ActionKind, CountsFrom, EventKind, Rule, SuggestionEvent
+from preshot.models import (
+    ALL_STATUSES,
+    ActionKind,
+    CountsFrom,
+    EventKind,
+    Notice,
+    NoticeConsent,
+    Rule,
+    SuggestionEvent,
+)
 
 _KEY = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 QUESTION_MAX = 200
@@ -42,6 +51,7 @@ class RuleInput:
     action: str = ""
     priority: int = 0
     active: bool = True
+    notify: bool = False
 
 
 def _check_rule(data: RuleInput) -> dict[str, str]:
@@ -95,6 +105,7 @@ def do_save_rule(data: RuleInput, rule_id: int | None = None) -> Rule:
         rule.article_key = data.article_key
         rule.question_en, rule.question_ru = data.question_en.strip(), data.question_ru.strip()
         rule.action, rule.priority, rule.active = data.action, data.priority, data.active
+        rule.notify = data.notify
         rule.save()
     return rule
 
@@ -176,3 +187,20 @@ def do_still_need_help(
             channel=connector,
         )
     return received.conversation.pk
+
+
+def do_consent_to_notices(*, contact_id: int, connector: str) -> NoticeConsent:
+    """The shopper agreed to hear about their orders on ``connector``; agreeing twice changes nothing."""
+    consent, _created = NoticeConsent.objects.get_or_create(
+        contact_id=contact_id, connector=connector, defaults={"at": timezone.now()}
+    )
+    return consent
+
+
+def do_claim_notice(*, order: Order, rule: Rule, connector: str) -> Notice | None:
+    """The row that lets one notice go out: None when this order already had this rule's notice."""
+    with transaction.atomic():
+        notice, created = Notice.objects.get_or_create(
+            order=order, rule=rule, defaults={"connector": connector, "at": timezone.now()}
+        )
+    return notice if created else None

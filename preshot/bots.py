@@ -3,7 +3,8 @@ likeliest questions as buttons; a question's button sends its answer, "Still nee
 with the order and the question attached.
 
 Button data (connectors.callbacks' convention): ``ps:a:<rule id>:<order id>`` (an answer) and
-``ps:h:<rule id>:<order id>`` (still need help; rule 0 when none). A press is honoured only for an
+``ps:h:<rule id>:<order id>`` (still need help; rule 0 when none), ``ps:c:0:<order id>`` (agree to
+notices, preshot.notices). A press is honoured only for an
 order of the presser's own contact, so forged data shows nobody else's order.
 """
 
@@ -23,7 +24,7 @@ from kb.search import clean_language
 from orders.models import Order, OrderStatus
 from orders.selectors import family_of
 from preshot import actions
-from preshot.models import EventKind, Rule
+from preshot.models import EventKind, NoticeConsent, Rule
 from preshot.selectors import OrderSuggestions, Suggestion, suggestions_for, suggestions_for_contact
 
 PREFIX = "ps"
@@ -52,7 +53,7 @@ def _language(connector: str, sender_id: str, given: str) -> str:
     return clean_language(given)
 
 
-def _button(connector: str, label: str, data: str) -> dict[str, Any]:
+def button(connector: str, label: str, data: str) -> dict[str, Any]:
     if connector == Connector.TELEGRAM:
         return {"text": label, "callback_data": callbacks.callback_data(PREFIX, data)}
     short = label if len(label) <= VK_LABEL_MAX else label[: VK_LABEL_MAX - 1] + "…"
@@ -60,19 +61,25 @@ def _button(connector: str, label: str, data: str) -> dict[str, Any]:
     return {"action": {"type": "callback", "label": short, "payload": payload}}
 
 
-def _keyboard(connector: str, rows: list[dict[str, Any]]) -> dict[str, Any]:
+def keyboard(connector: str, rows: list[dict[str, Any]]) -> dict[str, Any]:
     if connector == Connector.TELEGRAM:
         return {"inline_keyboard": [[row] for row in rows]}
     return {"inline": True, "buttons": [[row] for row in rows]}
 
 
 def _help_button(connector: str, order: Order, rule_id: int | None) -> dict[str, Any]:
-    return _button(connector, _("Still need help"), f"h:{rule_id or 0}:{order.pk}")
+    return button(connector, _("Still need help"), f"h:{rule_id or 0}:{order.pk}")
 
 
-def stage_text(offered: OrderSuggestions) -> str:
+def stage_text(offered: OrderSuggestions, *, questions: bool = True) -> str:
     since = formats.date_format(offered.order.stage_since(), "SHORT_DATE_FORMAT")
     status = str(OrderStatus(offered.order.status).label)
+    if not questions:
+        return _("Your order %(number)s: %(status)s since %(since)s.") % {
+            "number": offered.order.number,
+            "status": status,
+            "since": since,
+        }
     return _("Your order %(number)s: %(status)s since %(since)s. Common questions:") % {
         "number": offered.order.number,
         "status": status,
@@ -95,11 +102,12 @@ def on_start(command: callbacks.Command) -> str | None:
     if offered is None or not offered.suggestions:
         return _greet(command)
     with translation.override(language):
-        rows = [
-            _button(command.connector, s.question, f"a:{s.rule_id}:{offered.order.pk}") for s in offered.suggestions
-        ]
+        rows = [button(command.connector, s.question, f"a:{s.rule_id}:{offered.order.pk}") for s in offered.suggestions]
         rows.append(_help_button(command.connector, offered.order, None))
-        bot_feedback.send(command.connector, command.chat_id, stage_text(offered), _keyboard(command.connector, rows))
+        contact_id = offered.order.contact_id
+        if contact_id and not NoticeConsent.objects.filter(contact_id=contact_id, connector=command.connector).exists():
+            rows.append(button(command.connector, _("Tell me if an order is late"), f"c:0:{offered.order.pk}"))
+        bot_feedback.send(command.connector, command.chat_id, stage_text(offered), keyboard(command.connector, rows))
     for suggestion in offered.suggestions:
         actions.do_record_event(
             EventKind.SHOWN,
@@ -133,8 +141,8 @@ def on_press(press: callbacks.ButtonPress) -> str | None:
             if not offered.suggestions:
                 return None
             [suggestion] = offered.suggestions
-            keyboard = _keyboard(press.connector, [_help_button(press.connector, order, rule.pk)])
-            bot_feedback.send(press.connector, press.chat_id, answer_text(suggestion), keyboard)
+            markup = keyboard(press.connector, [_help_button(press.connector, order, rule.pk)])
+            bot_feedback.send(press.connector, press.chat_id, answer_text(suggestion), markup)
             actions.do_record_event(
                 EventKind.OPENED,
                 article_key=suggestion.answer.key,
@@ -145,6 +153,9 @@ def on_press(press: callbacks.ButtonPress) -> str | None:
                 channel=press.connector,
             )
             return suggestion.answer.title
+        if kind == "c" and order.contact_id is not None:
+            actions.do_consent_to_notices(contact_id=order.contact_id, connector=press.connector)
+            return _("We will tell you here if an order is late.")
         if kind == "h":
             question = rule.question(language) if rule is not None else _("Question about my order")
             actions.do_still_need_help(

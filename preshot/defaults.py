@@ -206,5 +206,14 @@ FIELDS = (
 )
 
 
-def default_rule_rows() -> list[dict[str, Any]]:
-    return [dict(zip(FIELDS, row, strict=True)) for row in DEFAULT_RULES]
+# The shipped rules that also notify a consenting shopper unasked: the late ones.
+NOTIFYING = {("shipped", "My parcel is late"), ("returned", "My refund is late")}
+
+
+def default_rule_rows(*, with_notify: bool = True) -> list[dict[str, Any]]:
+    """The rows; ``with_notify=False`` for the migration that ran before rules could notify."""
+    rows = [dict(zip(FIELDS, row, strict=True)) for row in DEFAULT_RULES]
+    if with_notify:
+        for row in rows:
+            row["notify"] = (row["statuses"][0], row["question_en"]) in NOTIFYING
+    return rows

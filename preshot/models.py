@@ -43,6 +43,8 @@ class Rule(models.Model):
     # Higher first: the two or three likeliest questions are the top of the list.
     priority = models.IntegerField(_("priority"), default=0)
     active = models.BooleanField(_("active"), default=True)
+    # Also told unasked, once per order, to shoppers who agreed to notices (a late parcel, a late refund).
+    notify = models.BooleanField(_("notify the shopper"), default=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -96,6 +98,35 @@ class SuggestionEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} {self.article_key} at {self.at:%Y-%m-%d %H:%M}"
+
+
+class NoticeConsent(models.Model):
+    """A shopper agreed to be told about their orders on this channel (the bot's button)."""
+
+    contact = models.ForeignKey("chat.Contact", on_delete=models.CASCADE, related_name="+")
+    connector = models.CharField(max_length=16)
+    at = models.DateTimeField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["contact", "connector"], name="preshot_one_consent")]
+
+    def __str__(self) -> str:
+        return f"{self.contact_id} on {self.connector}"
+
+
+class Notice(models.Model):
+    """A notice told (or being told): the unique row is what makes it at most once per order and rule."""
+
+    order = models.ForeignKey("orders.Order", on_delete=models.CASCADE, related_name="+")
+    rule = models.ForeignKey(Rule, on_delete=models.CASCADE, related_name="notices")
+    connector = models.CharField(max_length=16)
+    at = models.DateTimeField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["order", "rule"], name="preshot_notice_once")]
+
+    def __str__(self) -> str:
+        return f"{self.order_id}/{self.rule_id} on {self.connector}"
 
 
 ALL_STATUSES = [s.value for s in OrderStatus]

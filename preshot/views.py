@@ -47,6 +47,7 @@ def _rule_input(post: QueryDict) -> RuleInput:
         action=post.get("action", ""),
         priority=_whole(post.get("priority", ""), 0) or 0,
         active=post.get("active") == "on",
+        notify=post.get("notify") == "on",
     )
 
 
@@ -97,7 +98,7 @@ def rule_edit(request: HttpRequest, rule_id: int | None = None) -> HttpResponse:
     elif rule is not None:
         given = RuleInput(
             rule.statuses, rule.counts_from, rule.min_days, rule.max_days, rule.article_key,
-            rule.question_en, rule.question_ru, rule.action, rule.priority, rule.active,
+            rule.question_en, rule.question_ru, rule.action, rule.priority, rule.active, rule.notify,
         )  # fmt: skip
     else:
         given = RuleInput([], CountsFrom.ORDER, 0, None, "", "", "")

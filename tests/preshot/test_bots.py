@@ -69,7 +69,12 @@ def test_telegram_start_shows_the_order_and_its_questions_then_answers_and_opens
     [sent] = fake_telegram.calls("sendMessage")
     assert "A-1" in sent.params["text"] and sent.params["text"].startswith("Ваш заказ")
     rows = json.loads(sent.params["reply_markup"])["inline_keyboard"]
-    assert [row[0]["text"] for row in rows] == ["Где моя посылка?", "Когда доставят?", "Нужна помощь"]
+    assert [row[0]["text"] for row in rows] == [
+        "Где моя посылка?",
+        "Когда доставят?",
+        "Нужна помощь",
+        "Сообщите, если заказ задержится",
+    ]
     assert events() == [("shown", "track-order"), ("shown", "delivery-times")]
 
     # One tap: the answer, in Russian, with the carrier's link and "still need help" under it.
@@ -128,7 +133,7 @@ def test_vk_start_button_shows_the_questions_as_callback_buttons_and_a_press_ans
     keyboard = json.loads(sent["keyboard"])
     assert keyboard["inline"] is True
     labels = [row[0]["action"]["label"] for row in keyboard["buttons"]]
-    assert labels == ["Где моя посылка?", "Когда доставят?", "Нужна помощь"]
+    assert labels == ["Где моя посылка?", "Когда доставят?", "Нужна помощь", "Сообщите, если заказ задержится"]
     assert all(len(label) <= 40 for label in labels)
 
     event = copy.deepcopy(fixture("vk", "message_event"))

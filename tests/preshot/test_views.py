@@ -34,6 +34,7 @@ def rule_form(**overrides: object) -> dict[str, object]:
         "action": "track",
         "priority": "300",
         "active": "on",
+        "notify": "on",
     }
     form.update(overrides)
     return form
@@ -62,12 +63,13 @@ def test_a_manager_adds_edits_and_deletes_a_rule(make_operator: Callable[..., Op
     rule = Rule.objects.order_by("-pk").first()
     assert rule is not None
     assert (rule.statuses, rule.min_days, rule.max_days, rule.action) == (["shipped", "delivered"], 2, 6, "track")
+    assert rule.notify is True
     assert rule.question_en == "Where is my <b>parcel</b>?"  # stored exactly ...
     page = maria.get(f"/workspace/preshot/{rule.pk}/").content.decode()
     assert "&lt;b&gt;parcel&lt;/b&gt;" in page and "<b>parcel</b>" not in page  # ... shown escaped
-    maria.post(f"/workspace/preshot/{rule.pk}/", rule_form(max_days="", active=""))
+    maria.post(f"/workspace/preshot/{rule.pk}/", rule_form(max_days="", active="", notify=""))
     rule.refresh_from_db()
-    assert rule.max_days is None and rule.active is False
+    assert rule.max_days is None and rule.active is False and rule.notify is False
     assert maria.post(f"/workspace/preshot/{rule.pk}/delete/").status_code == 302
     assert not Rule.objects.filter(pk=rule.pk).exists()
 
