@@ -81,3 +81,10 @@ def test_no_consent_no_notice(post_update: Callable[..., Any], fake_telegram: Fa
     fake_telegram.reset()
     assert send_due_notices() == 0
     assert fake_telegram.calls("sendMessage") == [] and not Notice.objects.exists()
+
+
+def test_the_notices_run_from_the_beat_schedule(settings: Any) -> None:
+    from chat.periodic import run_locked
+
+    [entry] = [e for e in settings.CELERY_BEAT_SCHEDULE.values() if e["task"].startswith("preshot.")]
+    assert run_locked(entry["task"]) == 0  # nobody consented: nothing to tell
