@@ -8,7 +8,7 @@ from django.core import signing
 from django.urls import reverse
 
 from chat.files import SHOPPER_FILE_SALT, shows_inline
-from chat.models import Attachment, Conversation, Message
+from chat.models import Attachment, Conversation, Message, Questionnaire, Rating
 
 
 def message_payload(message: Message, *, for_shopper: bool = False) -> dict[str, Any]:
@@ -80,4 +80,28 @@ def conversation_payload(conversation: Conversation) -> dict[str, Any]:
         "assigned_at": conversation.assigned_at.isoformat() if conversation.assigned_at else None,
         "closed_at": conversation.closed_at.isoformat() if conversation.closed_at else None,
         "reason_id": conversation.reason_id,
+    }
+
+
+def rating_payload(rating: Rating) -> dict[str, Any]:
+    return {
+        "conversation_id": rating.conversation_id,
+        "stars": rating.stars,
+        "comment": rating.comment,
+        "operator_id": rating.operator_id,
+        "flagged": rating.flagged,
+        "created_at": rating.created_at.isoformat(),
+        "commented_at": rating.commented_at.isoformat() if rating.commented_at else None,
+        "reviewed_at": rating.reviewed_at.isoformat() if rating.reviewed_at else None,
+    }
+
+
+def questionnaire_payload(questionnaire: Questionnaire) -> dict[str, Any]:
+    return {
+        "conversation_id": questionnaire.conversation_id,
+        "answers": questionnaire.answers,
+        "photo_url": (
+            reverse("questionnaire-photo", args=[questionnaire.conversation_id]) if questionnaire.photo else None
+        ),
+        "submitted_at": questionnaire.submitted_at.isoformat() if questionnaire.submitted_at else None,
     }

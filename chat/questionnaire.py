@@ -12,82 +12,71 @@ from typing import Any
 from django import forms
 from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
+from django.utils.translation import gettext_noop
 
-from chat.feedback import language_of
+from chat.texts import in_language, language_of
 
-# Words for people, per language. Keys are the stored answer keys (and option values).
-LABELS: dict[str, dict[str, str]] = {
-    "height_cm": {"en": "Height, cm", "ru": "Рост, см"},
-    "size_top": {"en": "Top size (e.g. M or 46)", "ru": "Размер верха (например, M или 46)"},
-    "size_bottom": {"en": "Bottom size (e.g. S or 44)", "ru": "Размер низа (например, S или 44)"},
-    "size_shoes": {"en": "Shoe size (EU)", "ru": "Размер обуви (EU)"},
-    "body_shape": {"en": "Body shape (optional)", "ru": "Тип фигуры (необязательно)"},
-    "styles": {"en": "Styles you like", "ru": "Любимые стили"},
-    "colours": {"en": "Colours you like", "ru": "Любимые цвета"},
-    "occasion": {"en": "Occasion", "ru": "Повод"},
-    "budget_from": {"en": "Budget from, ₽", "ru": "Бюджет от, ₽"},
-    "budget_to": {"en": "Budget up to, ₽", "ru": "Бюджет до, ₽"},
-    "photo": {"en": "Photo (optional, JPEG, PNG or WebP)", "ru": "Фото (необязательно, JPEG, PNG или WebP)"},
-    "notes": {"en": "Anything else the stylist should know", "ru": "Что ещё важно знать стилисту"},
+# Words for people (gettext messages, Russian in the catalogue). Keys are the stored answer keys
+# (and option values).
+LABELS: dict[str, str] = {
+    "height_cm": gettext_noop("Height, cm"),
+    "size_top": gettext_noop("Top size (e.g. M or 46)"),
+    "size_bottom": gettext_noop("Bottom size (e.g. S or 44)"),
+    "size_shoes": gettext_noop("Shoe size (EU)"),
+    "body_shape": gettext_noop("Body shape (optional)"),
+    "styles": gettext_noop("Styles you like"),
+    "colours": gettext_noop("Colours you like"),
+    "occasion": gettext_noop("Occasion"),
+    "budget_from": gettext_noop("Budget from, ₽"),
+    "budget_to": gettext_noop("Budget up to, ₽"),
+    "photo": gettext_noop("Photo (optional, JPEG, PNG or WebP)"),
+    "notes": gettext_noop("Anything else the stylist should know"),
 }
 
-BODY_SHAPES: dict[str, dict[str, str]] = {
-    "hourglass": {"en": "Hourglass", "ru": "Песочные часы"},
-    "pear": {"en": "Pear", "ru": "Груша"},
-    "apple": {"en": "Apple", "ru": "Яблоко"},
-    "rectangle": {"en": "Rectangle", "ru": "Прямоугольник"},
-    "inverted_triangle": {"en": "Inverted triangle", "ru": "Перевёрнутый треугольник"},
+BODY_SHAPES: dict[str, str] = {
+    "hourglass": gettext_noop("Hourglass"),
+    "pear": gettext_noop("Pear"),
+    "apple": gettext_noop("Apple"),
+    "rectangle": gettext_noop("Rectangle"),
+    "inverted_triangle": gettext_noop("Inverted triangle"),
 }
 
-STYLES: dict[str, dict[str, str]] = {
-    "classic": {"en": "Classic", "ru": "Классика"},
-    "casual": {"en": "Casual", "ru": "Повседневный"},
-    "business": {"en": "Business", "ru": "Деловой"},
-    "romantic": {"en": "Romantic", "ru": "Романтичный"},
-    "sporty": {"en": "Sporty", "ru": "Спортивный"},
-    "boho": {"en": "Boho", "ru": "Бохо"},
-    "minimal": {"en": "Minimal", "ru": "Минимализм"},
+STYLES: dict[str, str] = {
+    "classic": gettext_noop("Classic"),
+    "casual": gettext_noop("Casual"),
+    "business": gettext_noop("Business"),
+    "romantic": gettext_noop("Romantic"),
+    "sporty": gettext_noop("Sporty"),
+    "boho": gettext_noop("Boho"),
+    "minimal": gettext_noop("Minimal"),
 }
 
-OCCASIONS: dict[str, dict[str, str]] = {
-    "everyday": {"en": "Everyday", "ru": "На каждый день"},
-    "work": {"en": "Work", "ru": "Работа"},
-    "evening": {"en": "Evening out", "ru": "Вечерний выход"},
-    "holiday": {"en": "Holiday", "ru": "Отпуск"},
-    "special": {"en": "Special event (wedding, party)", "ru": "Особый случай (свадьба, праздник)"},
+OCCASIONS: dict[str, str] = {
+    "everyday": gettext_noop("Everyday"),
+    "work": gettext_noop("Work"),
+    "evening": gettext_noop("Evening out"),
+    "holiday": gettext_noop("Holiday"),
+    "special": gettext_noop("Special event (wedding, party)"),
 }
 
-MESSAGES: dict[str, dict[str, str]] = {
-    "required": {"en": "Please fill in this field.", "ru": "Заполните это поле."},
-    "number": {"en": "Enter a whole number.", "ru": "Введите целое число."},
-    "height_range": {"en": "Enter your height in cm, from 100 to 230.", "ru": "Укажите рост в см, от 100 до 230."},
-    "shoes_range": {
-        "en": "Enter an EU shoe size from 30 to 50 (halves allowed, e.g. 38.5).",
-        "ru": "Укажите размер обуви EU от 30 до 50 (можно с половиной, например 38,5).",
-    },
-    "size_long": {"en": "Keep the size under 20 characters.", "ru": "Размер: не больше 20 символов."},
-    "choice": {"en": "Choose one of the options.", "ru": "Выберите один из вариантов."},
-    "styles_required": {"en": "Choose at least one style.", "ru": "Выберите хотя бы один стиль."},
-    "colours_long": {"en": "Keep the colours under 200 characters.", "ru": "Цвета: не больше 200 символов."},
-    "budget_range": {
-        "en": "Enter an amount from 0 to 10,000,000 ₽.",
-        "ru": "Укажите сумму от 0 до 10 000 000 ₽.",
-    },
-    "budget_order": {
-        "en": "The upper budget must not be below the lower one.",
-        "ru": "Верхняя граница бюджета не может быть меньше нижней.",
-    },
-    "notes_long": {"en": "Keep the text under 2,000 characters.", "ru": "Текст: не больше 2 000 символов."},
-    "photo_type": {
-        "en": "The photo must be a JPEG, PNG or WebP image.",
-        "ru": "Фото должно быть в формате JPEG, PNG или WebP.",
-    },
-    "photo_size": {
-        "en": "The photo is larger than {mb} MB.",
-        "ru": "Фото больше {mb} МБ.",
-    },
-    "nul": {"en": "The text contains a character that is not allowed.", "ru": "В тексте недопустимый символ."},
+MESSAGES: dict[str, str] = {
+    "required": gettext_noop("Please fill in this field."),
+    "number": gettext_noop("Enter a whole number."),
+    "height_range": gettext_noop("Enter your height in cm, from 100 to 230."),
+    "shoes_range": gettext_noop("Enter an EU shoe size from 30 to 50 (halves allowed, e.g. 38.5)."),
+    "size_long": gettext_noop("Keep the size under 20 characters."),
+    "choice": gettext_noop("Choose one of the options."),
+    "styles_required": gettext_noop("Choose at least one style."),
+    "colours_long": gettext_noop("Keep the colours under 200 characters."),
+    "budget_range": gettext_noop("Enter an amount from 0 to 10,000,000 ₽."),
+    "budget_order": gettext_noop("The upper budget must not be below the lower one."),
+    "notes_long": gettext_noop("Keep the text under 2,000 characters."),
+    "photo_type": gettext_noop("The photo must be a JPEG, PNG or WebP image."),
+    "photo_size": gettext_noop("The photo is larger than {mb} MB."),
+    "nul": gettext_noop("The text contains a character that is not allowed."),
 }
+
+BUDGET = gettext_noop("Budget, ₽")
 
 # What a photo's first bytes look like; the name and the browser's content type can't be trusted.
 IMAGE_SIGNATURES: tuple[tuple[bytes, int, str, str], ...] = (
@@ -98,15 +87,15 @@ IMAGE_SIGNATURES: tuple[tuple[bytes, int, str, str], ...] = (
 
 
 def label(key: str, language: str) -> str:
-    return LABELS[key][language_of(language)]
+    return in_language(LABELS[key], language)
 
 
 def message(key: str, language: str, **values: Any) -> str:
-    return MESSAGES[key][language_of(language)].format(**values)
+    return in_language(MESSAGES[key], language, **values)
 
 
-def _options(options: dict[str, dict[str, str]], language: str) -> list[tuple[str, str]]:
-    return [(value, names[language_of(language)]) for value, names in options.items()]
+def _options(options: dict[str, str], language: str) -> list[tuple[str, str]]:
+    return [(value, in_language(name, language)) for value, name in options.items()]
 
 
 def sniff_image(photo: UploadedFile) -> tuple[str, str] | None:
@@ -258,8 +247,8 @@ def answer_rows(answers: dict[str, Any], language: str = "en") -> list[dict[str,
     """The answers as labelled rows in the operator's language, for the customer panel."""
     lang = language_of(language)
 
-    def named(options: dict[str, dict[str, str]], value: str) -> str:
-        return options.get(value, {}).get(lang, value)
+    def named(options: dict[str, str], value: str) -> str:
+        return in_language(options[value], lang) if value in options else value
 
     rows: list[dict[str, str]] = []
     for key in LABELS:
@@ -275,9 +264,9 @@ def answer_rows(answers: dict[str, Any], language: str = "en") -> list[dict[str,
         else:
             text = str(value)
         if text:
-            rows.append({"key": key, "label": LABELS[key][lang].split(" (")[0], "value": text})
+            rows.append({"key": key, "label": label(key, lang).split(" (")[0], "value": text})
     if "budget_to" in answers:
-        budget = {"en": "Budget, ₽", "ru": "Бюджет, ₽"}[lang]
+        budget = in_language(BUDGET, lang)
         rows.append(
             {"key": "budget", "label": budget, "value": f"{answers.get('budget_from', 0)}–{answers['budget_to']}"}
         )

@@ -1,4 +1,4 @@
-"""Reads: queue positions, estimated waits, what an operator may see. No writes here."""
+"""Reads: queue positions and estimated waits. No writes here (access checks: workspace/selectors.py)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,6 @@ from django.db.models import Avg, DurationField, ExpressionWrapper, F, Q, QueryS
 from django.db.models.functions import Least, RowNumber
 from django.utils import timezone
 
-from chat.errors import Forbidden, NotFound
 from chat.models import Conversation, ConversationState, Operator, OperatorStatus
 
 
@@ -153,24 +152,3 @@ def queue_place(conversation_id: int) -> QueuePlace | None:
         .count()
     )
     return _place(conversation_id, row["queue_id"], ahead + 1, row["queued_at"], {})
-
-
-def operator_for_user(user: object) -> Operator:
-    """The operator behind a logged-in user, or NotFound."""
-    try:
-        return Operator.objects.get(user=user)
-    except Operator.DoesNotExist as exc:
-        raise NotFound("This account is not an operator.") from exc
-
-
-def access_conversation_for_operator(*, conversation_id: int, operator: Operator) -> Conversation:
-    """Fetch a conversation an operator may act on: their own active chat, or any chat for a manager."""
-    try:
-        conversation = Conversation.objects.select_related("contact", "queue", "operator").get(pk=conversation_id)
-    except Conversation.DoesNotExist as exc:
-        raise NotFound("No such conversation.") from exc
-    if operator.is_manager or conversation.operator_id == operator.pk:
-        return conversation
-    if conversation.state == ConversationState.QUEUED:
-        return conversation
-    raise Forbidden()

@@ -1,16 +1,12 @@
-"""WebSocket routes of every app, gathered in one list."""
+"""WebSocket routes of every app, gathered in one list.
+
+Imported plainly: a route module that fails to import stops the server loudly instead of leaving a
+socket that silently never connects.
+"""
 
 from django.urls import URLPattern
 
-websocket_urlpatterns: list[URLPattern] = []
+from connectors.widget.routing import websocket_urlpatterns as widget_ws
+from workspace.routing import websocket_urlpatterns as workspace_ws
 
-try:
-    from connectors.widget.routing import websocket_urlpatterns as widget_ws
-except ImportError:  # pragma: no cover - the widget app adds this module
-    widget_ws = []
-try:
-    from workspace.routing import websocket_urlpatterns as workspace_ws
-except ImportError:  # pragma: no cover - the workspace app adds this module
-    workspace_ws = []
-
-websocket_urlpatterns += widget_ws + workspace_ws
+websocket_urlpatterns: list[URLPattern] = [*widget_ws, *workspace_ws]

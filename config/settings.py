@@ -330,7 +330,7 @@ SWITCHBOARD_ATTACHMENT_TYPES: list[str] = env.list(
 # an origin that holds no session. Unset: served from the workspace's own origin, sandboxed.
 SWITCHBOARD_ATTACHMENT_ORIGIN: str = env.str("SWITCHBOARD_ATTACHMENT_ORIGIN", default="").rstrip("/")
 # The shop's greeting, first in every new chat (widget) and the answer to /start and VK's Start
-# button; empty means the built-in one (connectors/greetings.py).
+# button; empty means the built-in one (chat/texts.py).
 SWITCHBOARD_GREETING_EN: str = env.str("SWITCHBOARD_GREETING_EN", default="")
 SWITCHBOARD_GREETING_RU: str = env.str("SWITCHBOARD_GREETING_RU", default="")
 # Shared with the shop: it signs its logged-in customer (HMAC-SHA256) for the widget. Empty: off.

@@ -31,5 +31,7 @@ urlpatterns = [
     path("workspace/search/", include("search.urls")),
     path("workspace/preshot/", include("preshot.urls")),
     path("", include("workspace.urls")),
+    # The shoppers' questionnaire page is a screen, kept at the address links already sent carry.
+    path("connectors/questionnaire/", include("workspace.questionnaire.urls")),
     path("connectors/", include("connectors.urls")),
 ]

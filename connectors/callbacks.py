@@ -88,10 +88,6 @@ def callback_data(prefix: str, rest: str) -> str:
     return data
 
 
-def has_command_handler(name: str) -> bool:
-    return name.lower() in _command_handlers
-
-
 def dispatch_callback(press: ButtonPress) -> str | None:
     """Run the owner's handler; an unknown prefix is logged, never an error for the shopper."""
     handler = _callback_handlers.get(press.prefix)

@@ -1,5 +1,8 @@
 """Operator replies to Telegram and VK: one Celery task per message, retried, never doubled.
 
+The plumbing both share; each connector's ``outbound.send_message`` does the platform's call and
+sorts its errors into :class:`Retryable` and :class:`Permanent`.
+
 - 429 / VK error 6 and 5xx / network errors: retried with exponential backoff; a ``retry_after``
   from Telegram is honoured as the delay. The operator sees "retrying in N s" meanwhile.
 - 403 (the shopper blocked the bot) and other 4xx: failed at once with the reason, no retries;
@@ -19,22 +22,15 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from datetime import timedelta
 
-import requests
 from celery import shared_task
 from celery.app.task import Task
 from django.conf import settings
 from django.core.cache import cache
-from telegram import error as tg_error
-from vk_api.exceptions import ApiError, ApiHttpError, VkApiError
 
 from chat.actions import do_mark_delivery
-from chat.models import Attachment, Connector, DeliveryState, Identity, Message
+from chat.models import Attachment, DeliveryState, Identity, Message
 from chat.periodic import redis_lock
-from connectors import ratelimit
-from connectors.telegram import client as telegram
-from connectors.vk import client as vk
 
 logger = logging.getLogger(__name__)
 
@@ -65,7 +61,17 @@ def backoff_seconds(retries: int, retry_after: float | None) -> float:
     return min(2.0 ** (retries + 1), MAX_BACKOFF_SECONDS)
 
 
-def _identity(message: Message) -> Identity:
+def read_attachment(attachment: Attachment) -> bytes:
+    """An operator's file as bytes to upload; one gone from storage fails the message for good."""
+    try:
+        with attachment.file.open("rb") as handle:
+            return bytes(handle.read())
+    except FileNotFoundError as exc:
+        raise Permanent(f"The file {attachment.name} is no longer stored.") from exc
+
+
+def recipient(message: Message) -> Identity:
+    """The shopper's newest identity on the message's connector: where the reply goes."""
     identity = (
         Identity.objects.filter(contact_id=message.conversation.contact_id, connector=message.connector)
         .order_by("-id")
@@ -76,96 +82,14 @@ def _identity(message: Message) -> Identity:
     return identity
 
 
-def send_telegram(message: Message) -> str:
-    identity = _identity(message)
-    chat_id = identity.details.get("chat_id") or identity.external_id
-    try:
-        ratelimit.acquire(ratelimit.telegram_windows(chat_id))
-    except ratelimit.SlotTimeout as exc:
-        raise Retryable("Sending limit reached", exc.wait) from exc
-    try:
-        sent_id = _send_telegram_content(chat_id, message)
-    except tg_error.RetryAfter as exc:
-        # PTB 22 keeps a timedelta; its public int form is deprecated and warns on every read.
-        wait = getattr(exc, "_retry_after", None)
-        seconds = wait.total_seconds() if isinstance(wait, timedelta) else float(exc.retry_after)  # type: ignore[arg-type]
-        raise Retryable("Telegram asked to slow down", seconds) from exc
-    except tg_error.Forbidden as exc:
-        raise Permanent(f"Telegram refused: {exc.message} (the shopper may have blocked the bot)") from exc
-    except (tg_error.BadRequest, tg_error.InvalidToken) as exc:
-        raise Permanent(f"Telegram refused: {exc.message}") from exc
-    except tg_error.NetworkError as exc:
-        raise Retryable(f"Telegram unavailable: {exc.message}") from exc
-    return f"{chat_id}:{sent_id}"
+# ``send(message)`` hands one message to the platform and returns its external id, raising
+# Retryable or Permanent; each connector registers its own (connectors/<name>/outbound.py).
+Send = Callable[[Message], str]
+SENDERS: dict[str, Send] = {}
 
 
-def _send_telegram_content(chat_id: int | str, message: Message) -> int:
-    """The text, or each file with the text as the first one's caption (the text goes first on its
-    own when it is longer than a caption may be)."""
-    files = list(message.attachments.all())
-    if not files:
-        return telegram.send_text(chat_id, message.text)
-    caption = message.text
-    sent_id = 0
-    if len(caption) > telegram.CAPTION_CHARS:
-        sent_id = telegram.send_text(chat_id, caption)
-        caption = ""
-    for attachment in files:
-        sent_id = telegram.send_file(
-            chat_id,
-            content=_read(attachment),
-            name=attachment.name,
-            as_photo=attachment.detected_type in PHOTO_TYPES,
-            caption=caption,
-        )
-        caption = ""
-    return sent_id
-
-
-def _read(attachment: Attachment) -> bytes:
-    try:
-        with attachment.file.open("rb") as handle:
-            return bytes(handle.read())
-    except FileNotFoundError as exc:
-        raise Permanent(f"The file {attachment.name} is no longer stored.") from exc
-
-
-# VK errors worth another try: too many requests, internal server error, flood of the same call.
-VK_RETRYABLE_CODES = {1, 6, 10}
-
-
-def send_vk(message: Message) -> str:
-    identity = _identity(message)
-    peer_id = identity.details.get("peer_id") or identity.external_id
-    try:
-        uploaded = [
-            vk.upload_file(
-                peer_id,
-                content=_read(attachment),
-                name=attachment.name,
-                as_photo=attachment.detected_type in PHOTO_TYPES,
-            )
-            for attachment in message.attachments.all()
-        ]
-        sent_id = vk.send_text(peer_id, message.text, random_id=vk.random_id_for(message.pk), attachments=uploaded)
-    except ratelimit.SlotTimeout as exc:
-        raise Retryable("Sending limit reached", exc.wait) from exc
-    except ApiError as exc:
-        text = f"VK error {exc.code}: {exc.error.get('error_msg', '')}"
-        if exc.code in VK_RETRYABLE_CODES:
-            raise Retryable(text) from exc
-        raise Permanent(text) from exc
-    except ApiHttpError as exc:
-        status = exc.response.status_code
-        if status >= 500 or status == 429:
-            raise Retryable(f"VK unavailable: HTTP {status}") from exc
-        raise Permanent(f"VK refused: HTTP {status}") from exc
-    except (requests.RequestException, ValueError, VkApiError) as exc:
-        raise Retryable(f"VK unavailable: {exc}") from exc
-    return f"{peer_id}:{sent_id}"
-
-
-SENDERS: dict[str, Callable[[Message], str]] = {Connector.TELEGRAM: send_telegram, Connector.VK: send_vk}
+def register_sender(connector: str, send: Send) -> None:
+    SENDERS[connector] = send
 
 
 @contextmanager
@@ -226,5 +150,5 @@ def _deliver(self: Task, message_id: int) -> str:
 
 
 def enqueue(message_id: int) -> None:
-    """The sender ``chat.outbound`` calls after the reply commits."""
+    """The ``deliver`` of the Telegram and VK registry entries (``chat.registry``), after the reply commits."""
     deliver_message.delay(message_id)

@@ -2,7 +2,8 @@
 
 Webhooks answer only after :func:`store_update` commits, so anything Telegram or VK saw
 acknowledged is in the database; processing runs after commit (a Celery task) and its outcome is
-written back on the row for the admin to read.
+written back on the row for the admin to read. The tasks keep the names they were first sent under
+(``connectors.tasks.*``): a broker may still hold some, and beat's schedule names one.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
+from celery import shared_task
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
@@ -67,8 +69,6 @@ def store_update(*, connector: str, update_id: str, kind: str, payload: dict[str
     for any stored update, so it stops retrying something that would fail forever. A database that
     is down still raises, so the webhook answers 5xx and the platform retries later.
     """
-    from connectors.tasks import process_raw_update
-
     unstorable = first_unstorable([update_id, kind, payload])
     if unstorable is not None:
         return _store_rejected(connector, update_id, kind, payload, *unstorable)
@@ -142,3 +142,23 @@ def process_row(raw: RawUpdate) -> Outcome:
         state=outcome.state, note=outcome.note[:500], processed_at=timezone.now()
     )
     return outcome
+
+
+@shared_task(name="connectors.tasks.process_raw_update", acks_late=True)
+def process_raw_update(raw_id: int) -> str | None:
+    outcome = process_stored(raw_id)
+    return outcome.state if outcome else None
+
+
+@shared_task(name="connectors.tasks.process_leftover_updates")
+def process_leftover_updates() -> int:
+    """A safety net for updates stored while the broker was down: process what is still waiting."""
+    now = timezone.now()
+    stale = Q(state=RawUpdateState.PROCESSING, processed_at__lt=now - STALE_CLAIM)
+    waiting = RawUpdate.objects.filter(
+        Q(state=RawUpdateState.RECEIVED) | stale, received_at__lt=now - timedelta(minutes=1)
+    )
+    done = 0
+    for raw_id in waiting.order_by("id").values_list("pk", flat=True)[:500]:
+        done += process_stored(raw_id) is not None
+    return done

@@ -4,7 +4,6 @@ from django.urls import URLPattern, URLResolver, include, path
 
 urlpatterns: list[URLPattern | URLResolver] = [
     path("widget/", include("connectors.widget.urls")),
-    path("questionnaire/", include("connectors.questionnaire.urls")),
     path("telegram/", include("connectors.telegram.urls")),
     path("vk/", include("connectors.vk.urls")),
 ]

@@ -13,8 +13,8 @@ from ninja import Router
 
 from chat import actions
 from chat.errors import Forbidden
-from chat.feedback import questionnaire_payload, rating_payload
 from chat.models import Questionnaire, Rating
+from chat.payloads import questionnaire_payload, rating_payload
 from chat.questionnaire import answer_rows
 from workspace import selectors
 from workspace.api_common import ERRORS, PathId, me

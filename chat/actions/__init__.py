@@ -5,6 +5,7 @@ changes the database in one transaction, and publishes its events after that tra
 """
 
 from chat.actions.assignment import do_assign_waiting, publish_queue_positions
+from chat.actions.consultations import Consultation, do_start_consultation, do_submit_questionnaire
 from chat.actions.contacts import (
     do_add_contact_note,
     do_edit_contact_note,
@@ -16,24 +17,13 @@ from chat.actions.contacts import (
 from chat.actions.conversations import (
     do_close,
     do_edit_inbound,
-    do_mark_delivery,
     do_operator_reply,
     do_requeue_unanswered_chats,
     do_requeue_without_first_reply,
-    do_retry_delivery,
     do_set_reason,
     do_transfer,
 )
-from chat.actions.feedback import (
-    Consultation,
-    do_comment_rating,
-    do_rate_conversation,
-    do_request_rating,
-    do_review_rating,
-    do_start_consultation,
-    do_submit_questionnaire,
-    do_take_rating_comment,
-)
+from chat.actions.delivery import do_mark_delivery, do_retry_delivery
 from chat.actions.history import do_reopen_conversation, do_write_again
 from chat.actions.housekeeping import do_close_silent_queued, do_prune_events
 from chat.actions.inbound import (
@@ -55,6 +45,13 @@ from chat.actions.operators import (
     do_sweep_disconnected_operators,
 )
 from chat.actions.privacy import do_erase_contact, do_erase_expired_conversations, do_export_contact
+from chat.actions.ratings import (
+    do_comment_rating,
+    do_rate_conversation,
+    do_request_rating,
+    do_review_rating,
+    do_take_rating_comment,
+)
 from chat.actions.visitor_context import do_report_visitor_context
 
 __all__ = [

@@ -5,14 +5,16 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from django.db import transaction
-from django.db.models import F, OuterRef, Subquery
+from django.db.models import OuterRef, Subquery
 from django.utils import translation
 
 from chat import events
 from chat.actions._common import FileContent, check_text, now, retry_on_conflict, store_files
 from chat.actions.assignment import do_assign_waiting, enqueue, release_slot, take_slot
+from chat.actions.delivery import needs_delivery, schedule_delivery
 from chat.actions.message_rows import message_audiences
 from chat.actions.metrics_days import mark_changed
+from chat.actions.ratings import schedule_rating_request
 from chat.actions.system_lines import post_system_line, shopper_language
 from chat.errors import (
     ConversationClosed,
@@ -23,7 +25,6 @@ from chat.errors import (
     OperatorUnavailable,
     WrongState,
 )
-from chat.feedback import schedule_rating_request
 from chat.models import (
     NO_FIRST_REPLY,
     AuthorKind,
@@ -39,7 +40,6 @@ from chat.models import (
     Reason,
     StepKind,
 )
-from chat.outbound import needs_delivery, schedule_delivery
 from chat.payloads import conversation_payload, message_payload
 
 
@@ -147,7 +147,8 @@ def do_transfer(
         if conversation.operator_id != actor.pk and not actor.is_manager:
             raise Forbidden()
         source_id = conversation.operator_id
-        assert source_id is not None  # an active chat has its operator
+        if source_id is None:  # an active chat always has its operator
+            raise WrongState("Only an active chat can be transferred.")
         at = now()
         # A queue change rescopes the time the chat was held on every day since it opened.
         mark_changed(conversation, every_day_since=to_queue_id is not None)
@@ -261,7 +262,8 @@ def do_requeue_unanswered_chats() -> list[int]:
     )
     requeued = []
     for pk, operator_id, held, clock, timeout in owing:
-        assert clock is not None and timeout is not None  # both filtered on above
+        if clock is None or timeout is None or operator_id is None:  # the filter leaves none; for the types
+            continue
         started = max(held or clock, clock)
         if (at - started).total_seconds() >= timeout and do_requeue_without_first_reply(
             conversation_id=pk, operator_id=operator_id
@@ -374,59 +376,6 @@ def do_set_reason(*, conversation_id: int, operator_id: int, reason_id: int) -> 
         conversation.save(update_fields=["reason"])
         mark_changed(conversation)
         return conversation
-
-
-def do_mark_delivery(
-    *, message_id: int, state: str, external_id: str = "", error: str = "", attempt: bool = False
-) -> Message:
-    """Record the outcome of sending an operator's message to the shopper's connector."""
-    if state not in (DeliveryState.PENDING, DeliveryState.SENT, DeliveryState.FAILED):
-        raise InvalidInput("Unknown delivery state.")
-    with transaction.atomic():
-        try:
-            message = (
-                Message.objects.select_for_update(of=("self",))
-                .select_related("conversation", "author")
-                .get(pk=message_id)
-            )
-        except Message.DoesNotExist as exc:
-            raise NotFound("No such message.") from exc
-        message.delivery_state = state
-        message.delivery_external_id = external_id or message.delivery_external_id
-        message.delivery_error = error[:500]
-        fields = ["delivery_state", "delivery_external_id", "delivery_error"]
-        if attempt:
-            Message.objects.filter(pk=message_id).update(delivery_attempts=F("delivery_attempts") + 1)
-        message.save(update_fields=fields)
-        conversation = message.conversation
-        audiences = [events.operator_group(conversation.operator_id)] if conversation.operator_id else [events.STAFF]
-        events.emit(
-            "message.delivery",
-            {
-                "id": message.pk,
-                "conversation_id": conversation.pk,
-                "delivery_state": state,
-                "delivery_error": message.delivery_error,
-            },
-            audiences=audiences,
-        )
-        return message
-
-
-def do_retry_delivery(*, message_id: int, operator_id: int) -> Message:
-    """An operator asks to send a failed message again."""
-    message = Message.objects.select_related("conversation").filter(pk=message_id).first()
-    if message is None:
-        raise NotFound("No such message.")
-    operator = _get_operator(operator_id)
-    if message.conversation.operator_id != operator.pk and not operator.is_manager:
-        raise Forbidden()
-    if message.delivery_state != DeliveryState.FAILED:
-        raise WrongState("Only a failed message can be sent again.")
-    with transaction.atomic():
-        message = do_mark_delivery(message_id=message_id, state=DeliveryState.PENDING)
-        schedule_delivery(message.pk)
-    return message
 
 
 def do_edit_inbound(*, connector: str, external_id: str, text: str) -> Message | None:

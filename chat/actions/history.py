@@ -16,6 +16,7 @@ from chat import events
 from chat.actions._common import check_text, now, retry_on_conflict
 from chat.actions.assignment import take_slot
 from chat.actions.conversations import publish_message
+from chat.actions.delivery import needs_delivery, schedule_delivery
 from chat.actions.metrics_days import mark_changed
 from chat.actions.system_lines import post_system_line
 from chat.errors import AtChatLimit, Forbidden, NotFound, OperatorUnavailable, WrongState
@@ -32,7 +33,6 @@ from chat.models import (
     OperatorStatus,
     StepKind,
 )
-from chat.outbound import needs_delivery, schedule_delivery
 from chat.payloads import conversation_payload
 
 # ConversationStep.note of the assignment that reopened a chat, and of a chat a manager started.

@@ -12,10 +12,10 @@ from django.utils.translation import gettext
 
 from chat import events
 from chat.actions._common import now
-from chat.feedback import language_of
+from chat.actions.delivery import schedule_delivery
 from chat.models import AuthorKind, Connector, Conversation, DeliveryState, Message
-from chat.outbound import schedule_delivery
 from chat.payloads import message_payload
+from chat.texts import language_of
 
 # Connectors whose shopper reads the line only if it is sent to them (the widget reads the stream).
 _SENT_TO = (Connector.TELEGRAM, Connector.VK)

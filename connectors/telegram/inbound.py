@@ -15,9 +15,8 @@ from chat.actions import InboundAttachment, InboundMessage, do_receive_inbound, 
 from chat.files import Refusal, check_file, check_file_size, refusal_note, refusal_notice
 from chat.limits import message_max_chars
 from chat.models import Connector
-from connectors import callbacks, feedback, ratelimit
-from connectors.base import part_external_id, slow_down_reply, split_long_text
-from connectors.greetings import greeting
+from chat.texts import greeting
+from connectors import bots, callbacks, ratelimit
 from connectors.inbox import Outcome, apply_edit, ignored, processed
 from connectors.telegram import client
 
@@ -74,12 +73,12 @@ def _message(message: dict[str, Any]) -> Outcome:
         if outcome is not None:
             return outcome
     text, attachments, refused = _content(message)
-    parts = split_long_text(text, message_max_chars())
+    parts = bots.split_long_text(text, message_max_chars())
     if (
         not attachments
         and not refused
         and len(parts) == 1
-        and (thanks := feedback.take_comment(CONNECTOR, str(sender["id"]), text))
+        and (thanks := bots.take_comment(CONNECTOR, str(sender["id"]), text))
     ):
         reply_now(chat_id, thanks)
         return processed("rating comment")
@@ -90,7 +89,7 @@ def _message(message: dict[str, Any]) -> Outcome:
                 connector=CONNECTOR,
                 sender_id=str(sender["id"]),
                 text=part,
-                external_id=part_external_id(external_id(message), index),
+                external_id=bots.part_external_id(external_id(message), index),
                 sender_name=_name(sender),
                 language=language,
                 identity_details={"chat_id": chat_id, "username": sender.get("username") or ""},
@@ -107,7 +106,7 @@ def _message(message: dict[str, Any]) -> Outcome:
     if refused and stored[0] != "duplicate":
         reply_now(chat_id, refusal_notice(refused, language))
     if "duplicate" not in stored and (
-        slow_down := slow_down_reply(connector=CONNECTOR, sender_id=str(sender["id"]), language=language)
+        slow_down := bots.slow_down_reply(connector=CONNECTOR, sender_id=str(sender["id"]), language=language)
     ):
         reply_now(chat_id, slow_down)
         stored.append("asked to slow down")

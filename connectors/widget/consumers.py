@@ -30,14 +30,13 @@ from chat.actions import (
     do_report_visitor_context,
     do_start_consultation,
 )
+from chat.actions.consultations import STYLIST_QUEUE
 from chat.consumers import CLOSE_UNAVAILABLE, DATABASE_UNAVAILABLE, LiveConsumer
 from chat.errors import ChatError, ConversationClosed, InvalidInput, RateLimited
-from chat.feedback import STYLIST_QUEUE
 from chat.models import Connector
 from chat.payloads import message_payload
 from chat.untrusted import MAX_ID
-from connectors import feedback
-from connectors.widget import selectors
+from connectors.widget import feedback, selectors
 from connectors.widget.frames import (
     Bare,
     ClientFrame,
@@ -116,7 +115,7 @@ def _state_frames(conversation_id: int | None, last_id: int) -> list[Frame]:
     """The conversation's state and replay, then the stars still to give or the consultation's
     questionnaire still to fill in: one trip to the database thread."""
     state = selectors.widget_state(conversation_id=conversation_id, last_id=last_id)
-    return [state, *feedback.widget_feedback_frames(conversation_id)]
+    return [state, *feedback.feedback_frames(conversation_id)]
 
 
 class WidgetConsumer(LiveConsumer):
@@ -419,7 +418,7 @@ class WidgetConsumer(LiveConsumer):
         if conversation_id is None:
             raise InvalidInput("There is no conversation to rate.")
         await self._check_mine(conversation_id)
-        rated = await database_sync_to_async(feedback.widget_rate)(
+        rated = await database_sync_to_async(feedback.rate)(
             visitor_id=self.visitor_id,
             conversation_id=conversation_id,
             stars=frame.stars,

@@ -21,9 +21,11 @@ from celery import shared_task
 from django.conf import settings
 from django.core.cache import cache
 from django.core.mail import EmailMessage
+from django.utils.translation import gettext_noop
 
 from chat.actions import do_mark_delivery
 from chat.models import Connector, Conversation, DeliveryState, Identity, Message
+from chat.texts import in_language
 
 logger = logging.getLogger(__name__)
 
@@ -31,18 +33,12 @@ LOCK_SECONDS = 120
 PAGE_URL_KEY = "page_url"
 PAGE_URL_MAX_CHARS = 1000
 
-SUBJECTS = {"en": "Reply to your message", "ru": "Ответ на ваше сообщение"}
-GREETINGS = {"en": "Hello, {name}!", "ru": "Здравствуйте, {name}!"}
-ANONYMOUS_GREETINGS = {"en": "Hello!", "ru": "Здравствуйте!"}
-INTROS = {
-    "en": "You wrote to us in the chat on our site. {operator} replied:",
-    "ru": "Вы писали нам в чат на сайте. {operator} отвечает:",
-}
-DEFAULT_OPERATOR = {"en": "Our operator", "ru": "Наш оператор"}
-LINKS = {
-    "en": "To continue the conversation, open the chat on this page:",
-    "ru": "Продолжить разговор можно в чате на странице:",
-}
+SUBJECT = gettext_noop("Reply to your message")
+GREETING = gettext_noop("Hello, {name}!")
+ANONYMOUS_GREETING = gettext_noop("Hello!")
+INTRO = gettext_noop("You wrote to us in the chat on our site. {operator} replied:")
+DEFAULT_OPERATOR = gettext_noop("Our operator")
+LINK = gettext_noop("To continue the conversation, open the chat on this page:")
 CALL_THE_SHOPPER = "No email was left: call the shopper on {phone}."
 
 
@@ -84,14 +80,17 @@ def compose(message: Message) -> EmailMessage:
     conversation = message.conversation
     contact = conversation.contact
     language = _language(conversation)
-    operator = message.author.display_name if message.author else DEFAULT_OPERATOR[language]
-    greeting = GREETINGS[language].format(name=contact.name) if contact.name else ANONYMOUS_GREETINGS[language]
-    lines = [greeting, "", INTROS[language].format(operator=operator), "", message.text]
+    operator = message.author.display_name if message.author else in_language(DEFAULT_OPERATOR, language)
+    if contact.name:
+        greeting = in_language(GREETING, language, name=contact.name)
+    else:
+        greeting = in_language(ANONYMOUS_GREETING, language)
+    lines = [greeting, "", in_language(INTRO, language, operator=operator), "", message.text]
     page_url = _page_url(conversation)
     if page_url:
-        lines += ["", LINKS[language], page_url]
+        lines += ["", in_language(LINK, language), page_url]
     return EmailMessage(
-        subject=SUBJECTS[language],
+        subject=in_language(SUBJECT, language),
         body="\n".join(lines) + "\n",
         from_email=settings.DEFAULT_FROM_EMAIL,
         to=[contact.email],
@@ -133,5 +132,5 @@ def send_offline_reply(message_id: int) -> str:
 
 
 def enqueue(message_id: int) -> None:
-    """The sender ``chat.outbound`` calls after the reply commits."""
+    """The ``deliver`` of the widget's registry entry (``chat.registry``), after the reply commits."""
     send_offline_reply.delay(message_id)

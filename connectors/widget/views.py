@@ -30,8 +30,8 @@ from chat.errors import ChatError, InvalidInput, RateLimited
 from chat.files import Refusal, check_file, check_file_size, refusal_reason
 from chat.models import Connector
 from chat.payloads import message_payload
+from chat.texts import greeting
 from chat.untrusted import UntrustedJSONError, first_unstorable, loads_bounded, unstorable_reason
-from connectors.greetings import greeting
 from connectors.widget.offline_replies import PAGE_URL_KEY, clean_page_url
 from connectors.widget.selectors import anyone_online
 from connectors.widget.signing import (

@@ -8,7 +8,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from chat.actions import InboundMessage, do_close, do_operator_reply, do_receive_inbound, do_set_operator_status
-from chat.actions.feedback import do_rate_conversation
+from chat.actions.ratings import do_rate_conversation
 from chat.models import Conversation, Message, Operator, Reason
 from tests.browser.conftest import in_thread, save_screenshot
 

@@ -10,8 +10,8 @@ import pytest
 from django.test import Client
 
 from chat.actions import InboundMessage, do_receive_inbound
-from chat.feedback import questionnaire_path
 from chat.models import Operator, Queue
+from workspace.questionnaire.links import questionnaire_path
 
 pytestmark = [pytest.mark.django_db, pytest.mark.embedded]
 

@@ -13,8 +13,8 @@ from django.utils import timezone
 
 from chat.models import Message
 from connectors import callbacks
+from connectors.inbox import process_leftover_updates, process_raw_update
 from connectors.models import RawUpdate, RawUpdateState
-from connectors.tasks import process_leftover_updates, process_raw_update
 from tests.connectors.conftest import TG_SECRET, fixture
 
 pytestmark = [pytest.mark.django_db(transaction=True)]

@@ -36,8 +36,8 @@ from chat.actions import (
     do_set_operator_status,
     do_transfer,
 )
-from chat.actions.feedback import do_rate_conversation
 from chat.actions.metrics_days import do_roll_up_days
+from chat.actions.ratings import do_rate_conversation
 from chat.actions.setup import do_create_operator
 from chat.metrics import MetricFilters, plan
 from chat.models import Conversation, Operator, Queue, Reason

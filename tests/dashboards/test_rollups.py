@@ -12,7 +12,7 @@ from django.core.management import call_command
 
 import chat.actions.metrics_days as metrics_days
 from chat.actions import do_set_reason
-from chat.actions.feedback import do_rate_conversation
+from chat.actions.ratings import do_rate_conversation
 from chat.actions.setup import do_create_operator
 from chat.metrics import MetricFilters, plan, summary, volume_by_reason
 from chat.models import MetricsDay

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from chat import feedback
+from chat import registry
 from chat.actions import ReceivedMessage, do_close, do_operator_reply, do_set_operator_status
 from chat.models import Conversation, Operator, Reason
 
@@ -62,13 +62,19 @@ def media_in_tmp(settings: Any, tmp_path: Path) -> None:
 @pytest.fixture
 def recorded_prompts() -> Iterator[list[tuple[str, int]]]:
     """Rating prompts as a connector would receive them; the real registry is restored after."""
-    saved = dict(feedback._prompts)
+    saved = dict(registry._entries)
     calls: list[tuple[str, int]] = []
+
+    def recorder(connector: str) -> Callable[[int], None]:
+        return lambda conversation_id: calls.append((connector, conversation_id))
+
     for connector in ("widget", "telegram", "vk"):
-        feedback.register_rating_prompt(connector, lambda pk, c=connector: calls.append((c, pk)))
+        registry.register_connector(
+            connector, replace(registry.entry_for(connector), prompt_rating=recorder(connector))
+        )
     yield calls
-    feedback._prompts.clear()
-    feedback._prompts.update(saved)
+    registry._entries.clear()
+    registry._entries.update(saved)
 
 
 # The local Telegram and VK API servers and the webhook posters of the connector tests.

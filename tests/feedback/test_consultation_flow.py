@@ -12,7 +12,7 @@ from django.db import connection
 from chat.actions import ReceivedMessage, do_operator_reply, do_start_consultation, do_submit_questionnaire
 from chat.errors import ChatError
 from chat.models import Conversation, Event, Message, Operator, Questionnaire
-from connectors.feedback import start_consultation
+from connectors.bots import start_consultation
 from tests.feedback.conftest import online
 from tests.feedback.test_consultation import answers, as_post
 

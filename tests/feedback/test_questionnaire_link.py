@@ -9,9 +9,10 @@ from django.core import signing
 from django.test import Client
 
 from chat.actions import do_close, do_start_consultation
-from chat.feedback import questionnaire_path, questionnaire_token
+from chat.links import questionnaire_token
 from chat.models import Questionnaire
 from tests.feedback.test_consultation import answers
+from workspace.questionnaire.links import questionnaire_path
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.embedded]
 

@@ -160,12 +160,14 @@ def test_close_asks_for_a_rating_on_the_shoppers_connector(
 
 
 def test_a_failing_prompt_does_not_undo_the_close(answered_and_closed: Make, monkeypatch) -> None:
-    from chat import feedback
+    from dataclasses import replace
+
+    from chat import registry
 
     def broken(conversation_id: int) -> None:
         raise ConnectionError("connector down")
 
-    monkeypatch.setitem(feedback._prompts, "widget", broken)
+    monkeypatch.setitem(registry._entries, "widget", replace(registry.entry_for("widget"), prompt_rating=broken))
     chat = answered_and_closed("v-broken")
     assert chat.conversation.state == "closed"
     rate(chat, 5)

@@ -24,7 +24,7 @@ from chat.actions import (
     do_start_consultation,
     do_write_again,
 )
-from chat.actions.feedback import do_rate_conversation
+from chat.actions.ratings import do_rate_conversation
 from chat.errors import AtChatLimit, Forbidden, OperatorUnavailable, WrongState
 from chat.models import Conversation, ConversationState, ConversationStep, Message, Operator, Queue, Reason
 from tests.workspace.conftest import csrf_headers

@@ -8,7 +8,7 @@ from django.core.management.base import BaseCommand, CommandError
 from telegram import Bot, BotCommand, MenuButtonCommands
 from telegram.error import TelegramError
 
-from chat.feedback import shopper_text
+from chat.texts import shopper_text
 from connectors.telegram import client
 
 START = {"en": "Ask a question", "ru": "Задать вопрос"}

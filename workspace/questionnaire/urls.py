@@ -2,7 +2,7 @@
 
 from django.urls import URLPattern, path
 
-from connectors.questionnaire import views
+from workspace.questionnaire import views
 
 urlpatterns: list[URLPattern] = [
     path("<str:token>/", views.questionnaire_form, name="questionnaire-form"),

@@ -9,25 +9,24 @@ from __future__ import annotations
 
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.utils.translation import gettext_noop
 from django.views.decorators.clickjacking import xframe_options_exempt
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
 from chat.actions import do_submit_questionnaire
 from chat.errors import ChatError, InvalidForm, LinkExpired, LinkNotValid, NotFound
-from chat.feedback import conversation_id_from_token, language_of, shopper_text
+from chat.links import conversation_id_from_token
 from chat.models import Conversation, ConversationState, Questionnaire
 from chat.questionnaire import QuestionnaireForm
+from chat.texts import in_language, language_of, shopper_text
 from config.security import csp_override, shop_frame_ancestors
 
-PAGE_TITLE = {"en": "Stylist questionnaire", "ru": "Анкета для стилиста"}
-SUBMIT = {"en": "Send to the stylist", "ru": "Отправить стилисту"}
-INTRO = {
-    "en": "A few questions so the stylist can pick what suits you. Fields without “optional” are required.",
-    "ru": "Несколько вопросов, чтобы стилист подобрал подходящее. Поля без пометки «необязательно» обязательны.",
-}
-FIX = {"en": "Please correct the marked fields.", "ru": "Исправьте отмеченные поля."}
-DONE_AGAIN = {"en": "You can correct your answers below.", "ru": "Ответы можно исправить ниже."}
+PAGE_TITLE = gettext_noop("Stylist questionnaire")
+SUBMIT = gettext_noop("Send to the stylist")
+INTRO = gettext_noop("A few questions so the stylist can pick what suits you. Fields without “optional” are required.")
+FIX = gettext_noop("Please correct the marked fields.")
+DONE_AGAIN = gettext_noop("You can correct your answers below.")
 
 
 def _language(request: HttpRequest, conversation: Conversation | None) -> str:
@@ -44,7 +43,7 @@ def _refused(request: HttpRequest, key: str, status: int, conversation: Conversa
     return render(
         request,
         "questionnaire/refused.html",
-        {"language": language, "title": PAGE_TITLE[language], "text": shopper_text(key, language)},
+        {"language": language, "title": in_language(PAGE_TITLE, language), "text": shopper_text(key, language)},
         status=status,
     )
 
@@ -70,7 +69,7 @@ def questionnaire_form(request: HttpRequest, token: str) -> HttpResponse:
         return _refused(request, "consultation_closed", 410, conversation)
     existing = Questionnaire.objects.filter(conversation=conversation, submitted_at__isnull=False).first()
     status = 200
-    notice = DONE_AGAIN[language] if existing else ""
+    notice = in_language(DONE_AGAIN, language) if existing else ""
     error = ""
     if request.method == "POST":
         try:
@@ -80,7 +79,7 @@ def questionnaire_form(request: HttpRequest, token: str) -> HttpResponse:
         except InvalidForm:
             form = QuestionnaireForm(request.POST, request.FILES, language=language)
             form.is_valid()
-            error, status = FIX[language], 400
+            error, status = in_language(FIX, language), 400
         except NotFound:
             return _refused(request, "link_not_valid", 404, conversation)
         except ChatError as exc:
@@ -91,7 +90,7 @@ def questionnaire_form(request: HttpRequest, token: str) -> HttpResponse:
                 "questionnaire/done.html",
                 {
                     "language": language,
-                    "title": PAGE_TITLE[language],
+                    "title": in_language(PAGE_TITLE, language),
                     "text": shopper_text("questionnaire_received", language),
                 },
             )
@@ -102,9 +101,9 @@ def questionnaire_form(request: HttpRequest, token: str) -> HttpResponse:
         "questionnaire/form.html",
         {
             "language": language,
-            "title": PAGE_TITLE[language],
-            "intro": INTRO[language],
-            "submit": SUBMIT[language],
+            "title": in_language(PAGE_TITLE, language),
+            "intro": in_language(INTRO, language),
+            "submit": in_language(SUBMIT, language),
             "notice": notice,
             "error": error,
             "form": form,
@@ -117,7 +116,7 @@ def _refused_text(request: HttpRequest, language: str, text: str, status: int) -
     return render(
         request,
         "questionnaire/refused.html",
-        {"language": language, "title": PAGE_TITLE[language], "text": text},
+        {"language": language, "title": in_language(PAGE_TITLE, language), "text": text},
         status=status,
     )
 
