@@ -18,8 +18,8 @@ from django.utils import formats, translation
 from django.utils.translation import gettext as _
 
 from chat.models import Connector, Identity
+from connectors import bots as connector_bots
 from connectors import callbacks
-from connectors import feedback as bot_feedback
 from kb.search import clean_language
 from orders.models import Order, OrderStatus
 from orders.selectors import family_of
@@ -30,7 +30,7 @@ from preshot.selectors import OrderSuggestions, Suggestion, suggestions_for, sug
 PREFIX = "ps"
 VK_LABEL_MAX = 40
 # What /start did before pre-shot took the command over: the greeting, for shoppers without an order.
-_greet = bot_feedback.on_start
+_greet = connector_bots.on_start
 
 
 def _contact_ids(connector: str, sender_id: str) -> list[int]:
@@ -107,7 +107,9 @@ def on_start(command: callbacks.Command) -> str | None:
         contact_id = offered.order.contact_id
         if contact_id and not NoticeConsent.objects.filter(contact_id=contact_id, connector=command.connector).exists():
             rows.append(button(command.connector, _("Tell me if an order is late"), f"c:0:{offered.order.pk}"))
-        bot_feedback.send(command.connector, command.chat_id, stage_text(offered), keyboard(command.connector, rows))
+        connector_bots.send_bot_message(
+            command.connector, command.chat_id, stage_text(offered), keyboard(command.connector, rows)
+        )
     for suggestion in offered.suggestions:
         actions.do_record_event(
             EventKind.SHOWN,
@@ -142,7 +144,7 @@ def on_press(press: callbacks.ButtonPress) -> str | None:
                 return None
             [suggestion] = offered.suggestions
             markup = keyboard(press.connector, [_help_button(press.connector, order, rule.pk)])
-            bot_feedback.send(press.connector, press.chat_id, answer_text(suggestion), markup)
+            connector_bots.send_bot_message(press.connector, press.chat_id, answer_text(suggestion), markup)
             actions.do_record_event(
                 EventKind.OPENED,
                 article_key=suggestion.answer.key,

@@ -13,7 +13,7 @@ from celery import shared_task
 from django.utils import timezone, translation
 
 from chat.models import Connector, Identity
-from connectors import feedback as bot_feedback
+from connectors import bots as connector_bots
 from orders.models import Order
 from preshot import actions
 from preshot.bots import answer_text, button, keyboard, stage_text
@@ -66,7 +66,9 @@ def send_due_notices() -> int:
                     help_row = button(
                         consent.connector, translation.gettext("Still need help"), f"h:{rule.pk}:{order.pk}"
                     )
-                    bot_feedback.send(consent.connector, address, text, keyboard(consent.connector, [help_row]))
+                    connector_bots.send_bot_message(
+                        consent.connector, address, text, keyboard(consent.connector, [help_row])
+                    )
                 actions.do_record_event(
                     EventKind.SHOWN, article_key=suggestion.answer.key, language=offered.language, rule_id=rule.pk,
                     order=order, contact_id=consent.contact_id, channel=consent.connector,
