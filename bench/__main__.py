@@ -1,4 +1,4 @@
-"""``python -m bench [relay|burst|connections|webhooks|widget|kb|search|all] [--smoke] [--json PATH] [--no-docs]``.
+"""``python -m bench [relay|burst|connections|webhooks|widget|kb|search|preshot|all] [--smoke] [--json PATH]``.
 
 Each scenario prints its figures, appends a dated section to docs/benchmarks.md (unless --no-docs),
 and with --json writes everything it measured, for the smoke test and for later comparison.
@@ -26,6 +26,7 @@ SCENARIOS = {
     "widget": ("bench.widget", "Widget weight"),
     "kb": ("bench.kb", "Knowledge base search"),
     "search": ("bench.search", "Search"),
+    "preshot": ("bench.preshot", "Pre-shot suggestions"),
 }
 
 

@@ -50,6 +50,8 @@ class Sizes:
     layers: Sequence[str] = ("core", "pubsub")
     kb_articles: int = 5000
     kb_searches: int = 600
+    preshot_shoppers: int = 2000
+    preshot_calls: int = 600
 
 
 FULL = Sizes(
@@ -86,6 +88,8 @@ SMOKE = Sizes(
     layers=("pubsub",),
     kb_articles=40,
     kb_searches=30,
+    preshot_shoppers=5,
+    preshot_calls=20,
 )
 
 

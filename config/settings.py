@@ -51,6 +51,7 @@ INSTALLED_APPS = [
     "orders",
     "kb",
     "search",
+    "preshot",
     # Serves the API docs' own Swagger files, so /api/docs needs no CDN.
     "ninja",
 ]
@@ -179,6 +180,8 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
     "process-leftover-updates": {"task": "connectors.tasks.process_leftover_updates", "schedule": 60.0},
     # Retention: erases one batch of expired conversations per run (nothing while the setting is 0).
     "erase-expired-conversations": {"task": "chat.tasks.erase_expired_conversations", "schedule": 600.0},
+    # Pre-shot: tell consenting shoppers about late orders (preshot/notices.py).
+    "preshot-notices": {"task": "preshot.notices.send_due_notices", "schedule": 600.0},
 }
 # Service level counts chats answered within this many seconds (the T of the metric).
 SWITCHBOARD_SERVICE_LEVEL_SECONDS: int = env.int("SWITCHBOARD_SERVICE_LEVEL_SECONDS", default=20)
@@ -387,3 +390,12 @@ SWITCHBOARD_RATE_LIMITS: dict[str, str] = {
 SWITCHBOARD_THROTTLE_PREFIX: str = env.str("SWITCHBOARD_THROTTLE_PREFIX", default="throttle")
 # Addresses of the reverse proxies in front of daphne (nginx): only from these is X-Forwarded-For believed.
 SWITCHBOARD_TRUSTED_PROXIES: list[str] = env.list("SWITCHBOARD_TRUSTED_PROXIES", default=[])
+
+# --- Pre-shot suggestions (preshot/, docs/preshot.md) -------------------------------------------
+# The shop's pages for each action, "{number}" replaced by the order number, e.g.
+# {"cancel": "https://shop.example/account/orders/{number}/cancel"}. Kinds: change_address, cancel,
+# start_return, report_missing, refund_status (track uses the order's own tracking link). An action
+# without a page is not offered.
+SWITCHBOARD_SHOP_ACTION_URLS: dict[str, str] = env.json("SWITCHBOARD_SHOP_ACTION_URLS", default={})
+# A chat this many hours after an opened answer means the answer did not deflect it.
+SWITCHBOARD_DEFLECTION_WINDOW_HOURS: int = env.int("SWITCHBOARD_DEFLECTION_WINDOW_HOURS", default=24)

@@ -29,6 +29,7 @@ urlpatterns = [
     path("workspace/kb/", include(kb_urls.workspace_urlpatterns)),
     path("help/", include(kb_urls.public_urlpatterns)),
     path("workspace/search/", include("search.urls")),
+    path("workspace/preshot/", include("preshot.urls")),
     path("", include("workspace.urls")),
     # The shoppers' questionnaire page is a screen, kept at the address links already sent carry.
     path("connectors/questionnaire/", include("workspace.questionnaire.urls")),

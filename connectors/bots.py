@@ -95,6 +95,11 @@ def _send(connector: str, address: str, text: str, keyboard: Keyboard | None = N
         bot.send(address, text, keyboard)
 
 
+def send_bot_message(connector: str, address: str, text: str, keyboard: Keyboard | None = None) -> None:
+    """A bot message outside the transcript, for other apps' buttons (pre-shot); failures logged."""
+    _send(connector, address, text, keyboard)
+
+
 # --- Messages in ------------------------------------------------------------------------------------
 
 

@@ -120,7 +120,10 @@ def chat_error(request: HttpRequest, exc: ChatError) -> HttpResponse:
 def validation_error(request: HttpRequest, exc: ValidationError) -> HttpResponse:
     if any(error.get("loc", ("",))[0] == "path" for error in exc.errors):
         return _error(request, "not_found", _("Not found."), 404)
-    return _invalid(request, field_errors(exc.errors, skip=2))
+    # A body's errors are located ("body", "batch", ...), a query parameter's ("query", "lang").
+    body = [e for e in exc.errors if e.get("loc", ("",))[0] != "query"]
+    query = [e for e in exc.errors if e.get("loc", ("",))[0] == "query"]
+    return _invalid(request, field_errors(query, skip=1) + field_errors(body, skip=2))
 
 
 @shop_api.exception_handler(AuthenticationError)

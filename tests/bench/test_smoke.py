@@ -110,3 +110,10 @@ def test_search_reports_every_query_and_the_index_sizes(tmp_dir: Path) -> None:
     assert all(row["p50"] <= row["p95"] for row in data["queries"])
     assert sum(row["hits"] for row in data["queries"]) > 0
     assert set(data["sizes"]) >= {"search_message_vector_idx", "chat_message"}
+
+
+def test_preshot_suggestions_are_timed_for_shoppers_with_twenty_orders(tmp_dir: Path) -> None:
+    preshot = run_bench("preshot", tmp_dir)["preshot"]
+    assert preshot["orders"] == preshot["shoppers"] * 20
+    assert preshot["with_suggestions"] == preshot["calls"]  # every shopper has an order with questions
+    assert preshot["latency_ms"]["p95"] > 0

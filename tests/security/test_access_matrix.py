@@ -484,6 +484,7 @@ HTTP_RULES: list[tuple[str, str]] = [
     (r"^workspace/history/<int:conversation_id>/$", "transcript"),
     (r"^workspace/history/<int:conversation_id>/(reopen|write-again)/$", "manager-post"),
     (r"^workspace/search/$", "search-page"),
+    (r"^workspace/preshot/", "manager-page"),
     (r"^workspace/attachments/", "file"),
     (r"^workspace/questionnaires/", "file"),
     (r"^files/", "signed"),
