@@ -47,6 +47,7 @@ serve: install .env messages services
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/mypy .
 
 # Browser tests run in their own pytest process: Playwright's sync API keeps an event loop in the
 # main thread for the rest of a session, which would break the async tests that follow it.

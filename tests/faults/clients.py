@@ -17,8 +17,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import websockets
-from websockets.typing import Origin
 from django.db import connections
+from websockets.typing import Origin
 
 from chat.models import Message
 
