@@ -44,7 +44,7 @@ serve: install .env messages services
 	DATABASE_URL=$(PG_URL) REDIS_URL=$(REDIS) $(BIN)/python manage.py load_demo
 	DATABASE_URL=$(PG_URL) REDIS_URL=$(REDIS) PROCESSES=$(PROCESSES) PORT=$(PORT) bash scripts/serve.sh
 
-lint: install
+lint: install .env
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy .
