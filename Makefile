@@ -44,9 +44,10 @@ serve: install .env messages services
 	DATABASE_URL=$(PG_URL) REDIS_URL=$(REDIS) $(BIN)/python manage.py load_demo
 	DATABASE_URL=$(PG_URL) REDIS_URL=$(REDIS) PROCESSES=$(PROCESSES) PORT=$(PORT) bash scripts/serve.sh
 
-lint: install
+lint: install .env
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/mypy .
 
 # Browser tests run in their own pytest process: Playwright's sync API keeps an event loop in the
 # main thread for the rest of a session, which would break the async tests that follow it.

@@ -238,7 +238,7 @@ def burst(options: dict[str, Any]) -> dict[str, Any]:
             .values_list("at", flat=True)
             .first()
         )
-        if following is not None:
+        if closed_at is not None and following is not None:
             latencies.append(_seconds(closed_at, following) * 1000)
     return {
         "operators": count_ops,

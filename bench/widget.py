@@ -51,7 +51,7 @@ def asset_sizes() -> list[dict]:
 
 
 def _page_loads(url: str, loads: int) -> list[dict]:
-    from playwright.sync_api import sync_playwright
+    from playwright.sync_api import WebSocket, sync_playwright
 
     results = []
     with sync_playwright() as playwright:
@@ -64,7 +64,11 @@ def _page_loads(url: str, loads: int) -> list[dict]:
                 context = browser.new_context()  # a cold cache every time
                 page = context.new_page()
                 sockets: list[str] = []
-                page.on("websocket", lambda ws, sockets=sockets: sockets.append(ws.url))
+
+                def record(ws: WebSocket, sockets: list[str] = sockets) -> None:
+                    sockets.append(ws.url)
+
+                page.on("websocket", record)
                 page.add_init_script(OBSERVER)
                 page.goto(url, wait_until="load")
                 page.wait_for_function("window.__sbw.button !== undefined", timeout=10_000)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 
+from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
@@ -14,7 +15,7 @@ class ChatError(Exception):
     code = "chat_error"
     status = 400
 
-    def __init__(self, message: str | None = None) -> None:
+    def __init__(self, message: str | Promise | None = None) -> None:
         self.message = str(message or self.default_message)
         super().__init__(self.message)
 

@@ -13,11 +13,11 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from typing import Any
+from typing import Any, cast
 
 from channels_redis.pubsub import RedisPubSubChannelLayer, RedisPubSubLoopLayer, RedisSingleShardConnection
 from channels_redis.utils import _wrap_close
-from redis.asyncio.client import PubSub
+from redis.asyncio.client import PubSub, Redis
 from redis.exceptions import ConnectionError as RedisConnectionError
 
 logger = logging.getLogger(__name__)
@@ -52,7 +52,9 @@ class WatchedShard(RedisSingleShardConnection):
         if self._redis is None:
             super()._ensure_redis()
             # The same object redis-py's Redis.pubsub() makes, with the reconnection hook.
-            self._pubsub = _WatchedPubSub(self._redis.connection_pool, shard=self)
+            # channels_redis is untyped: its __init__ sets _redis to None, which mypy takes as its type.
+            redis = cast(Redis, self._redis)
+            self._pubsub = _WatchedPubSub(redis.connection_pool, shard=self)
 
     def resubscribed(self) -> None:
         layer = self.channel_layer
@@ -63,6 +65,8 @@ class WatchedShard(RedisSingleShardConnection):
 
 
 class WatchedLoopLayer(RedisPubSubLoopLayer):
+    _shards: list[WatchedShard]
+
     def __init__(self, *args: Any, hosts: Any = None, **kwargs: Any) -> None:
         super().__init__(*args, hosts=hosts, **kwargs)
         self._shards = [WatchedShard(shard.host, self) for shard in self._shards]

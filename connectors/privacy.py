@@ -11,7 +11,7 @@ from chat.privacy import ErasureScope
 from connectors.models import RawUpdate
 
 # Where each platform's payload names the user who wrote (Telegram ``from.id``, VK ``from_id``/``user_id``).
-SENDER_PATHS = {
+SENDER_PATHS: dict[str, list[str]] = {
     Connector.TELEGRAM: [
         "payload__message__from__id",
         "payload__edited_message__from__id",

@@ -28,7 +28,7 @@ RECORDS_SHOWN = 20
 
 
 def _manager(request: HttpRequest) -> Operator:
-    operator = Operator.objects.filter(user_id=request.user.pk).first()
+    operator = Operator.objects.filter(user_id=request.user.pk).first() if request.user.pk else None
     if operator is None or not operator.is_manager:
         raise PermissionDenied("Managers only.")
     activate_operator_language(request, operator)

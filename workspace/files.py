@@ -12,13 +12,14 @@ Every refusal is the same 404, so nobody learns which ids exist.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.core import signing
 from django.db.models.fields.files import FieldFile
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http.response import HttpResponseBase
 from django.urls import reverse
 from django.utils.http import content_disposition_header
 from django.views.decorators.http import require_safe
@@ -41,7 +42,7 @@ SIGNED_LINK_SECONDS = 300
 SANDBOX_POLICY = "sandbox; default-src 'none'"
 
 
-def file_response(file: FieldFile, *, name: str, detected_type: str) -> HttpResponse:
+def file_response(file: FieldFile, *, name: str, detected_type: str) -> FileResponse:
     """The file with headers that keep its content from ever acting in our origin."""
     try:
         handle = file.open("rb")
@@ -49,7 +50,8 @@ def file_response(file: FieldFile, *, name: str, detected_type: str) -> HttpResp
         raise Http404 from exc
     inline = shows_inline(detected_type)
     response = FileResponse(handle, content_type=detected_type if inline else "application/octet-stream")
-    response["Content-Disposition"] = content_disposition_header(not inline, safe_display_name(name))
+    # Never None: safe_display_name always gives a non-empty name, which the stubs cannot know.
+    response["Content-Disposition"] = cast(str, content_disposition_header(not inline, safe_display_name(name)))
     response["X-Content-Type-Options"] = "nosniff"
     response["Content-Security-Policy"] = SANDBOX_POLICY
     response["Referrer-Policy"] = "no-referrer"
@@ -91,11 +93,11 @@ def _questionnaire(conversation_id: int, operator: Operator) -> Questionnaire:
         raise Http404 from exc
 
 
-def _serve_attachment(attachment: Attachment) -> HttpResponse:
+def _serve_attachment(attachment: Attachment) -> FileResponse:
     return file_response(attachment.file, name=attachment.name, detected_type=attachment.detected_type)
 
 
-def _serve_photo(questionnaire: Questionnaire) -> HttpResponse:
+def _serve_photo(questionnaire: Questionnaire) -> FileResponse:
     try:
         with questionnaire.photo.open("rb") as handle:
             detected = sniff_content_type(handle.read(SNIFF_BYTES))
@@ -106,21 +108,21 @@ def _serve_photo(questionnaire: Questionnaire) -> HttpResponse:
 
 
 @require_safe
-def attachment(request: HttpRequest, attachment_id: int) -> HttpResponse:
+def attachment(request: HttpRequest, attachment_id: int) -> HttpResponseBase:
     operator = _operator(request)
     found = _attachment(attachment_id, operator)
     return _elsewhere(request, {"a": attachment_id, "o": operator.pk}) or _serve_attachment(found)
 
 
 @require_safe
-def questionnaire_photo(request: HttpRequest, conversation_id: int) -> HttpResponse:
+def questionnaire_photo(request: HttpRequest, conversation_id: int) -> HttpResponseBase:
     operator = _operator(request)
     found = _questionnaire(conversation_id, operator)
     return _elsewhere(request, {"q": conversation_id, "o": operator.pk}) or _serve_photo(found)
 
 
 @require_safe
-def signed_file(request: HttpRequest, token: str) -> HttpResponse:
+def signed_file(request: HttpRequest, token: str) -> HttpResponseBase:
     """The file origin's side: a link signed minutes ago by the access-checked view, re-checked now."""
     origin = settings.SWITCHBOARD_ATTACHMENT_ORIGIN
     if not origin or urlsplit(origin).netloc != request.get_host():
@@ -138,7 +140,7 @@ def signed_file(request: HttpRequest, token: str) -> HttpResponse:
 
 
 @require_safe
-def shopper_file(request: HttpRequest, token: str) -> HttpResponse:
+def shopper_file(request: HttpRequest, token: str) -> HttpResponseBase:
     """A file of the shopper's own conversation, by the signed link their widget was given; never a
     note's file. The same sandboxed, download-unless-an-image response operators get."""
     try:

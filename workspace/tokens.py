@@ -31,7 +31,10 @@ def operator_for_api_token(token: str) -> Operator | None:
         return None
     if not isinstance(data, dict):
         return None
-    operator = Operator.objects.select_related("user").filter(pk=data.get("operator"), user__is_active=True).first()
+    operator_id = data.get("operator")
+    if operator_id is None:
+        return None
+    operator = Operator.objects.select_related("user").filter(pk=operator_id, user__is_active=True).first()
     if operator is None or not constant_time_compare(str(data.get("password")), _password_fingerprint(operator)):
         return None
     return operator

@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import os
 import time
+from typing import Any
 
 import django
 
@@ -97,7 +98,7 @@ _MESSAGE_TEXT = (
 )
 
 
-def step(label: str, sql: str, params: list[object] | None = None) -> None:
+def step(label: str, sql: str, params: list[Any] | None = None) -> None:
     started = time.monotonic()
     with connection.cursor() as cursor:
         cursor.execute(sql, params) if params else cursor.execute(sql)

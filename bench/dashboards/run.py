@@ -15,6 +15,7 @@ import os
 import statistics
 import time
 from datetime import timedelta
+from typing import Any
 
 import django
 
@@ -64,7 +65,7 @@ def main() -> None:
         cursor.execute("SELECT reltuples::bigint FROM pg_class WHERE relname = 'chat_message'")
         messages = cursor.fetchone()[0]
     print(f"{conversations:,} conversations, about {messages:,} messages; {args.days}-day range, {args.repeat} runs\n")
-    targets = [
+    targets: list[tuple[str, str, dict[str, Any], int]] = [
         ("live page", "/workspace/dashboards/live/", {}, 50),
         ("live.json (pushed every 5 s)", "/workspace/dashboards/live.json", {}, 50),
         ("history page", "/workspace/dashboards/history/", window, 300),

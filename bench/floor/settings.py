@@ -7,6 +7,7 @@ Switchboard configures it, so the two differ only in what happens between receiv
 from __future__ import annotations
 
 import os
+from typing import Any
 
 SECRET_KEY = "floor-bench-only"
 DEBUG = False
@@ -18,6 +19,7 @@ ASGI_APPLICATION = "bench.floor.asgi.application"
 LOGGING = {"version": 1, "disable_existing_loggers": False, "root": {"level": "WARNING"}}
 
 _layer = os.environ.get("FLOOR_LAYER", "memory")
+CHANNEL_LAYERS: dict[str, dict[str, Any]]
 _redis_url = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0")
 _prefix = os.environ.get("CHANNEL_LAYER_PREFIX", "floor")
 _host = {"address": _redis_url, "socket_timeout": 10, "max_connections": 1000}

@@ -7,7 +7,7 @@ UPDATE (``active_count < cap``) while the conversation row is locked; never read
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 from django.conf import settings
 from django.db import transaction
@@ -55,7 +55,7 @@ def release_slot(operator_id: int) -> None:
 
 
 @retry_on_conflict
-def _assign_next() -> Assignment | bool | None:
+def _assign_next() -> Assignment | Literal[False] | None:
     """Assign one conversation. None: nothing assignable; False: lost a race, try again."""
     with transaction.atomic():
         free = operators_with_free_slots()

@@ -104,8 +104,8 @@ def _volume_rows(day: date, threshold: int, stylist_id: int) -> list[VolumeHour]
     )
     result = []
     for row in rows:
-        bucket = row.pop("bucket")
-        values = {k: (v or 0) if k.endswith("_sum") else v for k, v in row.items()}
+        bucket = row["bucket"]
+        values = {k: (v or 0) if k.endswith("_sum") else v for k, v in row.items() if k != "bucket"}
         result.append(VolumeHour(day=local_day(bucket), hour=bucket, **values))
     return result
 
@@ -240,7 +240,7 @@ def days_to_roll_up(*, limit: int, oldest: date | None = None) -> list[date]:
             computed_at__isnull=False,
             service_level_seconds=int(settings.SWITCHBOARD_SERVICE_LEVEL_SECONDS),
         ).values_list("day", "computed_at")
-        if computed_at >= day_start(day + timedelta(days=1)) + ROLLUP_GRACE
+        if computed_at is not None and computed_at >= day_start(day + timedelta(days=1)) + ROLLUP_GRACE
     }
     wanted: list[date] = []
     day = newest

@@ -131,7 +131,8 @@ def _anonymise_contacts(contact_ids: Iterable[int], at: datetime) -> tuple[int, 
 def _delete_files_after_commit(files: list[FieldFile]) -> None:
     def delete() -> None:
         for file in files:
-            file.storage.delete(file.name)
+            if file.name:  # the callers collect only stored files; this tells the type checker
+                file.storage.delete(file.name)
 
     transaction.on_commit(delete)
 

@@ -103,7 +103,11 @@ def test_five_shoppers_one_operator_the_fifth_waits_first_in_line_and_is_taken_w
         page = shop(new_context)
         shopper_writes(page, f"question {n}")
         # One at a time, so "first come" is well defined for the test.
-        wait_for(lambda n=n: Conversation.objects.count() == n)
+
+        def arrived(n: int = n) -> bool:
+            return Conversation.objects.count() == n
+
+        wait_for(arrived)
         shoppers.append(page)
     for n, page in enumerate(shoppers, start=1):
         expect(widget_texts(page)).to_have_text([f"question {n}"])

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import pytest
-from playwright.sync_api import Page, expect
+from playwright.sync_api import FilePayload, Page, expect
 
 from chat.actions import do_close, do_operator_reply, do_set_operator_status
 from chat.models import Conversation, Message, Operator, Questionnaire, Rating, Reason
@@ -140,7 +140,7 @@ def test_consultation_button_opens_the_questionnaire_inline_for_a_stylist(
     form.get_by_label("Повод").select_option("work")
     form.get_by_label("Бюджет до, ₽").fill("20000")
     form.get_by_label("Фото (необязательно").set_input_files(
-        files=[{"name": "me.png", "mimeType": "image/png", "buffer": b"\x89PNG\r\n\x1a\n" + b"\x00" * 64}]
+        files=[FilePayload(name="me.png", mimeType="image/png", buffer=b"\x89PNG\r\n\x1a\n" + b"\x00" * 64)]
     )
     save_screenshot(page, "widget-questionnaire-phone")
     form.get_by_role("button", name="Отправить стилисту").click()

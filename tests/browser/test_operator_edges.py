@@ -7,7 +7,7 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from playwright.sync_api import Page, Response, expect
+from playwright.sync_api import APIResponse, Page, expect
 
 from chat.actions import InboundMessage, do_receive_inbound, do_set_operator_status
 from chat.actions.setup import do_ensure_canned_reply
@@ -154,7 +154,8 @@ def test_an_operators_page_asks_only_what_it_may_and_has_an_icon(
     assert not [url for url in asked if "/api/ratings/flagged" in url]
 
     icon = page.locator("link[rel=icon]").get_attribute("href")
-    answer: Response = page.request.get(icon)
+    assert icon is not None
+    answer: APIResponse = page.request.get(icon)
     assert answer.status == 200 and "svg" in answer.headers["content-type"]
     assert page.request.get("/favicon.ico").status == 200  # followed to the same icon
     page.goto("/workspace/login/")

@@ -50,7 +50,11 @@ def test_the_third_quick_message_comes_back_to_the_box_with_a_slow_down(
     for text in ("one", "two"):
         box.fill(text)
         box.press("Enter")
-        wait_for(lambda text=text: text in in_thread(stored_texts))
+
+        def stored(text: str = text) -> bool:
+            return text in in_thread(stored_texts)
+
+        wait_for(stored)
     box.fill("three: my order 1042 <b>is late</b>")
     box.press("Enter")
     expect(page.locator(".sbw-notice")).to_contain_text(notice)

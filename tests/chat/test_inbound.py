@@ -27,11 +27,24 @@ from chat.actions import (
     do_sweep_disconnected_operators,
 )
 from chat.models import Contact, Conversation, Event, Message, Operator, OperatorConnection
-from chat.selectors import estimated_wait_seconds, queue_place, queue_places
+from chat.selectors import QueuePlace, estimated_wait_seconds, queue_place, queue_places
 from tests.chat.conftest import go
 
 pytestmark = pytest.mark.django_db(transaction=True)
 embedded = pytest.mark.embedded
+
+
+def queued(conversation_id: int) -> QueuePlace:
+    """The place of a chat the test knows is queued (``queue_place`` is None once it left the queue)."""
+    place = queue_place(conversation_id)
+    assert place is not None
+    return place
+
+
+def wait_of(place: QueuePlace) -> int:
+    """The estimate of a queue where someone can answer (None only when nobody can)."""
+    assert place.estimated_wait_seconds is not None
+    return place.estimated_wait_seconds
 
 
 def inbound(sender: str = "s-1", text: str = "hello", **fields: Any) -> InboundMessage:
@@ -201,7 +214,7 @@ def test_an_operator_gone_past_the_grace_period_gives_chats_back_keeping_their_p
     assert all(rows[pk].state == "queued" and rows[pk].operator_id is None for pk in chats)
     assert {pk: rows[pk].queued_at for pk in chats} == queued_at
     # Their original queue time puts the two returned chats ahead of the one that was waiting.
-    assert [queue_place(pk).position for pk in chats] == [1, 2, 3]
+    assert [queued(pk).position for pk in chats] == [1, 2, 3]
 
 
 @embedded
@@ -267,6 +280,7 @@ def test_queue_position_and_estimated_wait_by_hand(make_operator, reason) -> Non
     for pk, seconds in zip(past, (100, 300), strict=True):
         do_close(conversation_id=pk, operator_id=anna.pk, reason_id=reason.pk)
         closed_at = Conversation.objects.get(pk=pk).closed_at
+        assert closed_at is not None
         # Test setup: say how long each past chat took.
         Conversation.objects.filter(pk=pk).update(assigned_at=closed_at - timedelta(seconds=seconds))
     go(make_operator("Boris", cap=3), "online")
@@ -277,14 +291,14 @@ def test_queue_position_and_estimated_wait_by_hand(make_operator, reason) -> Non
     waiting = [do_receive_inbound(inbound(sender=f"wait-{i}")).conversation.pk for i in range(7)]
     do_receive_inbound(inbound(sender="stylist-fan", queue_slug="stylist"))  # another queue: no effect
 
-    places = [queue_place(pk) for pk in waiting]
+    places = [queued(pk) for pk in waiting]
     assert [p.position for p in places] == [1, 2, 3, 4, 5, 6, 7]
     # The five chats were taken a moment ago: each slot frees in about one handle time.
-    assert [round(p.estimated_wait_seconds, -1) for p in places] == [200] * 5 + [400] * 2
+    assert [round(wait_of(p), -1) for p in places] == [200] * 5 + [400] * 2
     listed = {p.conversation_id: p for p in queue_places(limit=100)}
     assert [listed[pk].position for pk in waiting] == [p.position for p in places]
     # Read a moment later: the held chats ran a little longer, so the waits may be a second shorter.
-    assert all(0 <= p.estimated_wait_seconds - listed[p.conversation_id].estimated_wait_seconds <= 2 for p in places)
+    assert all(0 <= wait_of(p) - wait_of(listed[p.conversation_id]) <= 2 for p in places)
 
     assert estimated_wait_seconds(position=11, capacity=5, handle_seconds=200) == 600
     assert estimated_wait_seconds(position=1, capacity=0, handle_seconds=200) is None
@@ -298,26 +312,27 @@ def test_estimated_wait_follows_the_load_and_says_when_nobody_can_answer(make_op
     past = do_receive_inbound(inbound(sender="past")).conversation.pk
     do_close(conversation_id=past, operator_id=anna.pk, reason_id=reason.pk)
     closed_at = Conversation.objects.get(pk=past).closed_at
+    assert closed_at is not None
     Conversation.objects.filter(pk=past).update(assigned_at=closed_at - timedelta(seconds=300))  # AHT 300 s
     held = [do_receive_inbound(inbound(sender=f"held-{i}")).conversation.pk for i in range(2)]
     waiting = [do_receive_inbound(inbound(sender=f"wait-{i}")).conversation.pk for i in range(3)]
-    fresh = [queue_place(pk).estimated_wait_seconds for pk in waiting]
+    fresh = [wait_of(queued(pk)) for pk in waiting]
     assert [round(w, -1) for w in fresh] == [300, 300, 600]
 
     # Anna's two chats have run four minutes: the first slot frees in about a minute.
     Conversation.objects.filter(pk__in=held).update(assigned_at=timezone.now() - timedelta(seconds=240))
-    later = [queue_place(pk).estimated_wait_seconds for pk in waiting]
+    later = [wait_of(queued(pk)) for pk in waiting]
     assert [round(w, -1) for w in later] == [60, 60, 360]
 
     # Boris comes online: he takes the head of the queue at once; the rest wait less than before.
     go(make_operator("Boris", cap=1), "online")
     left = [pk for pk in waiting if Conversation.objects.get(pk=pk).state == "queued"]
     assert len(left) == 2
-    assert [round(queue_place(pk).estimated_wait_seconds, -1) for pk in left] == [60, 60]
-    assert queue_place(left[0]).nobody_online is False
+    assert [round(wait_of(queued(pk)), -1) for pk in left] == [60, 60]
+    assert queued(left[0]).nobody_online is False
 
     stylist = do_receive_inbound(inbound(sender="stylist-fan", queue_slug="stylist")).conversation.pk
-    place = queue_place(stylist)
+    place = queued(stylist)
     assert place.estimated_wait_seconds is None
     assert place.nobody_online is True
     assert place.offer_message is True
@@ -328,8 +343,8 @@ def test_a_long_wait_offers_to_leave_a_message(make_operator) -> None:
     go(make_operator("Anna", cap=1), "online")
     do_receive_inbound(inbound(sender="held"))
     waiting = do_receive_inbound(inbound(sender="waits")).conversation.pk
-    assert queue_place(waiting).offer_message is False
+    assert queued(waiting).offer_message is False
     with override_settings(SWITCHBOARD_OFFER_MESSAGE_AFTER_SECONDS=60):
         Conversation.objects.filter(pk=waiting).update(queued_at=timezone.now() - timedelta(seconds=61))
-        assert queue_place(waiting).offer_message is True
-        assert queue_place(waiting).nobody_online is False
+        assert queued(waiting).offer_message is True
+        assert queued(waiting).nobody_online is False

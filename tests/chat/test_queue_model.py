@@ -210,6 +210,7 @@ class QueueMachine(RuleBasedStateMachine):
     @rule(pick=st.integers(0, 100), queue=st.sampled_from(QUEUES))
     def transfer_to_queue(self, pick: int, queue: str) -> None:
         chat = self.model.active()[pick % len(self.model.active())]
+        assert chat.operator is not None  # an active chat has its operator
         do_transfer(conversation_id=chat.pk, actor_operator_id=chat.operator, to_queue_id=self.queue_ids[queue])
         self.model.transfer_to_queue(chat, queue)
 
@@ -218,6 +219,7 @@ class QueueMachine(RuleBasedStateMachine):
     def transfer_to_operator(self, pick: int, n: int) -> None:
         chat = self.model.active()[pick % len(self.model.active())]
         source, target = chat.operator, self._operator(n)
+        assert source is not None  # an active chat has its operator
         expected_error = self.model.transfer_to_operator(chat, target)
         transfer = {"conversation_id": chat.pk, "actor_operator_id": source, "to_operator_id": target.pk}
         if expected_error is None:
@@ -232,7 +234,10 @@ class QueueMachine(RuleBasedStateMachine):
         stored = {pk: (state, operator_id, queue_id) for pk, state, operator_id, queue_id in chats}
         expected = {c.pk: (c.state, c.operator, self.queue_ids[c.queue]) for c in self.model.chats.values()}
         assert stored == expected
-        operators = {pk: row for pk, *row in Operator.objects.values_list("pk", "status", "active_count", "cap")}
+        operators = {
+            pk: (status, active_count, cap)
+            for pk, status, active_count, cap in Operator.objects.values_list("pk", "status", "active_count", "cap")
+        }
         modelled = {op.pk: (op.status, len(self.model.active(op.pk))) for op in self.model.operators.values()}
         assert {pk: (status, count) for pk, (status, count, _) in operators.items()} == modelled
         places = {place.conversation_id: place.position for place in queue_places(limit=1000)}

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
-from typing import Any
+from functools import partial
+from typing import Any, cast
 
 import pytest
 from django.db import connection
@@ -71,15 +72,14 @@ def test_two_operators_swapping_chats_at_once_both_succeed(make_operator, queues
     for round_no in range(6):
         first = writes(f"a{round_no}")().conversation.pk
         second = writes(f"b{round_no}")().conversation.pk
-        owner = dict(Conversation.objects.filter(pk__in=[first, second]).values_list("pk", "operator_id"))
+        # Both chats were just assigned (asserted next): no operator id is None.
+        owner = cast(
+            dict[int, int], dict(Conversation.objects.filter(pk__in=[first, second]).values_list("pk", "operator_id"))
+        )
         assert set(owner.values()) == {anna.pk, boris.pk}
         outcomes = race(
-            lambda first=first, second=second, owner=owner: do_transfer(
-                conversation_id=first, actor_operator_id=owner[first], to_operator_id=owner[second]
-            ),
-            lambda first=first, second=second, owner=owner: do_transfer(
-                conversation_id=second, actor_operator_id=owner[second], to_operator_id=owner[first]
-            ),
+            partial(do_transfer, conversation_id=first, actor_operator_id=owner[first], to_operator_id=owner[second]),
+            partial(do_transfer, conversation_id=second, actor_operator_id=owner[second], to_operator_id=owner[first]),
         )
         assert not [o for o in outcomes if isinstance(o, Exception)], outcomes
         swapped = dict(Conversation.objects.filter(pk__in=[first, second]).values_list("pk", "operator_id"))
@@ -95,7 +95,7 @@ def test_going_offline_while_closing_and_receiving_keeps_the_count_true(make_ope
         chats = [writes(f"o{round_no}-{n}")().conversation.pk for n in range(3)]
         outcomes = race(
             lambda: do_set_operator_status(operator_id=anna.pk, status="offline"),
-            lambda chats=chats: do_close(conversation_id=chats[0], operator_id=anna.pk, reason_id=reason.pk),
+            partial(do_close, conversation_id=chats[0], operator_id=anna.pk, reason_id=reason.pk),
             writes(f"o{round_no}-late"),
         )
         unexpected = [o for o in outcomes if isinstance(o, Exception) and not isinstance(o, ChatError)]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import uuid
+from collections.abc import Iterator
 
 import pytest
 
@@ -11,7 +12,7 @@ from connectors.ratelimit import LocalLimiter, RedisLimiter, Window, telegram_wi
 
 
 @pytest.fixture
-def two_processes() -> tuple[RedisLimiter, RedisLimiter]:
+def two_processes() -> Iterator[tuple[RedisLimiter, RedisLimiter]]:
     """Two limiters with their own Redis connections, as two Celery workers would have."""
     url = os.environ.get("REDIS_URL") or "redis://127.0.0.1:6379/0"
     prefix = f"sbtest-rl-{uuid.uuid4().hex}"

@@ -37,7 +37,8 @@ def asked() -> Iterator[list[tuple[str, str]]]:
             seen.append((message, result))
         return result
 
-    trans_real.DjangoTranslation.gettext = recording  # type: ignore[method-assign]
+    # The stubs type gettext on NullTranslations; this records DjangoTranslation's own lookups.
+    trans_real.DjangoTranslation.gettext = recording  # type: ignore[method-assign, assignment]
     try:
         yield seen
     finally:

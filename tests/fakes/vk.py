@@ -66,11 +66,11 @@ class FakeVk(FakeServer):
         if method == "upload":
             # The upload server VK names: takes the multipart file, answers what the save call needs.
             kind = path.rsplit("/", 1)[-1]
-            content = next((value for value in params.values() if isinstance(value, bytes | bytearray)), None)
-            if content is None:
+            upload = next((value for value in params.values() if isinstance(value, bytes | bytearray)), None)
+            if upload is None:
                 return Reply.json({"error": "no file"}, status=400)
             token = f"t{next(self._ids)}"
-            self._pending_uploads[token] = (kind, bytes(content))
+            self._pending_uploads[token] = (kind, bytes(upload))
             if kind == "photo":
                 return Reply.json({"server": 1, "photo": token, "hash": "h"})
             return Reply.json({"file": token})

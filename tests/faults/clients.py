@@ -18,6 +18,7 @@ from typing import Any
 
 import websockets
 from django.db import connections
+from websockets.typing import Origin
 
 from chat.models import Message
 
@@ -77,7 +78,7 @@ class ShopperClient:
     async def run(self) -> None:
         while not self.stopped:
             try:
-                async with websockets.connect(self.url, origin=self.origin, open_timeout=5) as ws:
+                async with websockets.connect(self.url, origin=Origin(self.origin), open_timeout=5) as ws:
                     self.socket = ws
                     hello: dict[str, Any] = {
                         "type": "hello",
@@ -154,7 +155,7 @@ class OperatorClient:
             try:
                 async with websockets.connect(
                     self.ws_url + query,
-                    origin=self.origin,
+                    origin=Origin(self.origin),
                     additional_headers={"Cookie": f"sessionid={self.session}"},
                     open_timeout=5,
                 ) as ws:

@@ -19,6 +19,7 @@ from typing import Any
 
 import httpx
 import websockets
+from websockets.typing import Origin
 
 
 async def eventually(check: Callable[[], Any], seconds: float) -> bool:
@@ -78,7 +79,7 @@ class Shopper:
         closer: asyncio.Task[None] | None = None
         while not stop.is_set():
             try:
-                async with websockets.connect(self.ws_url, origin=self.base_url, open_timeout=5) as socket:
+                async with websockets.connect(self.ws_url, origin=Origin(self.base_url), open_timeout=5) as socket:
                     last_id = max(self.shown, default=0)
                     hello: dict[str, Any] = {"type": "hello", "token": self.token, "last_id": last_id}
                     if self.conversation_id:
@@ -123,7 +124,7 @@ class Shopper:
             delay = min(delay * 2, 2.0)
 
     async def _send(self, client_id: str, text: str) -> None:
-        frame = {"type": "message", "text": text, "client_id": client_id}
+        frame: dict[str, Any] = {"type": "message", "text": text, "client_id": client_id}
         if self.conversation_id:
             frame["conversation_id"] = self.conversation_id
         # On failure it stays in the outbox: resent after the next state.
@@ -169,7 +170,7 @@ class Operator:
                 url += f"?last_event_id={self.last_event_id}"
             try:
                 async with websockets.connect(
-                    url, origin=self.base_url, additional_headers={"Cookie": self.cookie_header}, open_timeout=5
+                    url, origin=Origin(self.base_url), additional_headers={"Cookie": self.cookie_header}, open_timeout=5
                 ) as socket:
                     closer = asyncio.create_task(_close_when(stop, socket))
                     async for raw in socket:
@@ -211,7 +212,7 @@ class Operator:
 
     def api(self, method: str, path: str, body: dict[str, Any] | None = None) -> httpx.Response:
         return self.session.request(
-            method, f"/api{path}", json=body, headers={"X-CSRFToken": self.session.cookies.get("csrftoken", "")}
+            method, f"/api{path}", json=body, headers={"X-CSRFToken": self.session.cookies.get("csrftoken") or ""}
         )
 
     def reply(self, conversation_id: int, text: str) -> None:

@@ -31,7 +31,8 @@ async def scenario(cluster: Cluster, operators: list[Operator]) -> dict[str, obj
     shoppers = [Shopper(cluster.url, f"s{n}") for n in range(SHOPPERS)]
     for shopper in shoppers:
         await shopper.session()
-    runs = [asyncio.create_task(person.run(stop)) for person in [*operators, *shoppers]]
+    people: list[Operator | Shopper] = [*operators, *shoppers]
+    runs = [asyncio.create_task(person.run(stop)) for person in people]
     for operator in operators:
         await operator.connected()
     for operator in operators:

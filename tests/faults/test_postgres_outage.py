@@ -83,8 +83,8 @@ def test_webhooks_answer_503_while_postgres_is_down_and_the_platforms_retry_is_s
 
     # The platforms send the same update again (Telegram backs off; VK sends X-Retry-Counter).
     for url, body in (telegram, vk):
-        while (answer := _post(url, body, {**headers, "X-Retry-Counter": "1"}))[0] != 200:
-            assert time.monotonic() - restored_at < 15, answer
+        while (retried := _post(url, body, {**headers, "X-Retry-Counter": "1"}))[0] != 200:
+            assert time.monotonic() - restored_at < 15, retried
             time.sleep(0.2)
     seconds = time.monotonic() - restored_at
     assert _post(*vk, headers)[1] == b"ok"  # a repeat is absorbed, still ok

@@ -78,7 +78,7 @@ def test_submitted_questionnaire_reaches_the_stylist(make_operator, queues) -> N
     assert stored.answers["styles"] == ["casual", "minimal"]
     assert stored.answers["notes"] == "No <script>wool</script>, please"
     # A random name: neither the conversation id nor the time can lead anyone to it.
-    assert re.fullmatch(r"questionnaires/[0-9a-f]{32}\.png", stored.photo.name)
+    assert re.fullmatch(r"questionnaires/[0-9a-f]{32}\.png", stored.photo.name or "")
     assert stored.submitted_at is not None
 
     note = Message.objects.get(conversation_id=conversation_id)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 import pytest
@@ -111,7 +112,7 @@ def test_presses_racing_from_every_tab_make_one_consultation(
         sender = f"v-race-{round_no}"
         if with_general_chat:
             shopper_writes(sender, "hello")
-        outcomes = race(lambda sender=sender: do_start_consultation(connector="widget", sender_id=sender), 6)
+        outcomes = race(partial(do_start_consultation, connector="widget", sender_id=sender), 6)
 
         assert not [o for o in outcomes if isinstance(o, Exception)], outcomes
         assert len({o.conversation.pk for o in outcomes}) == 1

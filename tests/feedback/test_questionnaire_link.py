@@ -88,7 +88,7 @@ def test_a_link_made_for_another_conversation_does_not_open_this_one(client: Cli
 
 def test_an_expired_link_is_refused(client: Client, consultation_id: int, settings, monkeypatch) -> None:
     four_days_ago = time.time() - 4 * 24 * 3600
-    monkeypatch.setattr(signing.time, "time", lambda: four_days_ago)
+    monkeypatch.setattr("django.core.signing.time.time", lambda: four_days_ago)
     old_path = questionnaire_path(consultation_id)
     monkeypatch.undo()
     page = client.get(old_path)

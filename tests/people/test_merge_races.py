@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 import pytest
@@ -56,7 +57,7 @@ def test_concurrent_merges_lose_and_double_nothing(
     start = snapshot()
     pairs = [(a, b), (b, a), (a, c), (c, a), (b, c), (c, b)]
     calls: list[Callable[[], Any]] = [
-        (lambda s=s, t=t: do_merge_contacts(source_id=s, target_id=t, operator_id=anna.pk)) for s, t in pairs
+        partial(do_merge_contacts, source_id=s, target_id=t, operator_id=anna.pk) for s, t in pairs
     ]
     # A shopper writing from a contact being merged away must land on a live contact.
     calls.append(lambda: do_receive_inbound(InboundMessage(connector="vk", sender_id=f"2{round_}", text="again")))

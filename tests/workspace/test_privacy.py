@@ -129,6 +129,7 @@ def test_erasure_removes_texts_files_comments_answers_and_identities_and_keeps_t
 ) -> None:
     attachment_file = Attachment.objects.get().file.name
     photo_file = Questionnaire.objects.get().photo.name
+    assert attachment_file and photo_file  # both stored (and so typed str from here on)
     assert default_storage.exists(attachment_file)
     assert default_storage.exists(photo_file)
     assert RawUpdate.objects.filter(connector="telegram").count() == 2
