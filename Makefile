@@ -56,11 +56,17 @@ TEST_ENV := DATABASE_URL=$(PG_URL) REDIS_URL=$(REDIS) CHANNEL_LAYER_PREFIX=sbtes
 # What `git diff` says before the run: a test run must leave tracked files as it found them.
 TRACKED_BEFORE := $(shell git diff 2>/dev/null | cksum)
 
+# The bulk runs on two workers (pytest-xdist; tests/worker_isolation.py gives each its own Redis names),
+# then what starts real processes or benchmarks runs alone (the "serial" marker, tests/conftest.py).
+PARALLEL := PYTHONPATH=. $(BIN)/pytest -p tests.worker_isolation -n 2 --dist loadfile
+EMBEDDED_ENV := env -u DATABASE_URL -u REDIS_URL DJANGO_ALLOW_ASYNC_UNSAFE=true
+
 test: install .env services messages lint
-	$(TEST_ENV) $(BIN)/pytest -m "not browser"
+	$(TEST_ENV) $(PARALLEL) -m "not browser and not serial"
+	$(TEST_ENV) $(BIN)/pytest -m "serial and not browser"
 	$(TEST_ENV) $(BIN)/pytest -m browser
-	env -u DATABASE_URL -u REDIS_URL DJANGO_ALLOW_ASYNC_UNSAFE=true $(BIN)/pytest -m "embedded and not browser" \
-	  -o addopts="" -p no:cacheprovider -q
+	$(EMBEDDED_ENV) $(PARALLEL) -m "embedded and not browser and not serial" -o addopts="" -p no:cacheprovider -q
+	$(EMBEDDED_ENV) $(BIN)/pytest -m "embedded and serial and not browser" -o addopts="" -p no:cacheprovider -q
 	@[ "$$(git diff 2>/dev/null | cksum)" = "$(TRACKED_BEFORE)" ] || { echo "The test run modified tracked files:"; git status --short; exit 1; }
 
 # Refresh the screenshots kept in docs/ (the browser tests write them to var/screenshots/ otherwise).

@@ -37,10 +37,10 @@ QUERIES: list[tuple[str, dict[str, str]]] = [
     ("prefix: достав*", {"q": "достав*"}),
     ("filtered: заказ, reason order-cancel", {"q": "заказ", "reason": "@order-cancel"}),
     ("filtered: order, Telegram", {"q": "order", "connector": "telegram"}),
-    ("filtered: возврат, rating 1-2", {"q": "возврат", "rating": "low"}),
+    ("filtered: возврат, rating 1-2", {"q": "возврат", "low_rating": "1"}),
     ("filtered: заказ, one operator", {"q": "заказ", "operator": "@operator"}),
-    ("filtered: refund, a month a quarter ago", {"q": "refund", "date_from": "@-120", "date_to": "@-90"}),
-    ("filtered: кроссовки, consultations", {"q": "кроссовки", "consultation": "true"}),
+    ("filtered: refund, a month a quarter ago", {"q": "refund", "from": "@-120", "to": "@-90"}),
+    ("filtered: кроссовки, consultations", {"q": "кроссовки", "consultation": "1"}),
     ("second page: заказ", {"q": "заказ", "before": "@page2"}),
     ("as an operator (own chats): заказ", {"q": "заказ", "as": "operator"}),
 ]
@@ -180,7 +180,7 @@ def _resolve(params: dict[str, str], manager: Any) -> dict[str, str]:
     if resolved.get("operator") == "@operator":
         busiest = Conversation.objects.filter(operator__isnull=False).order_by("-id").values("operator_id").first()
         resolved["operator"] = str(busiest["operator_id"] if busiest else 1)
-    for key in ("date_from", "date_to"):
+    for key in ("from", "to"):
         if resolved.get(key, "").startswith("@"):
             resolved[key] = (timezone.localdate() + dt.timedelta(days=int(resolved[key][1:]))).isoformat()
     if resolved.get("before") == "@page2":

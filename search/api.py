@@ -6,32 +6,30 @@ Registered on the workspace's ``api`` by ``SearchConfig.ready``; the workspace d
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any, Literal
+from typing import Any
 
 from django.http import HttpRequest
 from ninja import Field, Query, Router, Schema
 
 from chat.errors import InvalidInput
-from chat.untrusted import MAX_ID
-from search.filters import SearchForm
+from search.forms import SearchForm
 from search.selectors import PAGE_SIZE, search
 from workspace.api import ERRORS, api, me
+from workspace.history_api import FilterQuery, filter_params
+from workspace.history_filters import parse_history_filters
 
 router: Router = Router(tags=["search"])
 _registered = False
 
 
-class SearchQuery(Schema):
+class SearchQuery(FilterQuery):
+    """The history list's filters (``GET /api/history/conversations``), but the dates are the messages'."""
+
     q: str = Field("", max_length=200, description='Words (all must match), "a phrase", prefix*')
-    connector: Literal["", "widget", "telegram", "vk"] = ""
-    queue: int | None = Field(None, ge=1, le=MAX_ID, description="Queue id")
-    operator: int | None = Field(None, ge=1, le=MAX_ID, description="Operator id")
-    state: Literal["", "queued", "active", "closed"] = ""
-    reason: int | None = Field(None, ge=1, le=MAX_ID, description="Contact reason id")
-    rating: Literal["", "1", "2", "3", "4", "5", "low"] = Field("", description="Stars, or low (1-2)")
-    consultation: bool | None = Field(None, description="true: stylist consultations only; false: none")
-    date_from: dt.date | None = Field(None, description="First day (site time zone) of the messages")
-    date_to: dt.date | None = Field(None, description="Last day, included")
+    date_from: dt.date | None = Field(
+        None, alias="from", description="Messages written on or after this day (site time zone)"
+    )
+    date_to: dt.date | None = Field(None, alias="to", description="Messages written on or before this day, included")
     before: str = Field("", max_length=60, description="next_cursor of the previous page")
 
 
@@ -70,13 +68,13 @@ def search_history(request: HttpRequest, params: Query[SearchQuery]) -> dict[str
     """Full-text search over every message an operator may read (a manager: all), newest first,
     twenty a page; Russian and English word forms match ("заказы" finds "заказ"). On the first page
     also the conversations whose customer name or reason matches."""
-    form = SearchForm(request.GET)
+    form = SearchForm({"q": params.q, "before": params.before})
     if not form.is_valid():
         raise InvalidInput("; ".join(f"{name}: {' '.join(map(str, errors))}" for name, errors in form.errors.items()))
     results = search(
         operator=me(request),
         text=form.cleaned_data["q"],
-        filters=form.filters(),
+        filters=parse_history_filters(filter_params(params)),
         before=form.cleaned_data["before"],
         limit=PAGE_SIZE,
     )

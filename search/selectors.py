@@ -20,7 +20,7 @@ import json
 from dataclasses import dataclass, field, replace
 
 from django.db import connection, transaction
-from django.db.models import BooleanField, ExpressionWrapper, Q, QuerySet, Subquery, TextField
+from django.db.models import BooleanField, ExpressionWrapper, F, Q, QuerySet, Subquery, TextField
 from django.db.models.expressions import RawSQL
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
@@ -28,7 +28,8 @@ from django.utils.safestring import SafeString
 
 from chat.models import Connector, Contact, Conversation, Message, Operator, Reason
 from search import query as q
-from search.filters import SearchFilters, format_cursor
+from search.forms import format_cursor
+from workspace.history_filters import HistoryFilters
 from workspace.selectors import readable_by
 
 PAGE_SIZE = 20
@@ -44,6 +45,10 @@ FEW_MATCHES = 60_000
 # How far back the few-matches way walks row by row before it reads the GIN index (about 7,000
 # messages of the benchmark year): a page of words that always come together fits in it.
 NEWEST_WALKED = dt.timedelta(hours=6)
+# With a rating filter the "few" plan costs every message of the rated chats (170,000 for 1-2 stars
+# on the benchmark year), so such a search walks newest first whenever a page is expected within
+# this many messages (the walk reads each row once; a page of "возврат" in low-rated chats: 15,000).
+RATED_WALK_ROWS = 40_000
 HEADLINE_OPTIONS = f"StartSel={q.START}, StopSel={q.STOP}, MaxWords=30, MinWords=12"
 NAME_HEADLINE_OPTIONS = f"StartSel={q.START}, StopSel={q.STOP}, HighlightAll=true"
 
@@ -99,13 +104,13 @@ def search(
     *,
     operator: Operator,
     text: str,
-    filters: SearchFilters | None = None,
+    filters: HistoryFilters | None = None,
     before: tuple[dt.datetime, int] | None = None,
     limit: int = PAGE_SIZE,
 ) -> SearchResults:
     """Messages (a page, newest first, after ``before``) and, on the first page, conversations whose
     customer name or reason matches ``text``; only from conversations ``operator`` may read."""
-    filters = filters or SearchFilters()
+    filters = filters or HistoryFilters()
     terms = q.parse(text)
     if not terms:
         return SearchResults()
@@ -134,14 +139,15 @@ def search(
     )
 
 
-def _readable(operator: Operator, filters: SearchFilters, prefix: str = "conversation__") -> Q:
+def _readable(operator: Operator, filters: HistoryFilters, prefix: str = "conversation__") -> Q:
     """Access and the conversation filters, as lookups from a message (or, without prefix, a conversation).
 
     From a message the channel is the message's own column (no join); every other filter is on its
     conversation.
     """
     if prefix:
-        condition = replace(filters, connector="").conversation_q(prefix)
+        # The channel is the message's own column; the rating is added by _message_rows.
+        condition = replace(filters, connector="", rating=None, low_rating=False).conversation_q(prefix)
     else:
         condition = filters.conversation_q()
         start, end = filters.time_range()
@@ -168,8 +174,18 @@ def _tsquery(terms: list[q.Term]) -> str | None:
     return text if nodes else None
 
 
-def _message_rows(readable: Q, filters: SearchFilters, before: tuple[dt.datetime, int] | None) -> QuerySet[Message]:
+def _message_rows(
+    readable: Q, filters: HistoryFilters, before: tuple[dt.datetime, int] | None, *, rated_first: bool = True
+) -> QuerySet[Message]:
+    """``rated_first=False`` writes the rating filter as ``conversation_id + 0 IN (...)``, which the
+    planner cannot start from: it then reads the word's GIN matches and tests each against the rated
+    chats (a hashed set), instead of fetching every message of every rated chat."""
     rows = Message.objects.filter(readable)
+    rated = filters.rated_conversations()
+    if rated is not None and rated_first:
+        rows = rows.filter(conversation_id__in=Subquery(rated))
+    elif rated is not None:
+        rows = rows.alias(rated_chat=F("conversation_id") + 0).filter(rated_chat__in=Subquery(rated))
     if filters.connector:
         rows = rows.filter(connector=filters.connector)  # the message's own column: no join needed
     start, end = filters.time_range()
@@ -185,11 +201,16 @@ def _message_rows(readable: Q, filters: SearchFilters, before: tuple[dt.datetime
 
 
 def _messages_pg(
-    readable: Q, filters: SearchFilters, tsquery: str, before: tuple[dt.datetime, int] | None, limit: int
+    readable: Q, filters: HistoryFilters, tsquery: str, before: tuple[dt.datetime, int] | None, limit: int
 ) -> list[MessageHit]:
+    matching = RawSQL("chat_message.search_vector @@ %s::tsquery", [tsquery], output_field=BooleanField())
     base = _message_rows(readable, filters, before)
-    rows = base.filter(RawSQL("chat_message.search_vector @@ %s::tsquery", [tsquery], output_field=BooleanField()))
-    if _estimated_rows(rows) <= FEW_MATCHES:
+    rows = base.filter(matching)
+    if _few(_estimated_rows(rows), filters, limit):
+        if filters.rates() and _estimated_rows(Message.objects.filter(matching)) <= FEW_MATCHES:
+            # A rare word: its own matches are fewer than the rated chats' messages; start from them.
+            base = _message_rows(readable, filters, before, rated_first=False)
+            rows = base.filter(matching)
         # The same test in a form the GIN index cannot serve: only a walk (or the filters' indexes) can.
         unindexed = RawSQL("(chat_message.search_vector || ''::tsvector) @@ %s::tsquery", [tsquery])
         found = _few_matches(rows, base.filter(ExpressionWrapper(unindexed, BooleanField())), filters, before, limit)
@@ -204,10 +225,31 @@ def _messages_pg(
     return _hits(found, headline=headline)
 
 
+def _few(expected: float, filters: HistoryFilters, limit: int) -> bool:
+    """Whether to read the GIN index's matches (few) rather than walk newest first.
+
+    Without a rating filter: up to ``FEW_MATCHES`` expected. With one, the few-matches plan starts
+    from the rated chats and fetches all their messages, so the walk is taken whenever it is
+    expected to fill a page within ``RATED_WALK_ROWS`` messages (docs/benchmarks.md, "Search").
+    """
+    if not filters.rates():
+        return expected <= FEW_MATCHES
+    walked = (limit + 1) * _table_rows() / max(expected, 1.0)
+    return walked > RATED_WALK_ROWS
+
+
+def _table_rows() -> float:
+    """The planner's count of messages (``reltuples``: kept by ANALYZE, no scan)."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT reltuples FROM pg_class WHERE relname = 'chat_message'")
+        row = cursor.fetchone()
+    return max(float(row[0]) if row else 0.0, 0.0)
+
+
 def _few_matches(
     rows: QuerySet[Message],
     walked: QuerySet[Message],
-    filters: SearchFilters,
+    filters: HistoryFilters,
     before: tuple[dt.datetime, int] | None,
     limit: int,
 ) -> list[int]:
@@ -246,7 +288,7 @@ def _estimated_rows(rows: QuerySet[Message]) -> float:
 
 def _in_windows(
     rows: QuerySet[Message],
-    filters: SearchFilters,
+    filters: HistoryFilters,
     before: tuple[dt.datetime, int] | None,
     limit: int,
     windows: tuple[int, ...],
@@ -274,7 +316,7 @@ def _in_windows(
 
 
 def _messages_fallback(
-    readable: Q, filters: SearchFilters, stems: list[list[str]], before: tuple[dt.datetime, int] | None, limit: int
+    readable: Q, filters: HistoryFilters, stems: list[list[str]], before: tuple[dt.datetime, int] | None, limit: int
 ) -> list[MessageHit]:
     rows = _message_rows(readable, filters, before).filter(_contains_all("text", stems))
     ids = list(rows.order_by("-created_at", "-id").values_list("id", flat=True)[: limit + 1])

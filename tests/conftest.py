@@ -14,6 +14,19 @@ from chat.models import Operator, Queue, Reason
 
 _counter = itertools.count(1)
 
+# Folders whose tests run real processes (daphne, Celery, redis-server, benchmarks on their own
+# databases) or several processes against one database: `make test` runs them one at a time, after
+# the rest has run on two workers (pytest-xdist).
+SERIAL_FOLDERS = ("tests/faults/", "tests/bench/")
+
+
+@pytest.hookimpl(tryfirst=True)  # before -m selects by markers
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        path = item.nodeid.replace("\\", "/")
+        if path.startswith(SERIAL_FOLDERS) or item.get_closest_marker("stress"):
+            item.add_marker(pytest.mark.serial)
+
 
 @pytest.fixture(autouse=True, scope="session")
 def _no_periodic_work_in_the_test_process() -> None:

@@ -28,7 +28,9 @@ router: Router = Router(tags=["history"])
 FilterId = Annotated[int | None, Field(ge=1, le=MAX_ID)]
 
 
-class HistoryQuery(Schema):
+class FilterQuery(Schema):
+    """The filters of the history list and of search (``workspace.history_filters``): one set, one meaning."""
+
     connector: Literal["widget", "telegram", "vk"] | None = None
     queue: FilterId = Field(None, description="Queue id")
     operator: FilterId = Field(None, description="Operator id")
@@ -36,9 +38,12 @@ class HistoryQuery(Schema):
     reason: FilterId = Field(None, description="Contact reason id")
     rating: Annotated[int | None, Field(ge=1, le=5)] = Field(None, description="Exactly this many stars")
     low_rating: bool = Field(False, description="Rated 1 or 2 stars")
-    consultation: bool = Field(False, description="Stylist consultations only")
+    consultation: bool | None = Field(None, description="true: stylist consultations only; false: none of them")
     date_from: date | None = Field(None, alias="from", description="Opened on or after this day (site time zone)")
     date_to: date | None = Field(None, alias="to", description="Opened on or before this day (site time zone)")
+
+
+class HistoryQuery(FilterQuery):
     cursor: Annotated[str | None, Field(max_length=120)] = Field(
         None, description="``next_cursor`` of the previous page"
     )
@@ -91,10 +96,10 @@ def _item(conversation: Conversation) -> dict[str, Any]:
     }
 
 
-def _params(query: HistoryQuery) -> dict[str, str]:
+def filter_params(query: FilterQuery) -> dict[str, str]:
     """The filters as the query string held them, for the one parser the page uses too."""
-    params = query.dict(by_alias=True, exclude={"cursor", "limit", "format"})
-    return {k: "1" if v is True else str(v) for k, v in params.items() if v not in (None, False)}
+    params = query.dict(by_alias=True, include=set(FilterQuery.model_fields))
+    return {k: ("1" if v else "0") if isinstance(v, bool) else str(v) for k, v in params.items() if v is not None}
 
 
 def _rating(conversation: Conversation) -> Rating | None:
@@ -110,7 +115,7 @@ def list_history(request: HttpRequest, query: Query[HistoryQuery]) -> dict[str, 
     """Keyset paging: follow ``next_cursor`` until it is null. Rows that arrive meanwhile sort
     before the first page, so a walk never repeats or skips one. An operator sees their own chats,
     the queue, and the earlier chats of the customers they hold now; a manager sees every chat."""
-    filters = parse_history_filters(_params(query))
+    filters = parse_history_filters(filter_params(query))
     page = history_page(operator=me(request), filters=filters, cursor=query.cursor, limit=query.limit)
     return {"conversations": [_item(c) for c in page.conversations], "next_cursor": page.next_cursor}
 
@@ -189,7 +194,7 @@ def export(
     the list's filters apply; the columns are in docs/history.md."""
     if not me(request).is_manager:
         raise Forbidden(_("Only a manager may do this."))
-    filters = parse_history_filters(_params(query))
+    filters = parse_history_filters(filter_params(query))
     if filters.date_from is None or filters.date_to is None:
         raise InvalidForm({"from": []}, _("Give the start and the end date of the export."))
     return history_export.streamed(request=request, table=table, file_format=query.format, filters=filters)

@@ -15,16 +15,17 @@ from __future__ import annotations
 import base64
 import binascii
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from typing import Any
 
-from django.db.models import Q, QuerySet
+from django.db.models import Q, QuerySet, Subquery
 from django.utils.dateparse import parse_date, parse_datetime
 from django.utils.translation import gettext as _
 
 from chat.errors import InvalidForm
 from chat.metrics import day_start
-from chat.models import Connector, Conversation, ConversationState, Operator, Queue, Reason
+from chat.models import Connector, Conversation, ConversationState, Operator, Queue, Rating, Reason
 from chat.untrusted import MAX_ID
 from workspace.selectors import readable_by
 
@@ -49,7 +50,7 @@ FILTER_FIELDS = (
 
 @dataclass(frozen=True)
 class HistoryFilters:
-    """What to list; every field empty (None, False) means "any"."""
+    """What to list; every field empty (None, False, "") means "any"."""
 
     connector: str = ""
     queue_id: int | None = None
@@ -58,33 +59,68 @@ class HistoryFilters:
     reason_id: int | None = None
     rating: int | None = None  # exactly this many stars
     low_rating: bool = False  # rated 1 or 2 stars
-    consultation: bool = False  # stylist consultations only
-    date_from: date | None = None  # opened on or after this local day
-    date_to: date | None = None  # opened on or before this local day
+    consultation: bool | None = None  # True: stylist consultations only; False: none of them
+    date_from: date | None = None  # from this local day (the list: opened; search: written)
+    date_to: date | None = None  # to this local day, included
+
+    def conversation_q(self, prefix: str = "") -> Q:
+        """Every filter but the dates, as lookups on a conversation under ``prefix`` (``conversation__``
+        from a message).
+
+        Ratings are matched as ``id IN (the rated conversations)``, not a join: the planner can then
+        start from ``chat_rating (stars, conversation_id)`` or test each row newest first, whichever
+        is cheaper (docs/benchmarks.md, "Search" and "History").
+        """
+        q = Q()
+        fields = {
+            "connector": self.connector or None,
+            "queue_id": self.queue_id,
+            "operator_id": self.operator_id,
+            "state": self.state or None,
+            "reason_id": self.reason_id,
+        }
+        for field, value in fields.items():
+            if value is not None:
+                q &= Q(**{prefix + field: value})
+        rated = self.rated_conversations()
+        if rated is not None:
+            q &= Q(**{(prefix + "id" if prefix else "pk") + "__in": Subquery(rated)})
+        if self.consultation is not None:
+            # By the queue's id, not a join on its slug: the planner knows how rare that id is.
+            stylist_id = Queue.objects.filter(slug=CONSULTATION_QUEUE).values_list("pk", flat=True).first() or 0
+            stylist = Q(**{prefix + "queue_id": stylist_id})
+            q &= stylist if self.consultation else ~stylist
+        return q
+
+    def rated_conversations(self) -> QuerySet[Rating, Any] | None:
+        """The ids of the conversations the rating filters keep (None: no rating filter)."""
+        if not self.rates():
+            return None
+        ratings = Rating.objects.all()
+        if self.rating is not None:
+            ratings = ratings.filter(stars=self.rating)
+        if self.low_rating:
+            ratings = ratings.filter(stars__lte=LOW_RATING_MAX_STARS)
+        return ratings.values("conversation_id")
+
+    def time_range(self) -> tuple[datetime | None, datetime | None]:
+        """``[start, end)``: the start of ``date_from`` and of the day after ``date_to``, site time."""
+        start = day_start(self.date_from) if self.date_from is not None else None
+        end = day_start(self.date_to + timedelta(days=1)) if self.date_to is not None else None
+        return start, end
+
+    def rates(self) -> bool:
+        """Whether a rating filter is set (search reads such pages newest first, docs/search.md)."""
+        return self.rating is not None or self.low_rating
 
     def apply(self, conversations: QuerySet[Conversation]) -> QuerySet[Conversation]:
-        """The conversations that match, with the same queryset's other filters kept."""
-        q = Q()
-        if self.connector:
-            q &= Q(connector=self.connector)
-        if self.queue_id is not None:
-            q &= Q(queue_id=self.queue_id)
-        if self.operator_id is not None:
-            q &= Q(operator_id=self.operator_id)
-        if self.state:
-            q &= Q(state=self.state)
-        if self.reason_id is not None:
-            q &= Q(reason_id=self.reason_id)
-        if self.rating is not None:
-            q &= Q(rating__stars=self.rating)
-        if self.low_rating:
-            q &= Q(rating__stars__lte=LOW_RATING_MAX_STARS)
-        if self.consultation:
-            q &= Q(queue__slug=CONSULTATION_QUEUE)
-        if self.date_from is not None:
-            q &= Q(created_at__gte=day_start(self.date_from))
-        if self.date_to is not None:
-            q &= Q(created_at__lt=day_start(self.date_to + timedelta(days=1)))
+        """The conversations that match (dates: the day they were opened), other filters kept."""
+        q = self.conversation_q()
+        start, end = self.time_range()
+        if start is not None:
+            q &= Q(created_at__gte=start)
+        if end is not None:
+            q &= Q(created_at__lt=end)
         return conversations.filter(q)
 
     def as_params(self) -> dict[str, str]:
@@ -97,32 +133,39 @@ class HistoryFilters:
             "reason": self.reason_id,
             "rating": self.rating,
             "low_rating": "1" if self.low_rating else "",
-            "consultation": "1" if self.consultation else "",
+            "consultation": "" if self.consultation is None else ("1" if self.consultation else "0"),
             "from": self.date_from.isoformat() if self.date_from else "",
             "to": self.date_to.isoformat() if self.date_to else "",
         }
         return {key: str(value) for key, value in values.items() if value not in (None, "")}
 
     def is_empty(self) -> bool:
-        return not any(asdict(self).values())
+        return self == HistoryFilters()
 
 
-def _row_id(raw: str, field: str, errors: dict[str, list[str]]) -> int | None:
+def _row_id(raw: str, field: str, errors: dict[str, list[str]], rows: QuerySet[Any]) -> int | None:
     if not raw:
         return None
-    if not raw.isdigit() or not 1 <= int(raw) <= MAX_ID:
+    if not raw.isdigit() or not 1 <= int(raw) <= MAX_ID or not rows.filter(pk=int(raw)).exists():
         errors[field] = [_("Choose one from the list.")]
         return None
     return int(raw)
 
 
-def _flag(raw: str, field: str, errors: dict[str, list[str]]) -> bool:
-    if raw.lower() in ("", "0", "false", "no", "off"):
+def _either(raw: str, field: str, errors: dict[str, list[str]]) -> bool | None:
+    """Yes, no, or (empty) either."""
+    if not raw:
+        return None
+    if raw.lower() in ("0", "false", "no", "off"):
         return False
     if raw.lower() in ("1", "true", "yes", "on"):
         return True
     errors[field] = [_("Use 1 (yes) or 0 (no).")]
-    return False
+    return None
+
+
+def _flag(raw: str, field: str, errors: dict[str, list[str]]) -> bool:
+    return bool(_either(raw, field, errors))
 
 
 def _day(raw: str, field: str, errors: dict[str, list[str]]) -> date | None:
@@ -159,13 +202,13 @@ def parse_history_filters(params: Mapping[str, str]) -> HistoryFilters:
             errors["rating"] = [_("Choose 1 to 5 stars.")]
     filters = HistoryFilters(
         connector=connector,
-        queue_id=_row_id(raw["queue"], "queue", errors),
-        operator_id=_row_id(raw["operator"], "operator", errors),
+        queue_id=_row_id(raw["queue"], "queue", errors, Queue.objects.all()),
+        operator_id=_row_id(raw["operator"], "operator", errors, Operator.objects.all()),
         state=state,
-        reason_id=_row_id(raw["reason"], "reason", errors),
+        reason_id=_row_id(raw["reason"], "reason", errors, Reason.objects.all()),
         rating=rating,
         low_rating=_flag(raw["low_rating"], "low_rating", errors),
-        consultation=_flag(raw["consultation"], "consultation", errors),
+        consultation=_either(raw["consultation"], "consultation", errors),
         date_from=_day(raw["from"], "from", errors),
         date_to=_day(raw["to"], "to", errors),
     )

@@ -21,8 +21,8 @@ from chat.actions import (
     do_set_operator_status,
 )
 from chat.models import Conversation, Message, Operator, Reason
-from search.filters import SearchFilters
 from search.selectors import SearchResults, search
+from workspace.history_filters import HistoryFilters
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.embedded]
 
@@ -113,22 +113,22 @@ def test_filters_narrow_the_matches(
     widget = shopper_writes("v-w", "Заказ отменить", queue_slug="stylist").conversation
 
     def found(**filters: Any) -> set[int]:
-        results = search(operator=manager, text="заказ", filters=SearchFilters(**filters))
+        results = search(operator=manager, text="заказ", filters=HistoryFilters(**filters))
         return {hit.conversation_id for hit in results.messages}
 
     assert found() == {telegram.pk, widget.pk}
     assert found(connector="telegram") == {telegram.pk}
     assert found(reason_id=reason.pk) == {telegram.pk}
     assert found(state="queued") == {widget.pk}
-    assert found(low_rating=True) == found(stars=2) == {telegram.pk}
-    assert found(stars=5) == set()
+    assert found(low_rating=True) == found(rating=2) == {telegram.pk}
+    assert found(rating=5) == set()
     assert found(consultation=True) == {widget.pk}
     assert found(consultation=False) == {telegram.pk}
     assert found(operator_id=boris.pk) == {telegram.pk}
     today = timezone.localdate()
     assert found(date_from=today, date_to=today) == {telegram.pk, widget.pk}
     assert found(date_to=today - dt.timedelta(days=1)) == set()
-    replies = search(operator=manager, text="проверю", filters=SearchFilters(operator_id=boris.pk)).messages
+    replies = search(operator=manager, text="проверю", filters=HistoryFilters(operator_id=boris.pk)).messages
     assert [(hit.author_kind, hit.author_name) for hit in replies] == [("operator", "Boris")]
 
 
@@ -146,12 +146,55 @@ def test_pages_newest_first_across_months(
         Message.objects.filter(pk=message.pk).update(created_at=now - dt.timedelta(days=n * 30))
     first = search(operator=manager, text="платье")
     assert len(first.messages) == 20 and first.next_cursor
-    from search.filters import parse_cursor
+    from search.forms import parse_cursor
 
     second = search(operator=manager, text="платье", before=parse_cursor(first.next_cursor))
     assert second.next_cursor is None
     numbers = [int(text.rsplit(" ", 1)[1]) for text in texts(first) + texts(second)]
     assert numbers == list(range(25))
+
+
+@pytest.mark.parametrize(
+    ("path", "walk_rows", "few_matches"),
+    [("newest-first walk", 10**12, 60_000), ("from the rated chats", -1, -1), ("from the word's matches", -1, 10**9)],
+)
+def test_a_rating_filter_pages_the_same_whichever_way(
+    manager: Operator,
+    online: Callable[[str], Operator],
+    reason: Reason,
+    shopper_writes: Callable[..., ReceivedMessage],
+    monkeypatch: pytest.MonkeyPatch,
+    path: str,
+    walk_rows: int,
+    few_matches: int,
+) -> None:
+    """Low-rated chats' messages, newest first over months, page after page, and none from the
+    others, by each of the three ways a rating-filtered search may be read."""
+    monkeypatch.setattr("search.selectors.RATED_WALK_ROWS", walk_rows)
+    monkeypatch.setattr("search.selectors.FEW_MATCHES", few_matches)
+    boris = online("Boris")
+    now = timezone.now()
+    for n in range(24):
+        sender = f"v-r{n}"
+        received = shopper_writes(sender, f"Оформить возврат {n}")
+        do_operator_reply(conversation_id=received.conversation.pk, operator_id=boris.pk, text="Оформлю")
+        do_close(conversation_id=received.conversation.pk, operator_id=boris.pk, reason_id=reason.pk)
+        do_rate_conversation(
+            conversation_id=received.conversation.pk, connector="widget", sender_id=sender, stars=(1, 5)[n % 2]
+        )
+        Message.objects.filter(pk=received.message.pk).update(created_at=now - dt.timedelta(days=n * 20))
+    low = HistoryFilters(low_rating=True)
+    first = search(operator=manager, text="возврат", filters=low, limit=5)
+    from search.forms import parse_cursor
+
+    assert first.next_cursor
+    rest = search(operator=manager, text="возврат", filters=low, before=parse_cursor(first.next_cursor), limit=20)
+    numbers = [int(text.rsplit(" ", 1)[1]) for text in texts(first) + texts(rest)]
+    assert numbers == list(range(0, 24, 2))
+    assert [
+        int(t.rsplit(" ", 1)[1])
+        for t in texts(search(operator=manager, text="возврат", filters=HistoryFilters(rating=5)))
+    ] == list(range(1, 24, 2))
 
 
 def test_conversations_by_customer_name_and_reason(
@@ -190,8 +233,8 @@ def test_the_page_and_the_api(manager: Operator, shopper_writes: Callable[..., R
     assert "&lt;img" in body["messages"][0]["headline_html"]
     assert body["next_cursor"] is None and body["only_stop_words"] is False
 
-    refused = client.get("/api/search", {"q": "x", "date_from": "2026-02-02", "date_to": "2026-02-01"})
-    assert refused.status_code == 400 and "date_to" in refused.json()["error"]["message"]
+    refused = client.get("/api/search", {"q": "x", "from": "2026-02-02", "to": "2026-02-01"})
+    assert refused.status_code == 400 and "to:" in refused.json()["error"]["message"]
     bad_page = client.get("/workspace/search/", {"q": "x", "before": "yesterday"})
     assert bad_page.status_code == 200 and "This page link is not valid" in bad_page.content.decode()
 

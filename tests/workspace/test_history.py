@@ -25,6 +25,7 @@ from chat.actions import (
     do_write_again,
 )
 from chat.actions.ratings import do_rate_conversation
+from chat.actions.setup import do_ensure_queue
 from chat.errors import AtChatLimit, Forbidden, OperatorUnavailable, WrongState
 from chat.models import Conversation, ConversationState, ConversationStep, Message, Operator, Queue, Reason
 from tests.workspace.conftest import csrf_headers
@@ -363,11 +364,39 @@ def test_the_page_forms_reopen_for_managers_only(history: History, client_for: C
 
 
 def test_filters_dataclass_round_trips_its_query_parameters() -> None:
+    queue = do_ensure_queue(slug="returns", name="Returns", skill_slug="returns", skill_name="Returns")
     filters = parse_history_filters(
-        {"connector": "vk", "rating": "2", "low_rating": "1", "from": "2026-03-01", "to": "2026-03-31", "queue": "3"}
+        {
+            "connector": "vk",
+            "rating": "2",
+            "low_rating": "1",
+            "from": "2026-03-01",
+            "to": "2026-03-31",
+            "queue": str(queue.pk),
+            "consultation": "0",
+        }
     )
     assert parse_history_filters(filters.as_params()) == filters
     assert HistoryFilters().is_empty() and not filters.is_empty()
+    assert not HistoryFilters(consultation=False).is_empty()
+
+
+def test_a_filter_naming_a_row_that_does_not_exist_is_refused(
+    history: History, client_for: Callable[..., Client]
+) -> None:
+    """Before, an unknown queue listed nothing and said nothing; search named it: now both do."""
+    client = client_for(history.maria)
+    page = client.get("/workspace/history/", {"queue": "999999"})
+    assert "queue:" in page.content.decode() and 'role="alert"' in page.content.decode()
+    assert client.get("/api/history/conversations", {"reason": "999999"}).status_code == 400
+
+
+def test_no_consultations_leaves_them_out(history: History, client_for: Callable[..., Client]) -> None:
+    c = history.chats
+    client = client_for(history.maria)
+    page = client.get("/workspace/history/", {"consultation": "0"})
+    shown = {row.pk for row in page.context["page"].conversations}
+    assert c["consultation"].pk not in shown and c["anna_1"].pk in shown
 
 
 async def test_the_export_streams_as_an_async_body_under_asgi(history: History) -> None:
