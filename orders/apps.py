@@ -9,8 +9,9 @@ class OrdersConfig(AppConfig):
 
     def ready(self) -> None:
         # A contact's export carries their orders, and erasing the contact erases them.
+        from chat.actions.contacts import contact_fk_mover
         from chat.demo import register_demo_loader
-        from chat.merging import contact_fk_mover, register_mover
+        from chat.merging import register_mover
         from chat.privacy import register_contact_eraser, register_contact_exporter
         from chat.verified import register_verified_details_hook
         from orders import actions, demo, models, selectors

@@ -15,7 +15,7 @@ from chat.errors import Forbidden
 from orders.actions import do_pick_conversation_order
 from orders.selectors import conversation_orders
 from workspace import selectors
-from workspace.api import ERRORS, PathId, me
+from workspace.api_common import ERRORS, PathId, me
 
 router: Router = Router(tags=["orders"])
 

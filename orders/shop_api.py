@@ -33,7 +33,7 @@ from orders.schemas import (
     field_errors,
 )
 from orders.selectors import order_payload
-from workspace.api import UntrustedParser
+from workspace.api_common import UntrustedParser
 
 
 class ShopKeyAuth(HttpBearer):

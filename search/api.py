@@ -14,7 +14,8 @@ from ninja import Field, Query, Router, Schema
 from chat.errors import InvalidInput
 from search.forms import SearchForm
 from search.selectors import PAGE_SIZE, search
-from workspace.api import ERRORS, api, me
+from workspace.api import api
+from workspace.api_common import ERRORS, me
 from workspace.history_api import FilterQuery, filter_params
 from workspace.history_filters import parse_history_filters
 

@@ -18,11 +18,7 @@ NOT_AREAS = {"tests", "bench", "scripts", "deploy", "docs", "locale", "static", 
 # Circles known when this test was written and being broken in another branch, each named by a
 # module it runs through; the one who merges the fix removes its entry (test_known_cycles_are_still_there
 # fails once a circle is gone).
-KNOWN_CYCLES: dict[str, str] = {
-    # workspace/api.py imports the other routers at its bottom (noqa: E402: feedback_api, privacy_api,
-    # history_api, kb.api) and they import api's shared pieces back.
-    "workspace.api": "the API's routers imported at the bottom of workspace/api.py",
-}
+KNOWN_CYCLES: dict[str, str] = {}
 
 
 def is_known(component: set[str]) -> bool:

@@ -26,6 +26,8 @@ from kb.api import router as kb_router
 from workspace import selectors
 from workspace.api_common import (
     ERRORS,
+    ConversationOut,
+    MessageOut,
     OperatorSessionAuth,
     OperatorTokenAuth,
     PathId,
@@ -33,7 +35,9 @@ from workspace.api_common import (
     UntrustedParser,
     me,
 )
+from workspace.customers_api import router as customers_router
 from workspace.feedback_api import router as feedback_router
+from workspace.history_api import router as history_router
 from workspace.privacy_api import router as privacy_router
 
 api = NinjaAPI(
@@ -117,61 +121,6 @@ class StatusIn(Schema):
 
 class StatusOut(MeOut):
     requeued_conversation_ids: list[int]
-
-
-class QueueRef(Schema):
-    id: int
-    slug: str
-    name: str
-
-
-class OperatorRef(Schema):
-    id: int
-    name: str
-
-
-class ContactRef(Schema):
-    id: int
-    name: str
-    language: str
-
-
-class ConversationOut(Schema):
-    id: int
-    connector: str
-    state: str
-    queue: QueueRef
-    operator: OperatorRef | None
-    contact: ContactRef
-    is_offline: bool
-    created_at: datetime
-    queued_at: datetime | None
-    assigned_at: datetime | None
-    closed_at: datetime | None
-    reason_id: int | None
-
-
-class AttachmentOut(Schema):
-    id: int
-    name: str
-    content_type: str
-    size: int
-    url: str
-    inline: bool
-
-
-class MessageOut(Schema):
-    id: int
-    conversation_id: int
-    author_kind: str
-    author_name: str
-    text: str
-    created_at: datetime
-    edited: bool
-    attachments: list[AttachmentOut]
-    is_note: bool
-    delivery_state: str
-    delivery_error: str
 
 
 class ConversationDetailOut(Schema):
@@ -529,12 +478,5 @@ api.add_router("", feedback_router)  # ratings and questionnaires: the customer 
 api.add_router("", privacy_router)  # a customer's personal data: export and erasure, for managers
 api.add_router("", kb_router)  # the help search (the knowledge base app's own router)
 
-# Customer 360 and the conversation history still import schemas from here, so they are mounted after
-# them (Customer 360: the whole picture of a customer, notes, merge and undo; the history: list,
-# transcript, a manager's reopen and write-again).
-from workspace.customers_api import router as customers_router  # noqa: E402
-
-api.add_router("", customers_router)
-from workspace.history_api import router as history_router  # noqa: E402
-
-api.add_router("", history_router)
+api.add_router("", customers_router)  # Customer 360: the whole picture of a customer, notes, merge and undo
+api.add_router("", history_router)  # the history: list, transcript, a manager's reopen and write-again

@@ -1,12 +1,14 @@
 """What every module of the workspace API shares: the parser for strangers' input, the two ways
-an operator signs in, the error shapes and id types, and ``me``.
+an operator signs in, the error shapes and id types, ``me``, and the conversation and message schemas.
 
 ``workspace.api`` builds the API from these and mounts the endpoint modules (``feedback_api``,
-``privacy_api``); those import from here, never from ``workspace.api``, so nothing imports back.
+``privacy_api``, ``customers_api``, ``history_api``, ``kb.api``); those import from here, never from
+``workspace.api``, so nothing imports back.
 """
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Annotated, Any
 
 from django.http import HttpRequest
@@ -114,3 +116,61 @@ ERRORS: dict[int, type[Schema]] = {
 # A row id: what a bigint holds. In a path, anything else is 404; in a body or query, 422.
 RowId = Annotated[int, Field(ge=1, le=MAX_ID)]
 PathId = Annotated[int, Path(ge=1, le=MAX_ID)]
+
+
+# What a conversation and a message look like in every module that lists them.
+
+
+class QueueRef(Schema):
+    id: int
+    slug: str
+    name: str
+
+
+class OperatorRef(Schema):
+    id: int
+    name: str
+
+
+class ContactRef(Schema):
+    id: int
+    name: str
+    language: str
+
+
+class ConversationOut(Schema):
+    id: int
+    connector: str
+    state: str
+    queue: QueueRef
+    operator: OperatorRef | None
+    contact: ContactRef
+    is_offline: bool
+    created_at: datetime
+    queued_at: datetime | None
+    assigned_at: datetime | None
+    closed_at: datetime | None
+    reason_id: int | None
+
+
+class AttachmentOut(Schema):
+    id: int
+    name: str
+    content_type: str
+    size: int
+    url: str
+    inline: bool
+
+
+class MessageOut(Schema):
+    id: int
+    conversation_id: int
+    author_kind: str
+    author_name: str
+    text: str
+    created_at: datetime
+    edited: bool
+    attachments: list[AttachmentOut]
+    is_note: bool
+    delivery_state: str
+    delivery_error: str

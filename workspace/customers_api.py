@@ -17,7 +17,7 @@ from ninja import Router, Schema, Status
 from chat import actions
 from chat.errors import InvalidInput, NotFound
 from chat.models import ContactMerge, ContactNote
-from workspace.api import ERRORS, PathId, me
+from workspace.api_common import ERRORS, PathId, me
 from workspace.customers import customer_view, live_contact, merge_candidates
 
 router: Router = Router(tags=["customers"])

@@ -20,7 +20,7 @@ from chat.models import Conversation, ConversationStep, Message, Rating
 from chat.payloads import conversation_payload, message_payload
 from chat.untrusted import MAX_ID
 from workspace import history_export, selectors
-from workspace.api import ERRORS, ConversationOut, MessageOut, PathId, me
+from workspace.api_common import ERRORS, ConversationOut, MessageOut, PathId, me
 from workspace.history import step_text
 from workspace.history_filters import PAGE_MAX, PAGE_SIZE, history_page, parse_history_filters
 

@@ -1,8 +1,9 @@
 """One person, one contact: merging identities (automatically on a verified key, or by hand), undoing
 a merge exactly, and the notes operators keep about a customer.
 
-A merge moves every row of the *source* contact to the *target* through the movers of
-``chat.merging`` (identities, conversations, notes, and whatever other apps registered), fills the
+A merge moves every row of the *source* contact to the *target* through the movers registered in
+``chat.merging`` (identities, conversations, notes, and whatever other apps registered; the writing
+movers are built here, ``contact_fk_mover``), fills the
 target's empty details from the source, and leaves the source as a tombstone
 (``merged_into = target``). The ``ContactMerge`` row keeps what each mover moved, so the undo puts back
 exactly those rows and those details. Both contact rows are locked in primary-key order first, so two
@@ -19,18 +20,53 @@ import re
 from typing import Any
 
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import Model, Q
 from django.utils.translation import gettext as _
 
 from chat import merging
 from chat.actions._common import now, retry_on_conflict
 from chat.errors import Forbidden, InvalidInput, NotFound, WrongState
-from chat.models import Connector, Contact, ContactMerge, ContactNote, Identity, MergeKind, Operator
+from chat.models import Connector, Contact, ContactMerge, ContactNote, Conversation, Identity, MergeKind, Operator
 from chat.untrusted import has_lone_surrogate
 
 NOTE_MAX_CHARS = 4000
 # Details a merge fills in on the target when the target has none (undo clears them again).
 FILLED_FIELDS = ("name", "language", "customer_id", "email", "email_verified", "phone", "phone_verified")
+
+
+def contact_fk_mover(model: type[Model], field: str = "contact") -> merging.Mover:
+    """The usual mover: rows with a foreign key to the contact; undo moves back the ids it moved."""
+    column = f"{field}_id"
+
+    def move(from_id: int, to_id: int) -> dict[str, Any]:
+        rows = model._default_manager.filter(**{column: from_id})
+        ids = sorted(rows.values_list("pk", flat=True))
+        model._default_manager.filter(pk__in=ids).update(**{column: to_id})
+        return {"from": from_id, "to": to_id, "ids": ids}
+
+    def undo(data: dict[str, Any]) -> None:
+        rows = model._default_manager.filter(pk__in=data["ids"], **{column: data["to"]})
+        rows.update(**{column: data["from"]})
+
+    return merging.Mover(move=move, undo=undo)
+
+
+def _tombstones_move(from_id: int, to_id: int) -> dict[str, Any]:
+    """Contacts merged into the source earlier now point at the target: a family stays one level deep."""
+    ids = sorted(Contact.objects.filter(merged_into_id=from_id).values_list("pk", flat=True))
+    Contact.objects.filter(pk__in=ids).update(merged_into_id=to_id)
+    return {"from": from_id, "to": to_id, "ids": ids}
+
+
+def _tombstones_undo(data: dict[str, Any]) -> None:
+    Contact.objects.filter(pk__in=data["ids"], merged_into_id=data["to"]).update(merged_into_id=data["from"])
+
+
+# chat's own rows, registered when the merge action is first imported (before any merge can run).
+for _name, _model in (("identities", Identity), ("conversations", Conversation), ("notes", ContactNote)):
+    _mover = contact_fk_mover(_model)
+    merging.register_mover(_name, _mover.move, _mover.undo)
+merging.register_mover("merged_contacts", _tombstones_move, _tombstones_undo)
 
 
 def normalized_phone(phone: str) -> str:

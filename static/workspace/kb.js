@@ -1,10 +1,11 @@
 /* Knowledge base beside the chat: the operator searches the help articles in the customer's
  * language and one click puts the answer (its first paragraph and its public link) into the reply.
- * A customer-panel section: mount(root, context) / update(context), where context has
- * {conversationId, contactId, language, insertIntoReply(text)}. Until the panel registry is on main it
- * hooks itself to workspace.js's "workspace:customer-panel" event (bottom of this file).
+ * A customer-panel section registered with panels.js (bottom of this file): it mounts once per open
+ * chat and follows the chat's language on update; context has {language, insertIntoReply(text)}.
  * Texts come translated from the template (data-* of this script's tag); articles via textContent.
  */
+import { registerCustomerSection } from "./panels.js";
+
 const tag = document.querySelector("script[data-kb-panel]");
 const S = tag ? { ...tag.dataset } : {};
 const LANGUAGES = [["en", "English"], ["ru", "Русский"]];
@@ -79,14 +80,14 @@ export function mount(root, context) {
   return handle;
 }
 
-const panels = new Map(); // conversation id -> its mounted section
+const handles = new WeakMap(); // section root -> its mounted search
 
-export function update(context) {
-  const handle = panels.get(context.conversationId);
-  if (handle) handle.update(context);
-}
-
-document.addEventListener("workspace:customer-panel", (event) => {
-  const { element, ...context } = event.detail;
-  panels.set(context.conversationId, mount(element, context));
+registerCustomerSection({
+  id: "kb",
+  mount(root, context) {
+    handles.set(root, mount(root, context));
+  },
+  update(context) {
+    handles.get(context.root)?.update(context);
+  },
 });

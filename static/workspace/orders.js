@@ -1,10 +1,13 @@
 /* The customer's orders in the operator's customer panel: stage, items, amounts, tracking link,
  * status history, and which order the chat is about (the shopper's pick, or the likeliest).
  *
- * A panel section: mount(root, context) and update(context), context = {conversationId, contactId,
- * language}. Texts come from the server (#orders-strings). Shop data only ever goes in through
- * textContent; links are followed only when they are http(s).
+ * A customer-panel section registered with panels.js (bottom of this file): it loads on mount, and
+ * again when the chat is reloaded or a live "order.*" frame concerns it; dates and amounts in the
+ * operator's language. Texts come from the server (#orders-strings). Shop data only ever goes in
+ * through textContent; links are followed only when they are http(s).
  */
+import { registerCustomerSection } from "./panels.js";
+
 const T = JSON.parse(document.getElementById("orders-strings").textContent);
 
 function el(tag, props, children) {
@@ -128,21 +131,21 @@ function render(root, data, context) {
   );
 }
 
+// The section's context, in the operator's language (the panel is theirs, not the shopper's).
+function operatorView(context) {
+  return { ...context, language: context.operatorLanguage || document.documentElement.lang || "en" };
+}
+
 export function mount(root, context) {
   root.classList.add("orders-panel");
+  root.setAttribute("aria-label", T.title);
   root.dataset.conversationId = String(context.conversationId);
-  return load(root, context);
+  return load(root, operatorView(context));
 }
 
 export function update(context) {
-  const root = document.querySelector(`.orders-panel[data-conversation-id="${context.conversationId}"]`);
-  return root ? load(root, context) : Promise.resolve();
+  if (context.event && !String(context.event.kind || "").startsWith("order")) return undefined;
+  return load(context.root, operatorView(context));
 }
 
-// Today's workspace.js announces each customer panel it draws; the section goes after its card.
-document.addEventListener("workspace:customer-panel", (event) => {
-  const { element, conversationId, contactId } = event.detail;
-  const root = el("section", { "aria-label": T.title });
-  element.appendChild(root);
-  mount(root, { conversationId, contactId, language: document.documentElement.lang || "en" });
-});
+registerCustomerSection({ id: "orders", mount, update });

@@ -152,7 +152,9 @@ def test_a_registered_section_mounts_beside_the_chat_follows_it_and_writes_into_
     section = panel.locator('[data-section="test-orders"]')
     expect(section).to_have_attribute("data-contact", str(conversation.contact_id))
     expect(section).to_have_attribute("data-language", language)
-    expect(panel.locator(".panel-section")).to_have_count(3)
+    # The built-in sections (ratings, customer notes, knowledge base, orders) first, then the two late ones.
+    expect(panel.locator(".panel-section").nth(-2)).to_have_attribute("data-section", "test-orders")
+    expect(panel.locator(".panel-section").last).to_have_attribute("data-section", "test-broken")
     # One that throws shows a notice in its place; the chat and the other sections work on.
     expect(panel.locator('[data-section="test-broken"]')).to_have_text(texts["section_failed"])
     expect(panel.locator('[data-section="feedback"]')).to_contain_text(texts["not_rated"])

@@ -20,6 +20,7 @@ from chat.actions import (
     do_set_contact_details,
     do_undo_merge,
 )
+from chat.actions.contacts import contact_fk_mover
 from chat.errors import Forbidden, InvalidInput, WrongState
 from chat.models import Contact, ContactMerge, DataAuditRecord, Identity, MergeKind, Operator
 from connectors.widget.signing import issue_token, sign_customer
@@ -116,7 +117,7 @@ def test_manual_merge_and_undo_restore_exactly(
     queues: Any, make_operator: Callable[..., Operator], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # Another app's rows, through the registry: audit records stand in for an app's contact rows.
-    audit = merging.contact_fk_mover(DataAuditRecord)
+    audit = contact_fk_mover(DataAuditRecord)
     monkeypatch.setattr(merging, "_movers", {**merging.movers(), "other_app": audit})
     anna = make_operator("Anna")
     telegram = write("telegram", "700", "hi", sender_name="Olga", identity_details={"username": "olga"})
