@@ -41,7 +41,7 @@ WORKERS = 4
 MIN_SECONDS = float(os.environ.get("STRESS_MIN_SECONDS", "20"))
 MAX_SECONDS = float(os.environ.get("STRESS_MAX_SECONDS", "45"))
 TARGET_OPERATIONS, TARGET_ASSIGNMENTS = 2000, 500
-MIN_OPERATIONS = int(os.environ.get("STRESS_MIN_OPERATIONS", "1000"))
+MIN_OPERATIONS = int(os.environ.get("STRESS_MIN_OPERATIONS", "400"))
 MIN_ASSIGNMENTS = int(os.environ.get("STRESS_MIN_ASSIGNMENTS", "250"))
 # (skills, personal limit); the site-wide limit is 4.
 TEAM = [
