@@ -12,7 +12,8 @@ class PreshotConfig(AppConfig):
 
     def ready(self) -> None:
         # A contact merge moves their deflection log with them (chats after an answer stay counted).
-        from chat.merging import contact_fk_mover, register_mover
+        from chat.actions.contacts import contact_fk_mover
+        from chat.merging import register_mover
         from preshot.models import SuggestionEvent
 
         events_mover = contact_fk_mover(SuggestionEvent)
