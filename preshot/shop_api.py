@@ -16,6 +16,7 @@ from pydantic import Field
 from kb.api import HelpAnswerOut, HelpSearchOut
 from kb.search import QUERY_MAX_CHARS, search_articles
 from orders.models import Order
+from orders.shop_api import ERRORS
 from preshot.selectors import suggestions_for
 
 router: Router = Router(tags=["pre-shot suggestions"])
@@ -58,7 +59,7 @@ class ShopHelpSearchIn(Schema):
 
 @router.get(
     "/orders/{number}/suggestions",
-    response={200: SuggestionsOut},
+    response={200: SuggestionsOut, **ERRORS},
     summary="The questions a shopper with this order sees first, with their answers and actions",
 )
 def order_suggestions(
@@ -72,7 +73,7 @@ def order_suggestions(
     return suggestions_for(order, params.lang).as_json(request.build_absolute_uri("/"))
 
 
-@router.get("/help/search", response={200: HelpSearchOut}, summary="Search the help articles as shoppers do")
+@router.get("/help/search", response={200: HelpSearchOut, **ERRORS}, summary="Search the help articles as shoppers do")
 def help_search(request: HttpRequest, params: Query[ShopHelpSearchIn]) -> dict[str, Any]:
     """The best three published answers to ``q`` in ``lang`` (word forms and typos welcome)."""
     answers = search_articles(params.q, params.lang)
