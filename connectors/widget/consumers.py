@@ -439,6 +439,10 @@ class WidgetConsumer(LiveConsumer):
         if kind in ("message.new", "message.edited"):
             if payload.get("conversation_id") != conversation_id:
                 return None
+            if kind == "message.new" and payload.get("id") in self.sent_ids:
+                # Already sent by the state replay, a catch-up or the acknowledgement: a broadcast that
+                # arrives after them (it leaves the storing process after commit) would double it.
+                return None
             return {"type": "message", "conversation_id": conversation_id, "message": payload}
         if kind == "conversation.assigned":
             return {
