@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 from datetime import timedelta
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
@@ -26,8 +26,17 @@ from chat.registry import entry_for
 from chat.texts import shopper_text
 from chat.untrusted import unstorable_reason
 
-if TYPE_CHECKING:
-    from chat.actions.inbound import InboundMessage
+
+class InboundMessage(Protocol):
+    """What a rating comment needs of a shopper's message (chat.actions.inbound.InboundMessage)."""
+
+    @property
+    def connector(self) -> str: ...
+    @property
+    def sender_id(self) -> str: ...
+    @property
+    def text(self) -> str: ...
+
 
 logger = logging.getLogger(__name__)
 

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any, Generic, TypeVar
 from chat.metrics.types import MetricFilters
 
 if TYPE_CHECKING:
-    from chat.metrics.rollups import Plan
+    from chat.metrics.types import Plan
 
 K = TypeVar("K", bound=Hashable)
 V = TypeVar("V")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import date, datetime, time, timedelta, tzinfo
 
 from django.conf import settings
@@ -11,7 +11,7 @@ from django.db.models import F, QuerySet
 from django.utils import timezone
 
 from chat.metrics.cache import _plans
-from chat.metrics.types import MetricFilters
+from chat.metrics.types import MetricFilters, Plan
 from chat.models import (
     MetricsDay,
     VolumeHour,
@@ -35,16 +35,6 @@ def day_start(day: date) -> datetime:
 
 def local_day(at: datetime) -> date:
     return timezone.localtime(at, site_timezone()).date()
-
-
-@dataclass(frozen=True)
-class Plan:
-    """How a range is read: whole fresh days from the rollups, the rest from raw rows."""
-
-    days: tuple[date, ...]
-    raw: tuple[MetricFilters, ...]
-    # The fresh days' rollup tokens: rollup reads are cached in the process under these.
-    tokens: tuple[str, ...] = ()
 
 
 def _rolled_days(filters: MetricFilters, service_level_seconds: int) -> list[tuple[date, str]]:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 PERCENTILES = (0.5, 0.9)
@@ -99,3 +99,13 @@ COUNTERS = (
     "rated_with_reply",
     "consultations",
 )
+
+
+@dataclass(frozen=True)
+class Plan:
+    """How a range is read: whole fresh days from the rollups, the rest from raw rows."""
+
+    days: tuple[date, ...]
+    raw: tuple[MetricFilters, ...]
+    # The fresh days' rollup tokens: rollup reads are cached in the process under these.
+    tokens: tuple[str, ...] = ()
