@@ -198,5 +198,5 @@ def test_an_operator_who_is_no_manager_gets_no_such_link(
     operator_logs_in(page, operator)
     in_thread(do_receive_inbound, InboundMessage(connector="widget", sender_id="v-panel2", text="Здравствуйте"))
     page.get_by_role("tab").first.click()
-    expect(page.get_by_role("heading", name="Customer")).to_be_visible()
+    expect(page.get_by_role("heading", name="Customer", exact=True)).to_be_visible()
     expect(page.get_by_role("link", name="Download or erase this customer's data")).to_have_count(0)

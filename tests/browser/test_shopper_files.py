@@ -101,7 +101,12 @@ def test_a_shopper_sends_photos_three_ways_and_the_operator_sees_thumbnails(
     save_screenshot(shop, f"attachments-widget-{language}")
 
 
-def test_a_phone_offers_its_camera(transactional_db: None, new_context: Callable[..., BrowserContext]) -> None:
+def test_a_phone_offers_its_camera(
+    transactional_db: None, make_operator: Callable[..., Operator], new_context: Callable[..., BrowserContext]
+) -> None:
+    # Someone is online, so the widget shows the chat (not the offline form, which has no attachments).
+    operator = in_thread(make_operator, "Anna")
+    in_thread(do_set_operator_status, operator_id=operator.pk, status="online")
     shop = new_context(viewport={"width": 390, "height": 844}, has_touch=True, is_mobile=True).new_page()
     shop.goto("/")
     shop.get_by_role("button", name="Open chat").click()
