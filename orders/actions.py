@@ -229,6 +229,7 @@ PLAIN_FIELDS = (
     "paid_at",
     "shipped_at",
     "delivered_at",
+    "promised_delivery_at",
     "carrier",
     "tracking_number",
     "tracking_url",

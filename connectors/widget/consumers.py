@@ -36,7 +36,7 @@ from chat.errors import ChatError, ConversationClosed, InvalidInput, RateLimited
 from chat.models import Connector
 from chat.payloads import message_payload
 from chat.untrusted import MAX_ID
-from connectors.widget import feedback, selectors
+from connectors.widget import feedback, notices, selectors
 from connectors.widget.frames import (
     Bare,
     ClientFrame,
@@ -159,6 +159,8 @@ class WidgetConsumer(LiveConsumer):
     async def disconnect(self, code: int) -> None:
         self.stop_catching_up()
         await self._leave_group()
+        if self.visitor_id is not None:
+            await self.channel_layer.group_discard(notices.visitor_group(self.visitor_id), self.channel_name)
 
     async def catch_up(self) -> None:
         """Messages of the followed conversation this socket never sent (their broadcast died with
@@ -301,16 +303,25 @@ class WidgetConsumer(LiveConsumer):
     async def on_hello(self, frame: Hello) -> None:
         visitor_id = read_token(frame.token)
         self.language = frame.language
+        known = self.visitor_id == visitor_id
         self.visitor_id = visitor_id
         if frame.queue is not None:
             await self._follow(await self._open(frame.queue), 0)
-            return
-        wanted = frame.conversation_id
-        if wanted is not None:
-            await self._check_mine(wanted)
         else:
-            wanted = await database_sync_to_async(selectors.current_conversation_id)(visitor_id)
-        await self._follow(wanted, frame.last_id)
+            wanted = frame.conversation_id
+            if wanted is not None:
+                await self._check_mine(wanted)
+            else:
+                wanted = await database_sync_to_async(selectors.current_conversation_id)(visitor_id)
+            await self._follow(wanted, frame.last_id)
+        if not known:  # after the state frame, which redraws the widget's log
+            await self._follow_notices(visitor_id)
+
+    async def _follow_notices(self, visitor_id: str) -> None:
+        """Join the visitor's group first, then send what they have not seen: nothing falls between."""
+        await self.channel_layer.group_add(notices.visitor_group(visitor_id), self.channel_name)
+        for notice in await database_sync_to_async(notices.take_pending)(visitor_id):
+            await self.send_json({"type": "order.notice", "notice": notice})
 
     async def on_open(self, frame: Open) -> None:
         await self._follow(await self._open(frame.queue), 0)
@@ -430,9 +441,20 @@ class WidgetConsumer(LiveConsumer):
     async def event(self, message: dict[str, Any]) -> None:
         """``{"type": "event", "id", "kind", "payload"}`` from ``conversation.<id>``, as a frame."""
         kind, payload = message.get("kind"), message.get("payload") or {}
+        if kind == "order.notice":
+            await self._show_notice(payload)
+            return
         frame = self._frame_for_event(kind, payload)
         if frame is not None:
             await self.send_json(frame)
+
+    async def _show_notice(self, payload: dict[str, Any]) -> None:
+        """A notice for this visitor, shown here if no other widget of theirs showed it first."""
+        notice_id = payload.get("id")
+        if self.visitor_id is None or not isinstance(notice_id, int):
+            return
+        if await database_sync_to_async(notices.claim)(self.visitor_id, notice_id):
+            await self.send_json({"type": "order.notice", "notice": payload})
 
     def _frame_for_event(self, kind: object, payload: dict[str, Any]) -> Frame | None:
         conversation_id = self.conversation_id
