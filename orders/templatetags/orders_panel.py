@@ -26,7 +26,7 @@ def panel_strings() -> dict[str, object]:
         "total": _("Total"),
         "tracking": _("Track the parcel"),
         "carrier": _("Carrier"),
-        "promised": _("Delivery promised by"),
+        "promised": _("Promised by"),
         "late": _("late"),
         "address": _("Delivery address"),
         "history": _("Status history"),
