@@ -124,7 +124,7 @@ class Notice(models.Model):
     its own delivery record (``connectors.delivery``'s outcome: pending, sent, failed with the reason).
 
     ``keyboard`` is the connector's buttons as sent (Telegram's inline keyboard, VK's keyboard); for
-    the widget, ``{"help": {"label", "text"}, "link": {"label", "url"}}`` for the widget to draw. A
+    the widget, ``{"help": {"label", "text"}, "links": [{"label", "url"}]}`` for the widget to draw. A
     widget notice stays pending until a widget of the shopper shows it (preshot.notices)."""
 
     order = models.ForeignKey("orders.Order", on_delete=models.CASCADE, related_name="+")

@@ -72,7 +72,7 @@ def _tell(consent: NoticeConsent, order: Order, rule: Rule, now: Any) -> bool:
         return False
     [suggestion] = offered.suggestions
     with translation.override(offered.language):
-        text = f"{stage_text(offered, questions=False)}\n\n{suggestion.question}\n\n{answer_text(suggestion)}"
+        text = _notice_text(consent.connector, offered, suggestion)
         buttons = _buttons(consent.connector, offered, suggestion, rule)
     notice = actions.do_queue_notice(
         actions.NoticeDraft(
@@ -93,6 +93,15 @@ def _tell(consent: NoticeConsent, order: Order, rule: Rule, now: Any) -> bool:
     return True
 
 
+def _notice_text(connector: str, offered: OrderSuggestions, suggestion: Suggestion) -> str:
+    """The stage, the question and its answer; on Telegram and VK with the links written out, in the
+    widget without them (it shows them as links under the text)."""
+    head = f"{stage_text(offered, questions=False)}\n\n{suggestion.question}\n\n"
+    if connector != Connector.WIDGET:
+        return head + answer_text(suggestion)
+    return head + "\n".join([suggestion.answer.title, "", suggestion.answer.summary])
+
+
 def _buttons(connector: str, offered: OrderSuggestions, suggestion: Suggestion, rule: Rule) -> dict[str, Any] | None:
     """Telegram's and VK's keyboard with "Still need help"; for the widget what it draws."""
     label = translation.gettext("Still need help")
@@ -102,8 +111,10 @@ def _buttons(connector: str, offered: OrderSuggestions, suggestion: Suggestion, 
         "number": offered.order.number,
         "question": suggestion.question,
     }
-    link = {"label": suggestion.answer.title, "url": suggestion.answer.as_json(settings.SITE_URL)["url"]}
-    return {"help": {"label": label, "text": help_text}, "link": link}
+    links = [{"label": suggestion.answer.title, "url": suggestion.answer.as_json(settings.SITE_URL)["url"]}]
+    if suggestion.action is not None:
+        links.append({"label": suggestion.action.label, "url": suggestion.action.url})
+    return {"help": {"label": label, "text": help_text}, "links": links}
 
 
 @shared_task(bind=True, max_retries=MAX_RETRIES, acks_late=True)
@@ -143,7 +154,7 @@ def widget_payload(notice: Notice) -> dict[str, Any]:
         "order_number": notice.order.number,
         "text": notice.text,
         "help": buttons.get("help"),
-        "link": buttons.get("link"),
+        "links": buttons.get("links") or [],
     }
 
 

@@ -110,7 +110,7 @@
     ".sbw-operator,.sbw-system,.sbw-greeting{align-self:flex-start;background:#fff;border:1px solid #e2e4e8;border-bottom-left-radius:4px}" +
     ".sbw-msg.sbw-system{align-self:center;max-width:92%;background:#eef1f5;border:0;border-radius:10px;color:#333;" +
     "font-size:13px;text-align:center}" +
-    ".sbw-ordernotice{text-align:left}.sbw-ordernotice a{display:block;margin-top:6px}.sbw-noticehelp{display:block;" +
+    ".sbw-msg.sbw-ordernotice{text-align:left}.sbw-ordernotice a{display:block;margin-top:6px}.sbw-noticehelp{display:block;" +
     "margin-top:8px;border:1px solid var(--sbw-accent);background:#fff;color:var(--sbw-accent);border-radius:8px;" +
     "padding:6px 10px;min-height:40px;cursor:pointer}" +
     ".sbw-who{display:block;font-size:11px;font-weight:700;opacity:.75;margin-bottom:2px}" +
@@ -614,8 +614,10 @@
     if (!n || typeof n.text !== "string" || log.querySelector('[data-notice="' + Number(n.id) + '"]')) return;
     var node = bubble("system sbw-ordernotice", t("support"), n.text);
     node.setAttribute("data-notice", String(Number(n.id)));
-    var link = n.link && httpUrl(n.link.url);
-    if (link) node.appendChild(el("a", { href: link, target: "_blank", rel: "noopener noreferrer", class: "sbw-filelink", text: String(n.link.label || link) }));
+    (Array.isArray(n.links) ? n.links : []).forEach(function (item) {
+      var link = item && httpUrl(item.url);
+      if (link) node.appendChild(el("a", { href: link, target: "_blank", rel: "noopener noreferrer", class: "sbw-filelink", text: String(item.label || link) }));
+    });
     if (n.help && typeof n.help.text === "string") {
       node.appendChild(el("button", { type: "button", class: "sbw-noticehelp", text: String(n.help.label || ""), onclick: function () { askForHelp(n.help.text); } }));
     }

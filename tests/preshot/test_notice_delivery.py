@@ -207,7 +207,10 @@ async def test_a_widget_shopper_sees_the_notice_when_they_next_open_the_widget(
     assert "My parcel is late against the carrier's promise" in frame["notice"]["text"]
     assert frame["notice"]["help"]["label"] == "Still need help"
     assert "PROM-8" in frame["notice"]["help"]["text"]
-    assert frame["notice"]["link"]["url"].startswith("http")
+    article, tracking = frame["notice"]["links"]
+    assert article["label"] == "Your parcel is late" and article["url"].endswith("/help/en/late-parcel/")
+    assert tracking["url"] == "https://carrier.example/t/PROM-8"
+    assert "http" not in frame["notice"]["text"]  # the widget shows the links as links
     assert (await db(Notice.objects.get)()).state == "sent"
 
     again = await widget_client()
