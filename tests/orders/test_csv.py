@@ -121,7 +121,8 @@ def test_a_file_over_the_documented_size_is_refused(tmp_path: Path, monkeypatch:
 def test_the_carriers_promise_imports_exports_and_a_bad_one_is_named(tmp_path: Path) -> None:
     header = "order_number,status,shipped_at,promised_delivery_at"
     run_import(csv_file(tmp_path, ["P-1,shipped,2026-12-01T08:00:00+00:00,2026-12-04T18:00:00+00:00"], header))
-    assert Order.objects.get(number="P-1").promised_delivery_at.isoformat() == "2026-12-04T18:00:00+00:00"
+    promised = Order.objects.get(number="P-1").promised_delivery_at
+    assert promised is not None and promised.isoformat() == "2026-12-04T18:00:00+00:00"
     exported = tmp_path / "export.csv"
     call_command("export_orders_csv", str(exported), stderr=io.StringIO())
     assert "2026-12-04T18:00:00+00:00" in exported.read_text(encoding="utf-8")
