@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
 import sys
 import time
 from typing import Any
@@ -54,18 +53,7 @@ def run(sizes: common.Sizes) -> dict[str, Any]:
         url = os.environ.get("SEARCH_BENCH_DATABASE_URL", DEFAULT_DATABASE_URL)
     env = common.bench_env(url, "memory", f"benchsearch{os.getpid()}")
     options = {"smoke": smoke, "repeat": 2 if smoke else 10, "reindex": os.environ.get("SEARCH_BENCH_REINDEX") == "1"}
-    result = subprocess.run(
-        [common.PYTHON, "-m", "bench.search", "--measure", json.dumps(options)],
-        env=env,
-        cwd=common.REPO,
-        capture_output=True,
-        text=True,
-        timeout=3600,
-        check=False,
-    )
-    if result.returncode != 0:
-        raise RuntimeError(f"bench.search --measure failed:\n{result.stderr[-4000:]}")
-    return json.loads(result.stdout.strip().splitlines()[-1])  # type: ignore[no-any-return]
+    return common.run_module(["bench.search", "--measure", json.dumps(options)], env)  # type: ignore[no-any-return]
 
 
 def report(data: dict[str, Any]) -> str:
