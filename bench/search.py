@@ -196,15 +196,16 @@ def _fill_smoke() -> None:
 
     with connection.cursor() as cursor:
         cursor.execute(
-            "INSERT INTO chat_contact (name, email, phone, language, customer_id, created_at)"
-            " SELECT 'Shopper ' || g, '', '', 'ru', '', now() FROM generate_series(1, 300) g"
+            "INSERT INTO chat_contact (name, email, phone, language, customer_id, created_at, email_verified,"
+            " phone_verified) SELECT 'Shopper ' || g, '', '', 'ru', '', now(), false, false"
+            " FROM generate_series(1, 300) g"
         )
         cursor.execute(
             "INSERT INTO chat_conversation (connector, contact_id, queue_id, state, operator_id, reason_id, language,"
-            " is_offline, created_at, closed_at, closed_by_kind)"
+            " is_offline, created_at, closed_at, closed_by_kind, visitor_context)"
             " SELECT 'widget', (SELECT min(id) FROM chat_contact) + g % 300, (SELECT min(id) FROM chat_queue),"
             " 'closed', (SELECT max(id) FROM chat_operator), (SELECT min(id) FROM chat_reason), 'ru', false,"
-            " now() - g * interval '1 hour', now() - g * interval '1 hour', 'operator'"
+            " now() - g * interval '1 hour', now() - g * interval '1 hour', 'operator', '{}'::jsonb"
             " FROM generate_series(1, 300) g"
         )
         cursor.execute(
