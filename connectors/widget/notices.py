@@ -2,12 +2,14 @@
 the shopper's widget when it next connects, or at once by a widget already open, and by one widget
 only. The app that makes them registers where they come from, so the widget knows nothing of orders.
 
-A widget socket joins :func:`visitor_group` after hello; an ``order.notice`` event there carries the
-notice, and the socket shows it only if :func:`claim` says it is the first to.
+A widget socket joins :func:`visitor_group` (named by a hash of the visitor id) after hello; an
+``order.notice`` event there carries the notice, and the socket shows it only if :func:`claim` says
+it is the first to.
 """
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -32,7 +34,9 @@ def register_notice_source(source: NoticeSource) -> None:
 
 
 def visitor_group(visitor_id: str) -> str:
-    return f"widget.visitor.{visitor_id}"
+    """A channel-layer group name (letters, digits, ``-_.`` only) for any visitor id, a signed
+    shopper's ``customer:<id>`` included."""
+    return f"widget.visitor.{hashlib.sha256(visitor_id.encode()).hexdigest()[:40]}"
 
 
 def take_pending(visitor_id: str) -> list[Frame]:

@@ -221,11 +221,11 @@ async def test_a_widget_shopper_sees_the_notice_when_they_next_open_the_widget(
 async def test_an_open_widget_gets_the_notice_live_and_only_one_of_two_shows_it(
     widget_client: Any, shopper_writes: Callable[..., Any]
 ) -> None:
-    contact = await db(widget_shopper)(shopper_writes, "visitor-open")
+    contact = await db(widget_shopper)(shopper_writes, "customer:C-77")  # a signed shopper's visitor id
     await db(late_order)(contact, "PROM-9")
     first, second = await widget_client(), await widget_client()
-    await first.hello(issue_token("visitor-open"))
-    await second.hello(issue_token("visitor-open"))
+    await first.hello(issue_token("customer:C-77"))
+    await second.hello(issue_token("customer:C-77"))
 
     assert await db(send_due_notices)() == 1
     frames = []
