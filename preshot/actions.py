@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -214,22 +214,26 @@ class NoticeDraft:
 
 
 def do_queue_notice(draft: NoticeDraft) -> Notice | None:
-    """Store the notice to send (pending); None when this order already had this rule's notice, so
-    two overlapping runs, or a run after a crash, never tell it twice."""
-    with transaction.atomic():
-        notice, created = Notice.objects.get_or_create(
-            order=draft.order,
-            rule=draft.rule,
-            defaults={
-                "connector": draft.connector,
-                "contact_id": draft.contact_id,
-                "language": draft.language,
-                "text": draft.text,
-                "keyboard": draft.keyboard,
-                "state": DeliveryState.PENDING,
-                "at": timezone.now(),
-            },
-        )
+    """Store the notice to send (pending); None when this order already had this rule's notice, or a
+    notice in its current status, so two overlapping runs, or a run after a crash, never tell it twice."""
+    try:
+        with transaction.atomic():
+            notice, created = Notice.objects.get_or_create(
+                order=draft.order,
+                rule=draft.rule,
+                defaults={
+                    "connector": draft.connector,
+                    "status": draft.order.status,
+                    "contact_id": draft.contact_id,
+                    "language": draft.language,
+                    "text": draft.text,
+                    "keyboard": draft.keyboard,
+                    "state": DeliveryState.PENDING,
+                    "at": timezone.now(),
+                },
+            )
+    except IntegrityError:  # another rule's notice for this order and status came first
+        return None
     return notice if created else None
 
 

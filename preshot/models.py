@@ -120,7 +120,8 @@ class NoticeConsent(models.Model):
 
 
 class Notice(models.Model):
-    """A notice told or being told: the unique row makes it at most once per order and rule, and it is
+    """A notice told or being told: the unique rows make it at most once per order and rule, and at
+    most one per order and status (two late rules matching one shipped order tell it once), and it is
     its own delivery record (``connectors.delivery``'s outcome: pending, sent, failed with the reason).
 
     ``keyboard`` is the connector's buttons as sent (Telegram's inline keyboard, VK's keyboard); for
@@ -130,6 +131,8 @@ class Notice(models.Model):
     order = models.ForeignKey("orders.Order", on_delete=models.CASCADE, related_name="+")
     rule = models.ForeignKey(Rule, on_delete=models.CASCADE, related_name="notices")
     connector = models.CharField(max_length=16)
+    # The order's status when told ("" on notices from before it was kept).
+    status = models.CharField(max_length=20, blank=True)
     contact = models.ForeignKey("chat.Contact", null=True, blank=True, on_delete=models.CASCADE, related_name="+")
     language = models.CharField(max_length=2, blank=True)
     text = models.TextField(blank=True)
@@ -147,7 +150,12 @@ class Notice(models.Model):
     class Meta:
         verbose_name = _("notice")
         verbose_name_plural = _("notices")
-        constraints = [models.UniqueConstraint(fields=["order", "rule"], name="preshot_notice_once")]
+        constraints = [
+            models.UniqueConstraint(fields=["order", "rule"], name="preshot_notice_once"),
+            models.UniqueConstraint(
+                fields=["order", "status"], condition=~models.Q(status=""), name="preshot_notice_once_per_status"
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.order_id}/{self.rule_id} on {self.connector}: {self.state}"

@@ -4,8 +4,9 @@ its way, a refund 9+ days after the return), with the answer and "Still need hel
 order and rule.
 
 ``send_due_notices`` runs from beat (``preshot-notices`` in ``CELERY_BEAT_SCHEDULE``). Each notice is
-first stored (:class:`preshot.models.Notice`, unique per order and rule: two overlapping runs store it
-once), then sent:
+first stored (:class:`preshot.models.Notice`, unique per order and rule, and per order and status: two
+overlapping runs store it once, and of two late rules matching one order only the likelier is told),
+then sent:
 
 - Telegram and VK: by :func:`deliver_notice`, a Celery task through the outbound delivery of replies
   (``connectors.delivery.deliver_once``: the lock per item, rate limits, 429/5xx retried with backoff,
@@ -50,7 +51,7 @@ def send_due_notices() -> int:
     sending it; returns how many were stored."""
     now = timezone.now()
     _resend_orphans(now)
-    rules = list(Rule.objects.filter(active=True, notify=True))
+    rules = list(Rule.objects.filter(active=True, notify=True).order_by("-priority", "id"))
     if not rules:
         return 0
     statuses = {status for rule in rules for status in rule.statuses}
@@ -58,10 +59,14 @@ def send_due_notices() -> int:
     for consent in NoticeConsent.objects.select_related("contact"):
         orders = Order.objects.filter(contact_id=consent.contact_id, status__in=statuses)[:BATCH]
         for order in orders:
-            already = set(Notice.objects.filter(order=order).values_list("rule_id", flat=True))
-            for rule in rules:
+            told_before = list(Notice.objects.filter(order=order).values_list("rule_id", "status"))
+            if order.status in {status for _rule, status in told_before}:
+                continue  # one notice per order and status: the likeliest rule's, told already
+            already = {rule_id for rule_id, _status in told_before}
+            for rule in rules:  # likeliest first: the first one told is the one
                 if rule.pk not in already and _tell(consent, order, rule, now):
                     told += 1
+                    break
     return told
 
 

@@ -234,3 +234,17 @@ async def test_an_open_widget_gets_the_notice_live_and_only_one_of_two_shows_it(
             frames.append(await client.expect("order.notice"))
     assert [f["notice"]["order_number"] for f in frames] == ["PROM-9"]
     assert (await db(Notice.objects.get)()).state == "sent"
+
+
+def test_two_late_rules_matching_one_order_tell_it_once_the_likelier(
+    post_update: Callable[..., Any], fake_telegram: FakeTelegram
+) -> None:
+    contact = telegram_shopper(post_update, language="en")
+    order = late_order(contact, "PROM-10")
+    Order.objects.filter(pk=order.pk).update(placed_at=timezone.now() - timedelta(days=12))  # 8+ days: late too
+    fake_telegram.reset()
+    assert send_due_notices() == 1
+    assert send_due_notices() == 0
+    [sent] = fake_telegram.delivered
+    assert "My parcel is late against the carrier's promise" in sent["text"]
+    assert list(Notice.objects.values_list("status", flat=True)) == ["shipped"]
