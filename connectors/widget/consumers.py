@@ -303,8 +303,7 @@ class WidgetConsumer(LiveConsumer):
     async def on_hello(self, frame: Hello) -> None:
         visitor_id = read_token(frame.token)
         self.language = frame.language
-        known = self.visitor_id == visitor_id
-        self.visitor_id = visitor_id
+        previous, self.visitor_id = self.visitor_id, visitor_id
         if frame.queue is not None:
             await self._follow(await self._open(frame.queue), 0)
         else:
@@ -314,11 +313,13 @@ class WidgetConsumer(LiveConsumer):
             else:
                 wanted = await database_sync_to_async(selectors.current_conversation_id)(visitor_id)
             await self._follow(wanted, frame.last_id)
-        if not known:  # after the state frame, which redraws the widget's log
-            await self._follow_notices(visitor_id)
+        if previous != visitor_id:  # after the state frame, which redraws the widget's log
+            await self._follow_notices(previous, visitor_id)
 
-    async def _follow_notices(self, visitor_id: str) -> None:
+    async def _follow_notices(self, previous: str | None, visitor_id: str) -> None:
         """Join the visitor's group first, then send what they have not seen: nothing falls between."""
+        if previous is not None:
+            await self.channel_layer.group_discard(notices.visitor_group(previous), self.channel_name)
         await self.channel_layer.group_add(notices.visitor_group(visitor_id), self.channel_name)
         for notice in await database_sync_to_async(notices.take_pending)(visitor_id):
             await self.send_json({"type": "order.notice", "notice": notice})
