@@ -277,8 +277,9 @@
   var questionList = el("ul", { class: "sbw-questions" });
   var consentBox = el("input", { type: "checkbox" });
   var consentNote = el("p", { class: "sbw-consented", role: "status" });
+  var questionsTitle = el("h3", { text: t("preshotQuestions") });
   var preshotView = el("section", { class: "sbw-preshot", "aria-label": t("preshotRegion"), hidden: "" }, [
-    stageLine, el("h3", { text: t("preshotQuestions") }), questionList,
+    stageLine, questionsTitle, questionList,
     el("label", { class: "sbw-consent" }, [consentBox, el("span", { text: t("preshotConsent") })]), consentNote
   ]);
   var preshotData = null, preshotAsked = false;
@@ -773,6 +774,7 @@
       number: data.order.number, status: data.order.status_label, ago: daysAgo(data.order.stage_since)
     }).trim();
     while (questionList.firstChild) questionList.removeChild(questionList.firstChild);
+    questionsTitle.hidden = !data.suggestions.length; // a stage without questions: the stage alone
     data.suggestions.forEach(function (suggestion) {
       var answer = el("div", { class: "sbw-qanswer", hidden: "" });
       var question = el("button", {

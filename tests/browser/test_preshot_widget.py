@@ -31,7 +31,7 @@ pytestmark = [pytest.mark.browser]
 
 SHOP_SECRET = "shared-with-the-browser-shop"
 XSS = '<img src=x onerror="window.__pwned=1">'
-TEXT = {
+TEXT: dict[str, dict[str, Any]] = {
     "en": {
         "region": "Your order",
         "stage": "Order 1042 · Shipped 5 days ago",
