@@ -383,7 +383,7 @@ def forged_widget_post(world: World, route: str) -> str | None:
     elif route.endswith("status/"):
         answer = refused(client.get("/" + route), 200)
     elif route.endswith(("preshot/", "notices/")):  # a forged token reads no order and no consent
-        answer = refused(client.get("/" + route, {"token": body["token"], "lang": "en"}), 403)
+        answer = refused(client.get("/" + route, {"token": str(body["token"]), "lang": "en"}), 403)
         if route.endswith("notices/"):
             answer = answer or refused(client.post("/" + route, json.dumps(body), "application/json"), 403)
     elif route.endswith("upload/"):
