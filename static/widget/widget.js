@@ -859,7 +859,12 @@
     releaseIfIdle();
   }
   function toggle() { if (panelOpen) closePanel(); else openPanel(); }
-  function showChat() { offline.form.hidden = true; chatView.hidden = false; input.focus(); }
+  function showChat() {
+    offline.form.hidden = true; chatView.hidden = false;
+    // Not away from a box the shopper is typing in (the help search): their words would land in the chat.
+    var typingIn = document.activeElement;
+    if (!(typingIn && typingIn !== input && panel.contains(typingIn) && /^(INPUT|TEXTAREA)$/.test(typingIn.tagName))) input.focus();
+  }
   function showOffline() {
     offline.intro.textContent = keepChat ? t("keepIntro") : t("offlineIntro");
     chatView.hidden = true; offline.form.hidden = false; offline.name.focus();

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 from django.conf import settings
 from django.utils import timezone
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Page, Route, expect
 
 from chat.actions import do_set_operator_status
 from chat.models import Message, Operator
@@ -218,3 +218,29 @@ def test_a_shopper_without_a_signed_order_sees_the_widget_as_before(
     expect(page.locator(".sbw-preshot")).to_be_hidden()
     assert not [url for url in requests if "/preshot/" in url]
     assert not SuggestionEvent.objects.exists()
+
+
+def test_words_typed_in_the_help_search_stay_there_when_the_chat_comes_up(
+    transactional_db: None, make_operator: Callable[..., Operator], new_page: Callable[..., Page]
+) -> None:
+    """The chat came up (the online check answered) while the shopper typed a question: it took the
+    focus, and the rest of their words went into the chat box."""
+    operator = in_thread(make_operator, "Anna")
+    in_thread(do_set_operator_status, operator_id=operator.pk, status="online")
+    in_thread(load_kb_demo)
+    held: list[Route] = []
+    page = new_page(locale="en-US", **PHONE_390)
+    page.route("**/connectors/widget/status/**", lambda route: held.append(route))  # the online check answers late
+    page.goto("/")
+    page.get_by_role("button", name=UI["en"]["open"]).click()
+    search = page.get_by_role("searchbox", name=TEXT["en"]["search"])
+    search.click()
+    search.press_sequentially("where is")
+    wait_for(lambda: held, timeout=5)
+    for route in held:
+        route.continue_()
+    expect(page.locator(".sbw-greeting")).to_be_visible()  # the check's answer came: the chat is up
+    message = page.get_by_role("textbox", name=UI["en"]["message"])
+    page.keyboard.type(" my parcel")  # the shopper types on, wherever the focus is
+    expect(search).to_have_value("where is my parcel")
+    expect(message).to_have_value("")
