@@ -471,7 +471,12 @@
   }
   function onMessage(frame) {
     if (frame.client_id) { dropFromOutbox(frame.client_id); setInProgress(true); }
-    if (frame.conversation_id !== conversationId) return; // a new conversation: its state frame follows
+    if (frame.conversation_id !== conversationId) {
+      if (!frame.client_id) return; // another conversation's: its state frame follows
+      // Our words opened a new conversation: show it at once, not after its state frame (which adds
+      // the rest), so the shopper's own message never blinks out in between.
+      clearLog(); conversationId = frame.conversation_id; save("conversation", conversationId);
+    }
     var isNew = addMessage(frame.message, true);
     if (!frame.client_id) resumeId = Math.max(resumeId, frame.message.id);
     if (frame.message.author_kind !== "shopper") showTyping(null);
