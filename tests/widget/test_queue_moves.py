@@ -25,7 +25,7 @@ async def kinds_heard(layer: Any, channel: str, wait: float = 1.0) -> list[str]:
     while True:
         try:
             message = await asyncio.wait_for(layer.receive(channel), wait)
-        except asyncio.TimeoutError:
+        except TimeoutError:
             return heard
         heard.append(message.get("kind"))
 
