@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -207,6 +208,13 @@ def do_consent_to_notices(*, contact_id: int, connector: str) -> NoticeConsent:
         contact_id=contact_id, connector=connector, defaults={"at": timezone.now()}
     )
     return consent
+
+
+def do_withdraw_notice_consent(*, contact_ids: Sequence[int], connector: str) -> int:
+    """The shopper no longer wants to hear about their orders on ``connector``: every consent of
+    their contacts there goes (notices already being sent still arrive); returns how many went."""
+    deleted, _by_model = NoticeConsent.objects.filter(contact_id__in=list(contact_ids), connector=connector).delete()
+    return deleted
 
 
 @dataclass(frozen=True)

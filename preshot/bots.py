@@ -149,6 +149,10 @@ def on_press(press: callbacks.ButtonPress) -> str | None:
         if kind == "c" and order.contact_id is not None:
             actions.do_consent_to_notices(contact_id=order.contact_id, connector=press.connector)
             return _("We will tell you here if an order is late.")
+        if kind == "s":
+            family = contact_family(press.connector, press.sender_id)
+            actions.do_withdraw_notice_consent(contact_ids=family, connector=press.connector)
+            return _("We will not tell you about your orders here any more.")
         if kind == "h":
             question = rule.question(language) if rule is not None else _("Question about my order")
             actions.do_still_need_help(

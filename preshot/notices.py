@@ -111,7 +111,9 @@ def _buttons(connector: str, offered: OrderSuggestions, suggestion: Suggestion, 
     """Telegram's and VK's keyboard with "Still need help"; for the widget what it draws."""
     label = translation.gettext("Still need help")
     if connector != Connector.WIDGET:
-        return keyboard(connector, [button(connector, label, f"h:{rule.pk}:{offered.order.pk}")])
+        # A notice comes unasked, so it always carries the way to stop them.
+        stop = button(connector, translation.gettext("Stop these notices"), f"s:0:{offered.order.pk}")
+        return keyboard(connector, [button(connector, label, f"h:{rule.pk}:{offered.order.pk}"), stop])
     help_text = translation.gettext("Still need help with order %(number)s: %(question)s") % {
         "number": offered.order.number,
         "question": suggestion.question,

@@ -157,7 +157,8 @@ def _consent_json(visitor_id: str) -> dict[str, Any]:
 def notices(request: HttpRequest) -> HttpResponse:
     """GET ``?token=`` -> ``{"connector", "agreed"}``: whether the visitor agreed to notices in the
     widget. POST ``{"token", "order"}``: they agree (about their orders, kept with the order's
-    contact, as the bots' button does); agreeing again changes nothing."""
+    contact, as the bots' button does); agreeing again changes nothing. POST ``{"token",
+    "agreed": false}``: they withdraw it (every consent of their contacts in the widget)."""
     if request.method == "GET":
         visitor_id = read_token(request.GET.get("token"))
         _rate(request, "")
@@ -165,6 +166,12 @@ def notices(request: HttpRequest) -> HttpResponse:
     data = json_body(request)
     visitor_id = read_token(data.get("token"))
     _rate(request, "")
+    agreed = data.get("agreed", True)
+    if not isinstance(agreed, bool):
+        raise InvalidInput(_("agreed must be true or false."))
+    if not agreed:
+        actions.do_withdraw_notice_consent(contact_ids=contact_family(CONNECTOR, visitor_id), connector=CONNECTOR)
+        return JsonResponse(_consent_json(visitor_id))
     order = _own_order(visitor_id, data.get("order"))
     if order.contact_id is None:  # an own order always has a contact; for the type checker
         raise NotFound()

@@ -852,14 +852,17 @@
     }, function (error) { pressed.disabled = false; showNotice((error && error.message) || t("error")); });
   }
   function renderConsent(data) {
-    consentBox.checked = !!data.agreed; consentBox.disabled = !!data.agreed;
+    consentBox.checked = !!data.agreed; consentBox.disabled = false;
     consentNote.textContent = data.agreed ? t("preshotConsented") : "";
   }
+  // Ticked: agree to notices about this order; unticked again: withdraw (they come unasked).
   consentBox.addEventListener("change", function () {
-    if (!consentBox.checked || !preshotData) return;
+    if (!preshotData) return;
+    var agree = consentBox.checked;
     consentBox.disabled = true;
-    preshotRequest("notices/", { order: preshotData.order.number }).then(renderConsent, function (error) {
-      consentBox.checked = false; consentBox.disabled = false; showNotice((error && error.message) || t("error"));
+    var body = agree ? { order: preshotData.order.number } : { agreed: false };
+    preshotRequest("notices/", body).then(renderConsent, function (error) {
+      consentBox.checked = !agree; consentBox.disabled = false; showNotice((error && error.message) || t("error"));
     });
   });
   function hideBefore() { help.hidden = true; preshotView.hidden = true; }

@@ -176,11 +176,20 @@ def test_a_shopper_sees_the_orders_stage_opens_an_answer_and_still_needs_help(
     )
     wait_for(lambda: kinds()[-1] == EventKind.OPENED)
 
-    # Notices: the box is recorded, and shown as given.
-    panel.get_by_label(text["consent"]).check()
+    # Notices: the box is recorded and shown as given; unticked it is withdrawn, ticked again given.
+    consent = panel.get_by_label(text["consent"])
+    consented = lambda: NoticeConsent.objects.filter(connector="widget", contact__customer_id="C-77").exists()  # noqa: E731
+    consent.check()
     expect(panel.get_by_role("status")).to_have_text(text["consented"])
-    expect(panel.get_by_label(text["consent"])).to_be_disabled()
-    wait_for(lambda: NoticeConsent.objects.filter(connector="widget", contact__customer_id="C-77").exists())
+    wait_for(consented)
+    expect(consent).to_be_enabled()
+    consent.uncheck()
+    expect(panel.get_by_role("status")).to_have_text("")
+    wait_for(lambda: not consented())
+    expect(consent).to_be_enabled()
+    consent.check()
+    expect(panel.get_by_role("status")).to_have_text(text["consented"])
+    wait_for(consented)
     assert page.evaluate("document.documentElement.scrollWidth") <= 390
     assert page.evaluate("window.__pwned") is None
     save_screenshot(page, f"preshot-widget-{language}")

@@ -77,7 +77,7 @@ def test_late_against_the_promise_is_told_with_its_answer_and_not_before(
     [sent] = fake_telegram.calls("sendMessage")
     assert "PROM-1" in sent.params["text"] and LATE_RU in sent.params["text"]
     assert "Посылка задерживается" in sent.params["text"]  # the late-parcel article's title
-    [[help_button]] = json.loads(sent.params["reply_markup"])["inline_keyboard"]
+    [[help_button], _stop] = json.loads(sent.params["reply_markup"])["inline_keyboard"]
     assert help_button["text"] == "Нужна помощь"
     notice = Notice.objects.get()
     assert (notice.order.number, notice.state, notice.attempts) == ("PROM-1", "sent", 1)

@@ -69,10 +69,30 @@ def test_a_consenting_shopper_is_told_once_per_order_and_rule(
     [notice] = fake_telegram.calls("sendMessage")
     assert "LATE-1" in notice.params["text"] and "Посылка задерживается" in notice.params["text"]
     assert "https://carrier.example/t/LATE-1" in notice.params["text"]
-    [[help_button]] = json.loads(notice.params["reply_markup"])["inline_keyboard"]
-    assert help_button["text"] == "Нужна помощь"
+    [[help_button], [stop_button]] = json.loads(notice.params["reply_markup"])["inline_keyboard"]
+    assert (help_button["text"], stop_button["text"]) == ("Нужна помощь", "Больше не сообщать")
     assert list(Notice.objects.values_list("order__number", flat=True)) == ["LATE-1"]
     assert late.pk == Notice.objects.get().order_id
+
+
+def test_the_stop_button_under_a_notice_ends_the_notices(
+    post_update: Callable[..., Any], fake_telegram: FakeTelegram
+) -> None:
+    contact = anna(post_update)
+    order_of(contact, "LATE-3", 9)
+    consent_by_button(post_update, fake_telegram)
+    assert send_due_notices() == 1
+    [[_help], [stop]] = json.loads(fake_telegram.calls("sendMessage")[-1].params["reply_markup"])["inline_keyboard"]
+    press = copy.deepcopy(fixture("telegram", "callback_query"))
+    press["update_id"] += 80
+    press["callback_query"]["data"] = stop["callback_data"]
+    post_update(press)
+    toast = fake_telegram.calls("answerCallbackQuery")[-1].params["text"]
+    assert toast == "Больше не будем сообщать здесь о ваших заказах."
+    assert not NoticeConsent.objects.filter(contact=contact).exists()
+    order_of(contact, "LATE-4", 10)
+    fake_telegram.reset()
+    assert send_due_notices() == 0 and fake_telegram.calls("sendMessage") == []
 
 
 def test_no_consent_no_notice(post_update: Callable[..., Any], fake_telegram: FakeTelegram) -> None:

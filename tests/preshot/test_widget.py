@@ -202,6 +202,19 @@ def test_the_notices_consent_is_recorded_for_the_widget_and_shown_as_given() -> 
     assert Client().get(API + "notices/", {"token": token}).json()["agreed"] is True
 
 
+def test_a_shopper_withdraws_the_notices_consent_and_a_bad_answer_is_named() -> None:
+    token = signed_in()
+    order_for("C-1", "shipped", 2)
+    post("notices/", {"token": token, "order": "1042"})
+    refused = post("notices/", {"token": token, "agreed": "no"})
+    assert refused.status_code == 400 and "agreed" in refused.json()["error"]["message"]
+    assert NoticeConsent.objects.count() == 1
+    response = post("notices/", {"token": token, "agreed": False})
+    assert response.status_code == 200 and response.json() == {"connector": "widget", "agreed": False}
+    assert not NoticeConsent.objects.exists()
+    assert Client().get(API + "notices/", {"token": token}).json()["agreed"] is False
+
+
 @pytest.mark.parametrize("token", ["", "forged.token:value", issue_token("someone")[:-3] + "abc"])
 def test_a_bad_token_is_refused_everywhere(token: str) -> None:
     order_for("C-1", "shipped", 2)
