@@ -17,6 +17,10 @@ from chat.periodic import StartsPeriodicWork  # noqa: E402
 from config.routing import websocket_urlpatterns  # noqa: E402
 
 http_app = ASGIStaticFilesHandler(django_asgi_app) if settings.SERVE_FILES else django_asgi_app
+if settings.BENCH_WEBHOOK_FLOOR:  # the benchmark's bare endpoint, never on in a deployment
+    from bench.floor.webhook import with_webhook_floor
+
+    http_app = with_webhook_floor(http_app)
 
 # Without a broker (the embedded default) the server runs the periodic work itself.
 application = StartsPeriodicWork(

@@ -123,6 +123,9 @@ else:
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 USING_POSTGRES: bool = DATABASES["default"]["ENGINE"].startswith("django.db.backends.postgresql")
 
+# Benchmark only (bench/webhooks.py): mounts the bare one-INSERT webhook floor on this server.
+BENCH_WEBHOOK_FLOOR: bool = env.bool("BENCH_WEBHOOK_FLOOR", default=False)
+
 # --- Redis: channel layer, cache, Celery broker --------------------------------------------------
 REDIS_URL: str = env.str("REDIS_URL", default="")
 # Two deployments on one Redis must not hear each other: unless set, the prefix names this database.
