@@ -32,7 +32,7 @@ def forget_inherited_pools() -> None:
     """In a forked child: drop the parent's pools and the connections taken from them, untouched."""
     from django.db.backends.postgresql.base import DatabaseWrapper
 
-    pools: dict[str, Any] = DatabaseWrapper._connection_pools
+    pools: dict[str, Any] = vars(DatabaseWrapper)["_connection_pools"]  # Django keeps one per alias here
     _inherited.extend(pools.values())
     pools.clear()
     for alias in pooled_aliases():

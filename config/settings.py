@@ -116,6 +116,9 @@ else:
         }
     else:
         DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("CONN_MAX_AGE", default=60))
+    # Behind PgBouncer in transaction mode a cursor cannot outlive its transaction: on there
+    # (docs/scaling.md), `.iterator()` then fetches in chunks on the client instead.
+    DATABASES["default"]["DISABLE_SERVER_SIDE_CURSORS"] = env.bool("DISABLE_SERVER_SIDE_CURSORS", default=False)
     # Off by default: a check is one more round trip before the first query of every database call
     # of a consumer (as much time as storing a chat message, measured in bench/). A connection that
     # died with its server fails one call, is then dropped, and the next call reconnects.

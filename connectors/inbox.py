@@ -87,7 +87,7 @@ def _insert_once(connector: str, update_id: str, kind: str, payload: dict[str, A
     One round trip instead of get_or_create's six (BEGIN, SELECT, SAVEPOINT, INSERT, RELEASE,
     COMMIT); the unique constraint decides a race between two deliveries of one update.
     """
-    fields = RawUpdate._meta
+    fields = {field.name: field for field in RawUpdate._meta.concrete_fields}
     values = {
         "connector": connector,
         "update_id": update_id,
@@ -98,10 +98,10 @@ def _insert_once(connector: str, update_id: str, kind: str, payload: dict[str, A
         "received_at": timezone.now(),
     }
     with connection.cursor() as cursor:
-        prepared = [fields.get_field(name).get_db_prep_save(value, connection) for name, value in values.items()]
-        columns = ", ".join(connection.ops.quote_name(fields.get_field(name).column) for name in values)
+        prepared = [fields[name].get_db_prep_save(value, connection) for name, value in values.items()]
+        columns = ", ".join(connection.ops.quote_name(fields[name].get_attname_column()[1] or name) for name in values)
         cursor.execute(
-            f"INSERT INTO {connection.ops.quote_name(fields.db_table)} ({columns})"  # noqa: S608 (names from the model)
+            f"INSERT INTO {connection.ops.quote_name(RawUpdate._meta.db_table)} ({columns})"  # noqa: S608 (names from the model)
             f" VALUES ({', '.join(['%s'] * len(values))})"
             " ON CONFLICT (connector, update_id) DO NOTHING RETURNING id",
             prepared,
