@@ -211,20 +211,27 @@ def sqlite_url(name: str) -> str:
     return f"sqlite:///{VAR / name}"
 
 
-def admin(env: Mapping[str, str], command: str, **options: Any) -> Any:
-    """Run one ``bench.admin`` command in a Django process of the deployment; returns its JSON answer."""
+def run_module(args: Sequence[str], env: Mapping[str, str], *, timeout: float = 3600) -> Any:
+    """Run ``python -m <args>`` in a Django process of its own; returns the JSON of its last line.
+
+    Measurements run apart from the driver so the driver's imports and settings never skew them."""
     result = subprocess.run(
-        [PYTHON, "-m", "bench.admin", command, json.dumps(options)],
+        [PYTHON, "-m", *args],
         env=dict(env),
         cwd=REPO,
         capture_output=True,
         text=True,
-        timeout=1800,
+        timeout=timeout,
         check=False,
     )
     if result.returncode != 0:
-        raise RuntimeError(f"bench.admin {command} failed:\n{result.stderr[-4000:]}")
+        raise RuntimeError(f"{' '.join(args[:2])} failed:\n{result.stderr[-4000:]}")
     return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+def admin(env: Mapping[str, str], command: str, **options: Any) -> Any:
+    """Run one ``bench.admin`` command in a Django process of the deployment; returns its JSON answer."""
+    return run_module(["bench.admin", command, json.dumps(options)], env, timeout=1800)
 
 
 # --- Servers --------------------------------------------------------------------------------------

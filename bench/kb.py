@@ -16,7 +16,6 @@ from __future__ import annotations
 import json
 import os
 import random
-import subprocess
 import sys
 import time
 from typing import Any
@@ -141,18 +140,8 @@ def measure(articles: int, searches: int) -> dict[str, Any]:
 def run(sizes: common.Sizes) -> dict[str, Any]:
     database_url = common.ensure_postgres_database(f"{BENCH_DATABASE}_kb")
     env = common.bench_env(database_url, "none", "sbbenchkb")
-    result = subprocess.run(
-        [common.PYTHON, "-m", "bench.kb", json.dumps({"articles": sizes.kb_articles, "searches": sizes.kb_searches})],
-        env=env,
-        cwd=common.REPO,
-        capture_output=True,
-        text=True,
-        timeout=3600,
-        check=False,
-    )
-    if result.returncode != 0:
-        raise RuntimeError(f"bench.kb failed:\n{result.stderr[-4000:]}")
-    data: dict[str, Any] = json.loads(result.stdout.strip().splitlines()[-1])
+    options = {"articles": sizes.kb_articles, "searches": sizes.kb_searches}
+    data: dict[str, Any] = common.run_module(["bench.kb", json.dumps(options)], env)
     data["load_average_after"] = round(os.getloadavg()[0], 1)
     return data
 

@@ -13,7 +13,6 @@ from __future__ import annotations
 import json
 import os
 import random
-import subprocess
 import sys
 import time
 from datetime import timedelta
@@ -92,18 +91,7 @@ def run(sizes: common.Sizes) -> dict[str, Any]:
     database_url = common.ensure_postgres_database(f"{BENCH_DATABASE}_preshot")
     env = common.bench_env(database_url, "none", "sbbenchps")
     options = {"shoppers": sizes.preshot_shoppers, "calls": sizes.preshot_calls}
-    result = subprocess.run(
-        [common.PYTHON, "-m", "bench.preshot", json.dumps(options)],
-        env=env,
-        cwd=common.REPO,
-        capture_output=True,
-        text=True,
-        timeout=3600,
-        check=False,
-    )
-    if result.returncode != 0:
-        raise RuntimeError(f"bench.preshot failed:\n{result.stderr[-4000:]}")
-    data: dict[str, Any] = json.loads(result.stdout.strip().splitlines()[-1])
+    data: dict[str, Any] = common.run_module(["bench.preshot", json.dumps(options)], env)
     data["load_average_after"] = round(os.getloadavg()[0], 1)
     return data
 

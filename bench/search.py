@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
 import sys
 import time
 from typing import Any
@@ -54,18 +53,7 @@ def run(sizes: common.Sizes) -> dict[str, Any]:
         url = os.environ.get("SEARCH_BENCH_DATABASE_URL", DEFAULT_DATABASE_URL)
     env = common.bench_env(url, "memory", f"benchsearch{os.getpid()}")
     options = {"smoke": smoke, "repeat": 2 if smoke else 10, "reindex": os.environ.get("SEARCH_BENCH_REINDEX") == "1"}
-    result = subprocess.run(
-        [common.PYTHON, "-m", "bench.search", "--measure", json.dumps(options)],
-        env=env,
-        cwd=common.REPO,
-        capture_output=True,
-        text=True,
-        timeout=3600,
-        check=False,
-    )
-    if result.returncode != 0:
-        raise RuntimeError(f"bench.search --measure failed:\n{result.stderr[-4000:]}")
-    return json.loads(result.stdout.strip().splitlines()[-1])  # type: ignore[no-any-return]
+    return common.run_module(["bench.search", "--measure", json.dumps(options)], env)  # type: ignore[no-any-return]
 
 
 def report(data: dict[str, Any]) -> str:
@@ -208,15 +196,16 @@ def _fill_smoke() -> None:
 
     with connection.cursor() as cursor:
         cursor.execute(
-            "INSERT INTO chat_contact (name, email, phone, language, customer_id, created_at)"
-            " SELECT 'Shopper ' || g, '', '', 'ru', '', now() FROM generate_series(1, 300) g"
+            "INSERT INTO chat_contact (name, email, phone, language, customer_id, created_at, email_verified,"
+            " phone_verified) SELECT 'Shopper ' || g, '', '', 'ru', '', now(), false, false"
+            " FROM generate_series(1, 300) g"
         )
         cursor.execute(
             "INSERT INTO chat_conversation (connector, contact_id, queue_id, state, operator_id, reason_id, language,"
-            " is_offline, created_at, closed_at, closed_by_kind)"
+            " is_offline, created_at, closed_at, closed_by_kind, visitor_context)"
             " SELECT 'widget', (SELECT min(id) FROM chat_contact) + g % 300, (SELECT min(id) FROM chat_queue),"
             " 'closed', (SELECT max(id) FROM chat_operator), (SELECT min(id) FROM chat_reason), 'ru', false,"
-            " now() - g * interval '1 hour', now() - g * interval '1 hour', 'operator'"
+            " now() - g * interval '1 hour', now() - g * interval '1 hour', 'operator', '{}'::jsonb"
             " FROM generate_series(1, 300) g"
         )
         cursor.execute(

@@ -405,6 +405,8 @@ _RATE_LIMIT_DEFAULTS = {
     "widget_token_ip": "60/60",
     # Help searches (the widget, shops' scripts) per client address.
     "help_search_ip": "120/60",
+    # The widget's pre-shot panel (its stage and questions, answers opened, consents) per client address.
+    "preshot_ip": "120/60",
     # Telegram and VK messages per sender: all are stored, past this the sender is asked to slow down.
     "inbound_user": "20/10",
 }

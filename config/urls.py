@@ -12,6 +12,7 @@ from django.views.generic import RedirectView
 
 from kb import urls as kb_urls
 from orders.shop_api import shop_api
+from preshot import urls as preshot_urls
 
 
 def healthz(request: HttpRequest) -> HttpResponse:
@@ -33,5 +34,7 @@ urlpatterns = [
     path("", include("workspace.urls")),
     # The shoppers' questionnaire page is a screen, kept at the address links already sent carry.
     path("connectors/questionnaire/", include("workspace.questionnaire.urls")),
+    # The widget's pre-shot panel: preshot's own endpoints, beside the widget's (connectors never import preshot).
+    path("connectors/widget/preshot/", include(preshot_urls.widget_urlpatterns)),
     path("connectors/", include("connectors.urls")),
 ]

@@ -160,9 +160,11 @@ def do_still_need_help(
     rule_id: int | None,
     language: str,
     sender_name: str = "",
+    external_id: str = "",
 ) -> int:
     """ "Still need help": the question goes in as the shopper's message (so the operator starts with
-    it), the chat is marked as about ``order``, and the press is logged. Returns the conversation id."""
+    it), the chat is marked as about ``order``, and the press is logged. Returns the conversation id.
+    A repeat of ``external_id`` (the widget's button pressed twice, a retried request) changes nothing."""
     from chat.actions.inbound import InboundMessage, do_receive_inbound
     from orders.actions import do_pick_conversation_order
     from orders.models import ConversationOrder
@@ -171,9 +173,16 @@ def do_still_need_help(
     with transaction.atomic():
         received = do_receive_inbound(
             InboundMessage(
-                connector=connector, sender_id=sender_id, text=text, sender_name=sender_name, language=language
+                connector=connector,
+                sender_id=sender_id,
+                text=text,
+                sender_name=sender_name,
+                language=language,
+                external_id=external_id or None,
             )
         )
+        if received.duplicate:
+            return received.conversation.pk
         do_pick_conversation_order(
             conversation_id=received.conversation.pk, order_id=order.pk, chosen_by=ConversationOrder.ChosenBy.SHOPPER
         )

@@ -22,23 +22,14 @@ from connectors import bots as connector_bots
 from connectors import callbacks
 from kb.search import clean_language
 from orders.models import Order, OrderStatus
-from orders.selectors import family_of
 from preshot import actions
 from preshot.models import EventKind, NoticeConsent, Rule
-from preshot.selectors import OrderSuggestions, Suggestion, suggestions_for, suggestions_for_contact
+from preshot.selectors import OrderSuggestions, Suggestion, contact_family, suggestions_for, suggestions_for_contact
 
 PREFIX = "ps"
 VK_LABEL_MAX = 40
 # What /start did before pre-shot took the command over: the greeting, for shoppers without an order.
 _greet = connector_bots.on_start
-
-
-def _contact_ids(connector: str, sender_id: str) -> list[int]:
-    identity = Identity.objects.filter(connector=connector, external_id=sender_id).select_related("contact").first()
-    if identity is None:
-        return []
-    contact = identity.contact
-    return family_of(contact.merged_into_id or contact.pk)
 
 
 def _language(connector: str, sender_id: str, given: str) -> str:
@@ -98,7 +89,7 @@ def answer_text(suggestion: Suggestion) -> str:
 def on_start(command: callbacks.Command) -> str | None:
     """The shopper's order and its questions as buttons; without an order, the usual greeting."""
     language = _language(command.connector, command.sender_id, command.language)
-    offered = suggestions_for_contact(_contact_ids(command.connector, command.sender_id), language)
+    offered = suggestions_for_contact(contact_family(command.connector, command.sender_id), language)
     if offered is None or not offered.suggestions:
         return _greet(command)
     with translation.override(language):
@@ -132,7 +123,7 @@ def on_press(press: callbacks.ButtonPress) -> str | None:
     if not (rule_text.isdigit() and order_text.isdigit() and len(ids) < 40):
         return None
     order = Order.objects.filter(
-        pk=int(order_text), contact_id__in=_contact_ids(press.connector, press.sender_id)
+        pk=int(order_text), contact_id__in=contact_family(press.connector, press.sender_id)
     ).first()
     if order is None:
         return None

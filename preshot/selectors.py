@@ -15,10 +15,11 @@ from typing import Any
 from django.conf import settings
 from django.utils import timezone, translation
 
+from chat.models import Identity
 from kb.models import ArticleTranslation
 from kb.search import HelpAnswer, answer_for, clean_language
 from orders.models import Order, OrderStatus
-from orders.selectors import likeliest_order
+from orders.selectors import family_of, likeliest_order
 from preshot.models import ActionKind, CountsFrom, Rule
 
 MAX_QUESTIONS = 3
@@ -70,11 +71,13 @@ class OrderSuggestions:
     suggestions: list[Suggestion] = field(default_factory=list)
 
     def as_json(self, base_url: str) -> dict[str, Any]:
+        with translation.override(self.language):  # the stage in the asked language, like the questions
+            status_label = str(OrderStatus(self.order.status).label)
         return {
             "order": {
                 "number": self.order.number,
                 "status": self.order.status,
-                "status_label": str(OrderStatus(self.order.status).label),
+                "status_label": status_label,
                 "stage_since": self.order.stage_since().isoformat(),
             },
             "language": self.language,
@@ -165,3 +168,13 @@ def suggestions_for_contact(
     orders = list(Order.objects.filter(contact_id__in=contact_ids).order_by("-placed_at", "-created_at", "-id")[:20])
     order = likeliest_order(orders)
     return None if order is None else suggestions_for(order, language, now=now)
+
+
+def contact_family(connector: str, sender_id: str) -> list[int]:
+    """The contact behind a channel's sender and every contact merged with it (one person's orders);
+    empty for a sender we have never seen."""
+    identity = Identity.objects.filter(connector=connector, external_id=sender_id).select_related("contact").first()
+    if identity is None:
+        return []
+    contact = identity.contact
+    return family_of(contact.merged_into_id or contact.pk)

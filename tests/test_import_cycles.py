@@ -2,8 +2,9 @@
 
 A circle makes the import order matter, and a late import inside a function that only hides a
 circle is still a circle: so every import counts here, at module level and inside functions alike.
-Only imports under ``if TYPE_CHECKING:`` are left out (they never run). The graph is read from the
-source with ``ast``, so nothing is imported to check it.
+Imports under ``if TYPE_CHECKING:`` never run, so the first check leaves them out; a second counts
+them too, because a circle only the type checker walks is still two modules that each need the other
+to be read. The graph is read from the source with ``ast``, so nothing is imported to check it.
 """
 
 from __future__ import annotations
@@ -55,13 +56,14 @@ def _is_type_checking(test: ast.expr) -> bool:
     )
 
 
-def _imports(tree: ast.AST) -> list[ast.Import | ast.ImportFrom]:
-    """Every import statement that can run: module level, functions, classes; not ``TYPE_CHECKING``."""
+def _imports(tree: ast.AST, *, type_only: bool = False) -> list[ast.Import | ast.ImportFrom]:
+    """Every import statement that can run: module level, functions, classes; ``TYPE_CHECKING`` ones
+    only when ``type_only``."""
     found: list[ast.Import | ast.ImportFrom] = []
     pending: list[ast.AST] = [tree]
     while pending:
         node = pending.pop()
-        if isinstance(node, ast.If) and _is_type_checking(node.test):
+        if not type_only and isinstance(node, ast.If) and _is_type_checking(node.test):
             pending.extend(node.orelse)
             continue
         if isinstance(node, ast.Import | ast.ImportFrom):
@@ -70,12 +72,14 @@ def _imports(tree: ast.AST) -> list[ast.Import | ast.ImportFrom]:
     return found
 
 
-def imported_modules(name: str, source: str, *, is_package: bool, modules: Iterable[str]) -> set[str]:
+def imported_modules(
+    name: str, source: str, *, is_package: bool, modules: Iterable[str], type_only: bool = False
+) -> set[str]:
     """The project modules ``name`` imports; ``from package import module`` names the module."""
     modules = set(modules)
     package = name if is_package else name.rpartition(".")[0]
     targets: set[str] = set()
-    for node in _imports(ast.parse(source, name)):
+    for node in _imports(ast.parse(source, name), type_only=type_only):
         if isinstance(node, ast.Import):
             targets.update(alias.name for alias in node.names)
             continue
@@ -90,10 +94,12 @@ def imported_modules(name: str, source: str, *, is_package: bool, modules: Itera
     return {target for target in targets if target in modules and target != name}
 
 
-def import_graph() -> dict[str, set[str]]:
+def import_graph(*, type_only: bool = False) -> dict[str, set[str]]:
     modules = project_modules()
     return {
-        name: imported_modules(name, path.read_text(), is_package=path.name == "__init__.py", modules=modules)
+        name: imported_modules(
+            name, path.read_text(), is_package=path.name == "__init__.py", modules=modules, type_only=type_only
+        )
         for name, path in modules.items()
     }
 
@@ -183,6 +189,13 @@ def test_finds_a_cycle_hidden_in_a_function() -> None:
     [component] = strongly_connected(graph)
     assert component == {"app.a", "app.b", "app.c"}
     assert one_cycle(graph, component) == ["app.a", "app.b", "app.c", "app.a"]
+    with_types = {
+        name: imported_modules(name, source, is_package=False, modules=names, type_only=True)
+        for name, source in sources.items()
+    }
+    assert with_types["app.c"] == {"app.a", "app.d"}
+    [component] = strongly_connected(with_types)
+    assert component == {"app.a", "app.b", "app.c", "app.d"}
 
 
 def test_no_import_cycles() -> None:
@@ -190,6 +203,12 @@ def test_no_import_cycles() -> None:
     cycles = [c for c in strongly_connected(graph) if not is_known(c)]
     described = [" -> ".join(one_cycle(graph, component)) for component in cycles]
     assert not described, "Import circles:\n" + "\n".join(described)
+
+
+def test_no_import_cycles_through_type_only_imports() -> None:
+    graph = import_graph(type_only=True)
+    described = [" -> ".join(one_cycle(graph, component)) for component in strongly_connected(graph)]
+    assert not described, "Import circles through TYPE_CHECKING imports:\n" + "\n".join(described)
 
 
 def test_known_cycles_are_still_there() -> None:

@@ -155,8 +155,8 @@ def generate(conversations: int, messages_per_chat: int) -> None:
     )
     step(
         "contacts",
-        "INSERT INTO chat_contact (id, name, email, phone, language, customer_id, created_at)"
-        " SELECT g, 'Shopper ' || g, '', '', 'ru', '', now() - interval '400 days'"
+        "INSERT INTO chat_contact (id, name, email, phone, language, customer_id, created_at, email_verified,"
+        " phone_verified) SELECT g, 'Shopper ' || g, '', '', 'ru', '', now() - interval '400 days', false, false"
         f" FROM generate_series(1, {max(conversations // 3, 1)}) g",
     )
     # One row per conversation with its random draws; the columns are derived in one pass below.
@@ -177,7 +177,7 @@ def generate(conversations: int, messages_per_chat: int) -> None:
         "INSERT INTO chat_conversation (id, connector, contact_id, queue_id, state, operator_id, reason_id,"
         " language, is_offline, created_at, queued_at, assigned_at, first_shopper_message_at, response_clock_at,"
         " first_response_at, last_shopper_message_at, last_operator_reply_at, last_replied_operator_id,"
-        " closed_at, closed_by_kind, abandoned_at)"
+        " closed_at, closed_by_kind, abandoned_at, visitor_context)"
         " SELECT d.id, x.connector, 1 + d.id % " + str(max(conversations // 3, 1)) + ", x.queue_id, 'closed',"
         "  CASE WHEN x.abandoned THEN NULL ELSE x.final_op END,"
         "  CASE WHEN x.abandoned THEN NULL ELSE x.reason_id END, 'ru', false, d.queued_at, d.queued_at,"
@@ -187,7 +187,7 @@ def generate(conversations: int, messages_per_chat: int) -> None:
         "  CASE WHEN x.abandoned THEN NULL ELSE x.closed_at - interval '10 seconds' END,"
         "  CASE WHEN x.abandoned THEN NULL ELSE x.final_op END, x.closed_at,"
         "  CASE WHEN x.abandoned THEN 'shopper' ELSE 'operator' END,"
-        "  CASE WHEN x.abandoned THEN x.closed_at END"
+        "  CASE WHEN x.abandoned THEN x.closed_at END, '{}'::jsonb"
         " FROM bench_draw d CROSS JOIN LATERAL (SELECT"
         "  d.r_abandon < 0.04 AS abandoned, d.r_transfer < 0.08 AS transferred,"
         "  (ARRAY['widget','widget','widget','telegram','vk'])[1 + floor(d.r_connector * 5)::int] AS connector,"

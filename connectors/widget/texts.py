@@ -88,4 +88,11 @@ def widget_strings(language: str) -> dict[str, str]:
             "uploading": pgettext("widget", "Sending {name}…"),
             "dropHere": pgettext("widget", "Drop the file here to send it"),
             "fileFailed": pgettext("widget", "Not sent: {e}"),
+            "preshotRegion": pgettext("widget", "Your order"),
+            "preshotStage": pgettext("widget", "Order {number} · {status} {ago}"),
+            "preshotQuestions": pgettext("widget", "Common questions"),
+            "preshotRead": pgettext("widget", "Read the whole answer"),
+            "preshotHelp": pgettext("widget", "Still need help"),
+            "preshotConsent": pgettext("widget", "Tell me here if this order is late"),
+            "preshotConsented": pgettext("widget", "We will tell you here if an order is late."),
         }

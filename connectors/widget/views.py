@@ -59,7 +59,7 @@ def _error(code: str, message: str, status: int = 400) -> HttpResponse:
     return _cors(JsonResponse({"error": {"code": code, "message": message}}, status=status))
 
 
-def _json_body(request: HttpRequest) -> dict[str, Any]:
+def json_body(request: HttpRequest) -> dict[str, Any]:
     if len(request.body) > MAX_BODY_BYTES:
         raise ValueError("The request is too large.")
     try:
@@ -124,7 +124,7 @@ def session(request: HttpRequest) -> HttpResponse:
     and their id, name and email are kept on the contact.
     """
     check_rate(request, [("widget_token_ip", throttle.request_ip(request))])
-    data = _json_body(request)
+    data = json_body(request)
     if data.get("customer") is not None:
         customer = check_signed_customer(data["customer"])
         visitor_id = customer.visitor_id
@@ -192,7 +192,7 @@ def offline(request: HttpRequest) -> HttpResponse:
     the reply email links back to ``page`` (the shop page it was sent from; else the ``Origin``).
     A repeat with the same ``client_id`` stores nothing new.
     """
-    data = _json_body(request)
+    data = json_body(request)
     visitor_id = read_token(data.get("token"))
     name, email, phone, text = (_text_field(data, key) for key in ("name", "email", "phone", "text"))
     language = _text_field(data, "language")[:8]

@@ -23,7 +23,8 @@
   var cfg = script.dataset;
   var requested = (cfg.lang || document.documentElement.lang || navigator.language || "en").toLowerCase();
   var url = new URL(script.src, location.href).origin + "/connectors/widget/strings/?lang=" + encodeURIComponent(requested);
-  var key = "sbw.texts." + requested, tries = 0, started = false;
+  // The number changes when the widget asks for new texts: an older copy kept here would lack them.
+  var key = "sbw.texts.2." + requested, tries = 0, started = false;
   function kept() {
     try { return JSON.parse(localStorage.getItem(key)); } catch (e) { return null; }
   }
@@ -139,7 +140,26 @@
     ".sbw-offline p{margin:0 0 4px}.sbw-offline label{display:flex;flex-direction:column;gap:3px;font-size:12px;color:#444}" +
     ".sbw-offline input,.sbw-offline textarea{padding:8px;border:1px solid #c8ccd2;border-radius:8px;color:#1b1b1b;" +
     "background:#fff}.sbw-offline textarea{min-height:90px;resize:vertical}" +
-    ".sbw-help{flex:0 1 auto;max-height:45%;overflow-y:auto;padding:10px 14px;border-bottom:1px solid #e2e4e8;background:#fff}" +
+    ".sbw-before{flex:0 1 auto;max-height:60%;overflow-y:auto;background:#fff}" +
+    ".sbw-help{padding:10px 14px;border-bottom:1px solid #e2e4e8;background:#fff}" +
+    ".sbw-preshot{padding:10px 14px;border-bottom:1px solid #e2e4e8;background:#fff}" +
+    ".sbw-stage{margin:0 0 8px;font-size:15px;font-weight:700;color:#1b1b1b;overflow-wrap:anywhere}" +
+    ".sbw-preshot h3{margin:0 0 6px;font-size:13px;font-weight:600;color:#555}" +
+    ".sbw-questions{list-style:none;margin:0;padding:0;display:flex;flex-direction:column;gap:6px}" +
+    ".sbw-question{width:100%;min-height:42px;text-align:left;border:1px solid var(--sbw-accent);border-radius:10px;" +
+    "padding:8px 10px;background:#fff;color:var(--sbw-accent);font-weight:600;cursor:pointer;overflow-wrap:anywhere}" +
+    ".sbw-question[aria-expanded=true]{background:#eef5fc}" +
+    ".sbw-qanswer{margin-top:6px;padding:8px 10px;border:1px solid #e2e4e8;border-radius:10px;background:#f6f7f9;" +
+    "display:flex;flex-direction:column;align-items:flex-start;gap:6px}" +
+    ".sbw-qanswer strong{font-weight:700;color:#1b1b1b;overflow-wrap:anywhere}" +
+    ".sbw-qanswer p{margin:0;font-size:13px;color:#333;overflow-wrap:anywhere;white-space:pre-wrap}" +
+    ".sbw-qanswer a{color:var(--sbw-accent);font-weight:600}" +
+    ".sbw-qanswer a.sbw-action{border-radius:8px;padding:7px 12px;background:var(--sbw-accent);color:#fff;text-decoration:none}" +
+    ".sbw-stillhelp{border:1px solid var(--sbw-accent);color:var(--sbw-accent);background:#fff;border-radius:16px;" +
+    "padding:6px 12px;min-height:36px;cursor:pointer}.sbw-stillhelp:disabled{opacity:.6;cursor:wait}" +
+    ".sbw-consent{display:flex;align-items:flex-start;gap:8px;margin-top:10px;font-size:13px;color:#333;cursor:pointer}" +
+    ".sbw-consent input{flex:0 0 auto;width:18px;height:18px;margin:1px 0 0}" +
+    ".sbw-consented{margin:4px 0 0;font-size:12px;color:#1c6b2a}" +
     ".sbw-help h3{margin:0 0 6px;font-size:14px;font-weight:700;color:#1b1b1b}" +
     ".sbw-helpform{display:flex;gap:6px}.sbw-helpform input{flex:1;min-width:0;padding:8px 10px;border:1px solid #c8ccd2;" +
     "border-radius:10px;color:#1b1b1b;background:#fff}.sbw-helpform button{border:0;border-radius:10px;padding:0 12px;" +
@@ -251,12 +271,24 @@
   ]);
   var helpLabels = null, helpAsked = 0, helpTimer = null;
   helpInput.addEventListener("input", function () { clearTimeout(helpTimer); helpTimer = setTimeout(searchHelp, 300); });
+  // Pre-shot: a signed-in shopper with an order sees its stage and the likeliest questions first
+  // (preshot/widget.py), each answered in one tap; the help search stays below.
+  var stageLine = el("p", { class: "sbw-stage" });
+  var questionList = el("ul", { class: "sbw-questions" });
+  var consentBox = el("input", { type: "checkbox" });
+  var consentNote = el("p", { class: "sbw-consented", role: "status" });
+  var questionsTitle = el("h3", { text: t("preshotQuestions") });
+  var preshotView = el("section", { class: "sbw-preshot", "aria-label": t("preshotRegion"), hidden: "" }, [
+    stageLine, questionsTitle, questionList,
+    el("label", { class: "sbw-consent" }, [consentBox, el("span", { text: t("preshotConsent") })]), consentNote
+  ]);
+  var preshotData = null, preshotAsked = false;
   var chatView = el("div", { class: "sbw-chat" }, [actions, offer, questionnaire, log, typing, rateForm, counter, compose]);
   var panel = el("div", { class: "sbw-panel", role: "dialog", "aria-label": t("title"), hidden: "" }, [
     el("div", { class: "sbw-head" }, [
       el("div", { class: "sbw-headtext" }, [el("h2", { text: t("title") }), status]), endButton, minimize
     ]),
-    help, chatView, offline.form, notice
+    el("div", { class: "sbw-before" }, [preshotView, help]), chatView, offline.form, notice
   ]);
   root.appendChild(panel);
   root.appendChild(button);
@@ -471,7 +503,12 @@
   }
   function onMessage(frame) {
     if (frame.client_id) { dropFromOutbox(frame.client_id); setInProgress(true); }
-    if (frame.conversation_id !== conversationId) return; // a new conversation: its state frame follows
+    if (frame.conversation_id !== conversationId) {
+      if (!frame.client_id) return; // another conversation's: its state frame follows
+      // Our words opened a new conversation: show it at once, not after its state frame (which adds
+      // the rest), so the shopper's own message never blinks out in between.
+      clearLog(); conversationId = frame.conversation_id; save("conversation", conversationId);
+    }
     var isNew = addMessage(frame.message, true);
     if (!frame.client_id) resumeId = Math.max(resumeId, frame.message.id);
     if (frame.message.author_kind !== "shopper") showTyping(null);
@@ -704,13 +741,108 @@
     });
   }
 
+  // --- pre-shot: the order's stage and its questions (only for a shop's signed-in customer) --------
+  function preshotRequest(path, body) {
+    return ensureToken().then(function (token) {
+      if (!body) {
+        return fetch(API + "preshot/" + path + (path.indexOf("?") < 0 ? "?" : "&") + "token=" + encodeURIComponent(token))
+          .then(function (r) { return r.json().then(function (data) { if (!r.ok) throw data.error || {}; return data; }); });
+      }
+      body.token = token;
+      return postJSON("preshot/" + path, body);
+    }).then(null, function (error) {
+      if (error && error.code === "invalid_token") save("token", null); // a fresh one next time
+      throw error;
+    });
+  }
+  function showPreshot() {
+    if (inProgress() || conversationId) { preshotView.hidden = true; return; }
+    if (preshotAsked) { preshotView.hidden = !preshotData; return; }
+    if (!customer()) return; // an anonymous visitor has no orders to show
+    preshotAsked = true;
+    preshotRequest("?lang=" + lang).then(function (data) {
+      if (!data.order) return;
+      preshotData = data;
+      renderPreshot(data);
+      preshotView.hidden = !!(inProgress() || conversationId);
+      preshotRequest("notices/").then(renderConsent, function () { /* the box stays unticked */ });
+    }, function () { preshotAsked = false; /* the chat and the help search work without it */ });
+  }
+  function daysAgo(iso) {
+    var since = Date.parse(iso);
+    if (isNaN(since) || !window.Intl || !Intl.RelativeTimeFormat) return "";
+    var days = Math.max(0, Math.floor((Date.now() - since) / 86400000));
+    return new Intl.RelativeTimeFormat(lang, { numeric: "auto" }).format(-days, "day");
+  }
+  function renderPreshot(data) {
+    stageLine.textContent = t("preshotStage", {
+      number: data.order.number, status: data.order.status_label, ago: daysAgo(data.order.stage_since)
+    }).trim();
+    while (questionList.firstChild) questionList.removeChild(questionList.firstChild);
+    questionsTitle.hidden = !data.suggestions.length; // a stage without questions: the stage alone
+    data.suggestions.forEach(function (suggestion) {
+      var answer = el("div", { class: "sbw-qanswer", hidden: "" });
+      var question = el("button", {
+        type: "button", class: "sbw-question", "aria-expanded": "false", "data-rule-id": String(suggestion.rule_id),
+        text: suggestion.question
+      });
+      question.addEventListener("click", function () { toggleAnswer(suggestion, question, answer); });
+      questionList.appendChild(el("li", {}, [question, answer]));
+    });
+  }
+  // One tap opens the answer: the article's title and summary, its link, the action, "still need help".
+  function toggleAnswer(suggestion, question, answer) {
+    var opening = answer.hidden;
+    answer.hidden = !opening; question.setAttribute("aria-expanded", String(opening));
+    if (!opening || answer.firstChild) return;
+    var parts = [el("strong", { text: suggestion.answer.title }), el("p", { text: suggestion.answer.summary })];
+    var read = httpUrl(suggestion.answer.url);
+    if (read) parts.push(el("a", { href: read, target: "_blank", rel: "noopener", text: t("preshotRead") }));
+    var act = suggestion.action && httpUrl(suggestion.action.url);
+    if (act) parts.push(el("a", { class: "sbw-action", href: act, target: "_blank", rel: "noopener", text: suggestion.action.label }));
+    var stillButton = el("button", { type: "button", class: "sbw-stillhelp", text: t("preshotHelp") });
+    stillButton.addEventListener("click", function () { stillNeedHelp(suggestion, stillButton); });
+    parts.push(stillButton);
+    parts.forEach(function (part) { answer.appendChild(part); });
+    preshotRequest("opened/", { order: preshotData.order.number, rule_id: suggestion.rule_id, lang: lang })
+      .then(null, function () { /* only the figures miss it */ });
+  }
+  // The chat opens with the order and the question attached: the shopper never repeats themselves.
+  function stillNeedHelp(suggestion, pressed) {
+    pressed.disabled = true;
+    var clientId = pressed.getAttribute("data-client-id") || uuid();
+    pressed.setAttribute("data-client-id", clientId); // a retry of the same press opens nothing new
+    preshotRequest("help/", {
+      order: preshotData.order.number, rule_id: suggestion.rule_id, lang: lang, client_id: clientId
+    }).then(function (data) {
+      hideBefore();
+      setInProgress(true);
+      conversationId = data.conversation_id; save("conversation", conversationId);
+      showChat();
+      // Follow the new conversation: the replay brings the question as the first message.
+      if (socket) socket.close(); else connect();
+    }, function (error) { pressed.disabled = false; showNotice((error && error.message) || t("error")); });
+  }
+  function renderConsent(data) {
+    consentBox.checked = !!data.agreed; consentBox.disabled = !!data.agreed;
+    consentNote.textContent = data.agreed ? t("preshotConsented") : "";
+  }
+  consentBox.addEventListener("change", function () {
+    if (!consentBox.checked || !preshotData) return;
+    consentBox.disabled = true;
+    preshotRequest("notices/", { order: preshotData.order.number }).then(renderConsent, function (error) {
+      consentBox.checked = false; consentBox.disabled = false; showNotice((error && error.message) || t("error"));
+    });
+  });
+  function hideBefore() { help.hidden = true; preshotView.hidden = true; }
+
   // --- shopper actions ------------------------------------------------------------------------------
   function openPanel() {
     panelOpen = true; save("open", true);
     panel.hidden = false; root.classList.add("sbw-open");
     button.setAttribute("aria-expanded", "true");
     unread = 0; save("unread", 0); renderBadge();
-    showHelp();
+    showPreshot(); showHelp();
     if (inProgress() || conversationId) { showChat(); connect(); loadGreeting(); }
     else {
       fetch(API + "status/?lang=" + lang).then(function (r) { return r.json(); }).then(function (data) {
@@ -727,7 +859,12 @@
     releaseIfIdle();
   }
   function toggle() { if (panelOpen) closePanel(); else openPanel(); }
-  function showChat() { offline.form.hidden = true; chatView.hidden = false; input.focus(); }
+  function showChat() {
+    offline.form.hidden = true; chatView.hidden = false;
+    // Not away from a box the shopper is typing in (the help search): their words would land in the chat.
+    var typingIn = document.activeElement;
+    if (!(typingIn && typingIn !== input && panel.contains(typingIn) && /^(INPUT|TEXTAREA)$/.test(typingIn.tagName))) input.focus();
+  }
   function showOffline() {
     offline.intro.textContent = keepChat ? t("keepIntro") : t("offlineIntro");
     chatView.hidden = true; offline.form.hidden = false; offline.name.focus();
@@ -738,7 +875,7 @@
     if (!text.trim()) return;
     if (text.length > MAX_CHARS) return checkLength();
     var item = { client_id: uuid(), text: text };
-    help.hidden = true; // the shopper chose to chat
+    hideBefore(); // the shopper chose to chat
     outbox.push(item); save("outbox", outbox);
     renderPending(item);
     input.value = ""; checkLength();

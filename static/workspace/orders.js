@@ -108,6 +108,7 @@ function orderCard(order, about, context, root) {
 }
 
 async function load(root, context) {
+  root.dataset.contactId = String(context.contactId);
   const answer = await fetch(`/api/conversations/${context.conversationId}/orders`, {
     credentials: "same-origin",
     headers: { Accept: "application/json" },
@@ -121,9 +122,12 @@ async function load(root, context) {
 }
 
 function render(root, data, context) {
+  // A reload keeps what the operator unfolded: an order they opened stays open.
+  const unfolded = new Set([...root.querySelectorAll("details.order[open]")].map((d) => d.dataset.orderNumber));
   const cards = data.orders.map((order) =>
     orderCard(order, order.id === data.about_order_id ? data.about_reason : null, context, root)
   );
+  for (const card of cards) if (unfolded.has(card.dataset.orderNumber)) card.open = true;
   root.replaceChildren(
     el("h4", { text: T.title }),
     el("p", { className: "muted orders-error", role: "alert", hidden: true, text: T.pick_failed }),
@@ -144,7 +148,10 @@ export function mount(root, context) {
 }
 
 export function update(context) {
+  // Reload for an order's live event or another contact (a merge); any other change of the chat
+  // leaves the cards, and what the operator unfolded, as they are.
   if (context.event && !String(context.event.kind || "").startsWith("order")) return undefined;
+  if (!context.event && context.root.dataset.contactId === String(context.contactId)) return undefined;
   return load(context.root, operatorView(context));
 }
 

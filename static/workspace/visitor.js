@@ -16,7 +16,13 @@ function visitorLink(url, text) {
     : el("span", { text: text || url || "" });
 }
 
+/** Render the newest context seen: a transcript fetch that left before a live update arrives after
+ * it, and its older copy must not hide what the live event showed (ISO times of one server compare
+ * as strings). */
 export function renderVisitor(chat, context) {
+  const at = (context && context.updated_at) || "";
+  if (chat.visitorAt && at < chat.visitorAt) return;
+  chat.visitorAt = at;
   if (!context || !context.page) { chat.visitor.hidden = true; return; }
   const rows = [
     el("dt", { text: T.visitor_page }),

@@ -131,6 +131,8 @@ def test_the_panel_shows_the_customers_orders_and_which_one_the_chat_is_about(
     )
 
     page = new_page(locale=texts["locale"], viewport={"width": 1280, "height": 900})
+    order_reads: list[str] = []
+    page.on("request", lambda request: order_reads.append(request.url) if request.url.endswith("/orders") else None)
     page.goto("/workspace/")
     login, password, sign_in = texts["login"]
     page.get_by_label(login).fill(operator.user.username)
@@ -154,6 +156,9 @@ def test_the_panel_shows_the_customers_orders_and_which_one_the_chat_is_about(
     assert panel.locator("img").count() == 0
     current.scroll_into_view_if_needed()
     save_screenshot(page, f"orders-panel-{language}")
+    # Read once: the transcript's arrival is no reason to redraw the cards (folding what was unfolded).
+    page.wait_for_load_state("networkidle")
+    assert len(order_reads) == 1, order_reads
 
     # The operator says the chat is about the older order: it is marked, stored for the chat.
     older = panel.locator("details.order", has_text="10012")

@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import pytest
-from playwright.sync_api import BrowserContext, Page, expect
+from playwright.sync_api import APIResponse, BrowserContext, Page, Route, expect
 
-from chat.actions import do_set_operator_status
+from chat.actions import InboundMessage, do_receive_inbound, do_report_visitor_context, do_set_operator_status
 from chat.models import Operator
 from tests.browser.conftest import in_thread, save_screenshot
 
@@ -90,3 +90,39 @@ def test_the_operator_sees_the_shoppers_page_its_changes_and_the_cart(
     expect(panel.locator(".visitor-pages summary")).to_have_text(words["pages"])
     assert desk.evaluate("window.__sameDocument") is True
     save_screenshot(desk, f"visitor-context-{language}")
+
+
+def test_a_transcript_fetched_before_the_first_page_report_does_not_hide_it(
+    transactional_db: None, make_operator: Callable[..., Operator], new_context: Callable[..., BrowserContext]
+) -> None:
+    """Under load the chat's transcript request can leave before the widget's first report commits and
+    answer after its live event: the older, empty copy must not hide the page the event showed."""
+    operator = in_thread(make_operator, "Anna")
+    in_thread(do_set_operator_status, operator_id=operator.pk, status="online")
+    desk = desk_in(new_context, operator, "en")
+    held: list[tuple[Route, APIResponse]] = []
+
+    def hold_the_transcript(route: Route) -> None:
+        held.append((route, route.fetch()))  # read now, answered later
+
+    desk.route("**/api/conversations/*?limit=50", hold_the_transcript)
+    received = in_thread(do_receive_inbound, InboundMessage(connector="widget", sender_id="v-late", text="Hi"))
+    while not held:  # the route handler runs while Playwright waits
+        desk.wait_for_timeout(50)
+    in_thread(
+        do_report_visitor_context,
+        connector="widget",
+        sender_id="v-late",
+        conversation_id=received.conversation.pk,
+        report={"page": {"url": "https://shop.example/coat", "title": "Wool coat"}},
+    )
+    panel = desk.locator(".visitor-context")
+    expect(panel.locator(".visitor-page a")).to_have_text("Wool coat")
+    assert len(held) == 1
+    route, stale = held[0]
+    assert stale.json()["visitor_context"] == {}  # the copy from before the report
+    route.fulfill(response=stale)
+    expect(desk.locator(".chat .log")).to_contain_text("Hi")  # the transcript has landed
+    desk.wait_for_timeout(300)  # and has been rendered in full
+    expect(panel).to_be_visible()
+    expect(panel.locator(".visitor-page a")).to_have_text("Wool coat")

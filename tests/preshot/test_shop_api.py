@@ -71,3 +71,11 @@ def test_the_help_search_under_the_shop_api_matches_the_widgets(
     widget = Client().get("/help/search.json", {"q": query, "lang": language}).json()
     assert key in [r["key"] for r in body["results"]]
     assert [r["article_id"] for r in body["results"]] == [r["article_id"] for r in widget["results"]]
+
+
+@pytest.mark.parametrize(("language", "label"), [("en", "Shipped"), ("ru", "Отправлен")])
+def test_the_orders_stage_is_named_in_the_asked_language_too(shop: Client, language: str, label: str) -> None:
+    """Not in the script's Accept-Language: a Russian shopper's stage reads in Russian, as in the widget."""
+    make_order("shipped", 0, number="S-2")
+    body = shop.get("/api/shop/v1/orders/S-2/suggestions", {"lang": language}, HTTP_ACCEPT_LANGUAGE="de").json()
+    assert body["order"]["status_label"] == label

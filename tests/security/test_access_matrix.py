@@ -382,6 +382,10 @@ def forged_widget_post(world: World, route: str) -> str | None:
         answer = refused(client.post("/" + route, json.dumps({"customer": forged}), "application/json"), 403)
     elif route.endswith("status/"):
         answer = refused(client.get("/" + route), 200)
+    elif route.endswith(("preshot/", "notices/")):  # a forged token reads no order and no consent
+        answer = refused(client.get("/" + route, {"token": str(body["token"]), "lang": "en"}), 403)
+        if route.endswith("notices/"):
+            answer = answer or refused(client.post("/" + route, json.dumps(body), "application/json"), 403)
     elif route.endswith("upload/"):
         upload = {"token": body["token"], "client_id": "c-1", "file": SimpleUploadedFile("x.png", TINY_PNG)}
         answer = refused(client.post("/" + route, upload), 403)
@@ -493,6 +497,7 @@ HTTP_RULES: list[tuple[str, str]] = [
     (r"^connectors/vk/callback/$", "webhook"),
     (r"^connectors/widget/strings/$", "public"),
     (r"^connectors/widget/(session|status|offline|upload)/$", "widget-http"),
+    (r"^connectors/widget/preshot/((opened|help|notices)/)?$", "widget-http"),
     (r"^admin/(login|logout)/$", "public"),
     (r"^admin/", "admin"),
     (r"^api/(openapi\.json|docs)?$", "public"),
