@@ -39,9 +39,10 @@ from chat.models import (  # noqa: E402
     Message,
     Operator,
     OperatorStatus,
+    Queue,
     StepKind,
 )
-from chat.selectors import queue_place, queue_places  # noqa: E402
+from chat.selectors import place_in_head, queue_head, queue_place  # noqa: E402
 
 BENCH_USER_PREFIX = "bench-op-"
 # Bench operators never log in with a password (they get a session directly), so hash it cheaply.
@@ -184,7 +185,13 @@ def _positions_correct(run: str) -> dict[str, Any]:
         .values_list("pk", flat=True)
     )
     expected = {pk: i + 1 for i, pk in enumerate(queued)}
-    pushed = {place.conversation_id: place.position for place in queue_places(limit=100)}
+    # What every waiting widget derives from its queue's one ``queue.moved`` event (the live path),
+    # beside what a widget asking for its place is told (the on-demand path).
+    pushed: dict[int, int | None] = {}
+    for queue_id in Queue.objects.values_list("pk", flat=True):
+        payload = queue_head(queue_id).as_payload()
+        for pk, _ in payload["head"]:
+            pushed[pk] = (place_in_head(payload, pk) or {}).get("position")
     sample = random.Random(run).sample(queued, min(50, len(queued)))
     asked = {pk: getattr(queue_place(pk), "position", None) for pk in sample}
     wrong = [pk for pk, position in {**pushed, **asked}.items() if expected.get(pk) != position]

@@ -32,6 +32,11 @@ def conversation_group(conversation_id: int) -> str:
     return f"conversation.{conversation_id}"
 
 
+def queue_group(queue_id: int) -> str:
+    """Every widget whose chat waits in this queue: one ``queue.moved`` reaches them all."""
+    return f"queue.{queue_id}"
+
+
 OPERATOR_GROUP_PREFIX = "operator."
 
 

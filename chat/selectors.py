@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from django.conf import settings
 from django.db.models import Avg, DurationField, ExpressionWrapper, F, Q, QuerySet, Sum, Value, Window
@@ -35,6 +37,7 @@ class QueuePlace:
     def as_payload(self) -> dict[str, object]:
         """What the shopper's widget is told (the ``queue.position`` event's payload)."""
         return {
+            "queue_id": self.queue_id,
             "position": self.position,
             "estimated_wait_seconds": self.estimated_wait_seconds,
             "nobody_online": self.nobody_online,
@@ -96,13 +99,17 @@ def slot_release_seconds(queue_id: int, handle_seconds: float) -> list[float]:
     return sorted(releases)
 
 
-def estimated_wait_from_slots(*, position: int, releases: list[float], handle_seconds: float) -> int | None:
+def estimated_wait_from_slots(
+    *, position: int, releases: list[float], handle_seconds: float, slot_count: int | None = None
+) -> int | None:
     """Position N waits for the N-th slot to free: round k = (N-1) // X of the X slots, each round
     one handle time, plus the time the (N-1) % X-th soonest slot still needs (None: nobody online).
-    With every chat just taken this is Comm100's (floor((N-1)/X) + 1) x AHT."""
-    if not releases:
+    With every chat just taken this is Comm100's (floor((N-1)/X) + 1) x AHT. ``releases`` may be cut
+    to the first N when ``slot_count`` says how many slots there are (what a queue event carries)."""
+    slots = len(releases) if slot_count is None else slot_count
+    if not slots:
         return None
-    rounds, slot = divmod(position - 1, len(releases))
+    rounds, slot = divmod(position - 1, slots)
     return int(releases[slot] + rounds * handle_seconds)
 
 
@@ -152,3 +159,75 @@ def queue_place(conversation_id: int) -> QueuePlace | None:
         .count()
     )
     return _place(conversation_id, row["queue_id"], ahead + 1, row["queued_at"], {})
+
+
+# How many shoppers at the head of a queue a queue event names (the rest ask when they look).
+QUEUE_HEAD_LIMIT = 100
+
+
+@dataclass(frozen=True)
+class QueueHead:
+    """A queue's head as one ``queue.moved`` event tells it to everyone waiting in that queue.
+
+    Each widget finds its own chat in ``entries`` and derives its place (:func:`place_in_head`), so a
+    move of the whole queue is one send per queue, not one per waiting chat. ``stamp`` orders events
+    from several processes: a client keeps the newest it saw.
+    """
+
+    queue_id: int
+    stamp: int
+    entries: list[tuple[int, float]]  # (conversation id, queued_at as epoch seconds), oldest first
+    releases: list[float]  # the soonest slot releases, as many as there are entries
+    slot_count: int
+    handle_seconds: float
+
+    def as_payload(self) -> dict[str, Any]:
+        return {
+            "queue_id": self.queue_id,
+            "stamp": self.stamp,
+            "head": [[pk, queued_at] for pk, queued_at in self.entries],
+            "releases": self.releases,
+            "slot_count": self.slot_count,
+            "handle_seconds": self.handle_seconds,
+            "offer_after": settings.SWITCHBOARD_OFFER_MESSAGE_AFTER_SECONDS,
+        }
+
+
+def queue_head(queue_id: int, *, limit: int = QUEUE_HEAD_LIMIT) -> QueueHead:
+    """The first ``limit`` queued chats of one queue (an index range, no ranking of the whole queue)
+    and what their waits are computed from."""
+    stamp = time.time_ns()
+    rows = (
+        Conversation.objects.filter(state=ConversationState.QUEUED, queue_id=queue_id)
+        .order_by("queued_at", "id")
+        .values_list("pk", "queued_at")[:limit]
+    )
+    entries = [(pk, queued_at.timestamp() if queued_at else stamp / 1e9) for pk, queued_at in rows]
+    if not entries:
+        return QueueHead(queue_id, stamp, [], [], 0, 0.0)
+    handle = average_handle_seconds(queue_id)
+    releases = slot_release_seconds(queue_id, handle)
+    return QueueHead(queue_id, stamp, entries, releases[: len(entries)], len(releases), handle)
+
+
+def place_in_head(payload: dict[str, Any], conversation_id: int, *, at: float | None = None) -> dict[str, Any] | None:
+    """A chat's place (the ``queue.position`` payload) derived from a ``queue.moved`` payload, as
+    :func:`queue_place` would compute it; None when the event does not name the chat."""
+    found = next(((n, entry) for n, entry in enumerate(payload["head"], start=1) if entry[0] == conversation_id), None)
+    if found is None:
+        return None
+    position, (_, queued_at) = found
+    slot_count = int(payload["slot_count"])
+    waited = (time.time() if at is None else at) - float(queued_at)
+    return {
+        "queue_id": payload["queue_id"],
+        "position": position,
+        "estimated_wait_seconds": estimated_wait_from_slots(
+            position=position,
+            releases=list(payload["releases"]),
+            handle_seconds=float(payload["handle_seconds"]),
+            slot_count=slot_count,
+        ),
+        "nobody_online": not slot_count,
+        "offer_message": not slot_count or waited >= float(payload["offer_after"]),
+    }

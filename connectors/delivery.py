@@ -1,7 +1,10 @@
-"""Operator replies to Telegram and VK: one Celery task per message, retried, never doubled.
+"""Operator replies (and proactive notices) to Telegram and VK: one Celery task per message, retried,
+never doubled.
 
-The plumbing both share; each connector's ``outbound.send_message`` does the platform's call and
-sorts its errors into :class:`Retryable` and :class:`Permanent`.
+The plumbing both share (:func:`deliver_once`: the lock, the backoff, the outcome; a notice is a
+:class:`BotNotice` with its own record, sent by ``preshot.notices.deliver_notice``); each
+connector's ``outbound.send_message`` (``send_notice``) does the platform's call and sorts its
+errors into :class:`Retryable` and :class:`Permanent`.
 
 - 429 / VK error 6 and 5xx / network errors: retried with exponential backoff; a ``retry_after``
   from Telegram is honoured as the delay. The operator sees "retrying in N s" meanwhile.
@@ -22,6 +25,8 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any
 
 from celery import shared_task
 from celery.app.task import Task
@@ -93,14 +98,14 @@ def register_sender(connector: str, send: Send) -> None:
 
 
 @contextmanager
-def _sending(message_id: int) -> Iterator[bool]:
-    """Whether this worker alone may send the message now. Redis when scaled out (renewed while
+def _sending(lock_key: str) -> Iterator[bool]:
+    """Whether this worker alone may send the item now. Redis when scaled out (renewed while
     held, so it outlives no dead worker by more than LOCK_SECONDS); the process' cache otherwise."""
     if settings.REDIS_URL:
-        with redis_lock(f"delivering:{message_id}", expiry_seconds=LOCK_SECONDS) as held:
+        with redis_lock(f"delivering:{lock_key}", expiry_seconds=LOCK_SECONDS) as held:
             yield held
         return
-    key = f"connectors:delivering:{message_id}"
+    key = f"connectors:delivering:{lock_key}"
     if not cache.add(key, 1, timeout=LOCK_SECONDS):
         yield False
         return
@@ -110,43 +115,85 @@ def _sending(message_id: int) -> Iterator[bool]:
         cache.delete(key)
 
 
+@dataclass(frozen=True)
+class BotNotice:
+    """A bot message that is no chat's reply (a proactive notice about an order): its own record,
+    the same delivery. ``key`` names it for the lock and VK's ``random_id``."""
+
+    key: int
+    contact_id: int
+    connector: str
+    text: str
+    keyboard: dict[str, Any] | None
+
+
+# ``send_notice(notice)``: as ``Send``, for a BotNotice (connectors/<name>/outbound.py).
+SendNotice = Callable[[BotNotice], str]
+NOTICE_SENDERS: dict[str, SendNotice] = {}
+
+
+def register_notice_sender(connector: str, send: SendNotice) -> None:
+    NOTICE_SENDERS[connector] = send
+
+
+def notice_recipient(notice: BotNotice) -> Identity:
+    """The shopper's newest identity on the notice's connector."""
+    identity = Identity.objects.filter(contact_id=notice.contact_id, connector=notice.connector).order_by("-id").first()
+    if identity is None:
+        raise Permanent(f"The shopper has no {notice.connector} identity to send to.")
+    return identity
+
+
+# ``record(state, external_id, error)``: the outcome of one attempt, written by the owner's action.
+Record = Callable[[str, str, str], None]
+
+
+def deliver_once(task: Task, lock_key: str, attempt: Callable[[], str | None], record: Record) -> str:
+    """One attempt at one outbound item under its lock, the outcome sorted as for every reply:
+    ``attempt()`` sends and returns the platform's id (None: nothing to send any more), raising
+    Retryable (recorded, retried with backoff until MAX_RETRIES) or Permanent (recorded as failed)."""
+    with _sending(lock_key) as held:
+        if not held:
+            if task.request.is_eager:  # the embedded default: the other sender is in this process
+                return "busy"
+            # Another worker is sending it, or died doing so: look again once its lock has expired.
+            raise task.retry(countdown=LOCK_SECONDS, max_retries=None)
+        try:
+            external_id = attempt()
+        except Permanent as exc:
+            record(DeliveryState.FAILED, "", str(exc))
+            return "failed"
+        except Retryable as exc:
+            attempts = task.request.retries + 1
+            if task.request.retries >= MAX_RETRIES:
+                record(DeliveryState.FAILED, "", f"{exc.reason}; gave up after {attempts} attempts")
+                return "failed"
+            delay = backoff_seconds(task.request.retries, exc.retry_after)
+            error = f"{exc.reason}; retrying in {delay:.0f} s"
+            logger.info("%s: %s", lock_key, error)
+            record(DeliveryState.PENDING, "", error)
+            raise task.retry(countdown=delay, exc=exc) from exc
+        if external_id is None:
+            return "skipped"
+        record(DeliveryState.SENT, external_id, "")
+        return "sent"
+
+
 @shared_task(bind=True, max_retries=MAX_RETRIES, acks_late=True)
 def deliver_message(self: Task, message_id: int) -> str:
     """Send one operator message to the shopper's connector and record the outcome."""
-    with _sending(message_id) as held:
-        if not held:
-            if self.request.is_eager:  # the embedded default: the other sender is in this process
-                return "busy"
-            # Another worker is sending it, or died doing so: look again once its lock has expired.
-            raise self.retry(countdown=LOCK_SECONDS, max_retries=None)
-        return _deliver(self, message_id)
 
+    def attempt() -> str | None:
+        message = Message.objects.select_related("conversation").filter(pk=message_id).first()
+        if message is None or message.delivery_state != DeliveryState.PENDING:
+            return None
+        sender = SENDERS.get(message.connector)
+        return None if sender is None else sender(message)
 
-def _deliver(self: Task, message_id: int) -> str:
-    message = Message.objects.select_related("conversation").filter(pk=message_id).first()
-    if message is None or message.delivery_state != DeliveryState.PENDING:
-        return "skipped"
-    sender = SENDERS.get(message.connector)
-    if sender is None:
-        return "no sender"
-    try:
-        external_id = sender(message)
-    except Permanent as exc:
-        do_mark_delivery(message_id=message_id, state=DeliveryState.FAILED, error=str(exc), attempt=True)
-        return "failed"
-    except Retryable as exc:
-        attempts = self.request.retries + 1
-        if self.request.retries >= MAX_RETRIES:
-            error = f"{exc.reason}; gave up after {attempts} attempts"
-            do_mark_delivery(message_id=message_id, state=DeliveryState.FAILED, error=error, attempt=True)
-            return "failed"
-        delay = backoff_seconds(self.request.retries, exc.retry_after)
-        error = f"{exc.reason}; retrying in {delay:.0f} s"
-        logger.info("Message %s: %s", message_id, error)
-        do_mark_delivery(message_id=message_id, state=DeliveryState.PENDING, error=error, attempt=True)
-        raise self.retry(countdown=delay, exc=exc) from exc
-    do_mark_delivery(message_id=message_id, state=DeliveryState.SENT, external_id=external_id, attempt=True)
-    return "sent"
+    def record(state: str, external_id: str, error: str) -> None:
+        do_mark_delivery(message_id=message_id, state=state, external_id=external_id, error=error, attempt=True)
+
+    return deliver_once(self, f"{message_id}", attempt, record)
 
 
 def enqueue(message_id: int) -> None:

@@ -3,7 +3,7 @@
 The keys (and the slugs, the same in both languages) are what other features link to, e.g. the
 pre-shot rules: ``delivery-times``, ``track-order``, ``change-address``, ``cancel-order``,
 ``return-item``, ``refund-status``, ``size-guide``, ``missing-item``, ``payment-failed``,
-``damaged-item``, ``exchange-size``, ``contact-us``. Loading again leaves a manager's edits alone.
+``damaged-item``, ``exchange-size``, ``late-parcel``, ``contact-us``. Loading again leaves a manager's edits alone.
 """
 
 from __future__ import annotations
@@ -195,6 +195,27 @@ ARTICLES: list[tuple[str, str, tuple[str, str], tuple[str, str]]] = [
             "Обменять на другой размер",
             "Чтобы обменять вещь на другой размер, верните её бесплатно и оформите новый заказ: так быстрее "
             "всего, новый размер отправим сразу.",
+        ),
+    ),
+    (
+        "late-parcel",
+        "orders",
+        (
+            "Your parcel is late",
+            "Sorry: your parcel did not arrive by the date the carrier promised. Most late parcels arrive "
+            "within **2 working days** of that date; the tracking link shows its latest scan.\n\n"
+            "If the tracking has not moved for 3 working days, or it says the parcel was delivered and you "
+            "do not have it, tell us in the chat: we open an enquiry with the carrier and send a new parcel "
+            "or refund you if it is lost.",
+        ),
+        (
+            "Посылка задерживается",
+            "Простите: посылка не пришла к сроку, который обещал перевозчик. Обычно опоздавшие посылки "
+            "приходят в течение **2 рабочих дней** после этой даты; по ссылке для отслеживания видно "
+            "последний скан.\n\n"
+            "Если статус не меняется 3 рабочих дня или посылка значится доставленной, но вы её не получили, "
+            "напишите нам в чат: мы откроем запрос у перевозчика и отправим новую посылку или вернём деньги, "
+            "если она потеряна.",
         ),
     ),
     (

@@ -18,9 +18,10 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from chat import events
 from chat.actions._common import retry_on_conflict
 from chat.errors import InvalidInput, NotFound
-from chat.models import Contact, Conversation
+from chat.models import Contact, Conversation, ConversationState
 from chat.privacy import ErasureScope
 from chat.verified import VerifiedDetails
 from orders import keys
@@ -191,7 +192,32 @@ def _store_batch(batch: BatchIn, at: datetime, progress: Callable[[int], object]
             if progress is not None:
                 progress(1)
         writes.flush()
+        changed = {o.contact_id for o in writes.created}
+        changed |= {existing[n].contact_id for n, outcome in result.orders.items() if outcome == "updated"}
+        _tell_open_chats({c for c in changed if c is not None})
     return result
+
+
+def _tell_open_chats(contact_ids: set[int]) -> None:
+    """Operators with a chat of these customers open see their orders panel refresh (``order.updated``,
+    after commit): an order the shop pushed mid-chat is there without a reload."""
+    if not contact_ids:
+        return
+    chats = (
+        Conversation.objects.filter(Q(contact_id__in=contact_ids) | Q(contact__merged_into_id__in=contact_ids))
+        .exclude(state=ConversationState.CLOSED)
+        .values_list("pk", "contact_id", "operator_id")
+    )
+    events.emit_all(
+        [
+            (
+                "order.updated",
+                {"conversation_id": pk, "contact_id": contact_id},
+                [events.operator_group(operator_id) if operator_id else events.STAFF],
+            )
+            for pk, contact_id, operator_id in chats
+        ]
+    )
 
 
 def _upsert_customer(given: CustomerIn, stored: ShopCustomer | None, result: BatchResult) -> ShopCustomer:
@@ -229,6 +255,7 @@ PLAIN_FIELDS = (
     "paid_at",
     "shipped_at",
     "delivered_at",
+    "promised_delivery_at",
     "carrier",
     "tracking_number",
     "tracking_url",

@@ -38,6 +38,7 @@ def _demo_batch() -> dict[str, Any]:
                 "placed_at": ago(4),
                 "paid_at": ago(4),
                 "shipped_at": ago(2),
+                "promised_delivery_at": ago(-2),
                 "carrier": "DHL",
                 "tracking_number": "JJD000390007",
                 "tracking_url": "https://www.dhl.com/track?id=JJD000390007",

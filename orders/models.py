@@ -87,6 +87,8 @@ class Order(models.Model):
     paid_at = models.DateTimeField(_("paid at"), null=True, blank=True)
     shipped_at = models.DateTimeField(_("shipped at"), null=True, blank=True)
     delivered_at = models.DateTimeField(_("delivered at"), null=True, blank=True)
+    # The carrier's promise: a shipped parcel not delivered by then is late (pre-shot's "promised" rules).
+    promised_delivery_at = models.DateTimeField(_("delivery promised by"), null=True, blank=True)
     carrier = models.CharField(_("carrier"), max_length=100, blank=True)
     tracking_number = models.CharField(_("tracking number"), max_length=100, blank=True)
     tracking_url = models.CharField(_("tracking link"), max_length=500, blank=True)

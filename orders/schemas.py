@@ -112,6 +112,8 @@ class OrderIn(Strict):
     paid_at: Time | None = None
     shipped_at: Time | None = None
     delivered_at: Time | None = None
+    # The carrier's promised delivery time: past it and not delivered, the parcel is late.
+    promised_delivery_at: Time | None = None
     carrier: Annotated[Text, Field(max_length=100)] | None = None
     tracking_number: Annotated[Text, Field(max_length=100)] | None = None
     tracking_url: Link | None = None
@@ -136,6 +138,7 @@ BATCH_EXAMPLE: dict[str, Any] = {
             "placed_at": "2026-11-28T10:15:00+01:00",
             "paid_at": "2026-11-28T10:16:00+01:00",
             "shipped_at": "2026-11-30T08:00:00+01:00",
+            "promised_delivery_at": "2026-12-04T18:00:00+01:00",
             "carrier": "DHL",
             "tracking_number": "JJD000390007",
             "tracking_url": "https://www.dhl.com/track?id=JJD000390007",

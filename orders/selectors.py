@@ -57,6 +57,7 @@ def order_payload(order: Order) -> dict[str, Any]:
         "paid_at": _iso(order.paid_at),
         "shipped_at": _iso(order.shipped_at),
         "delivered_at": _iso(order.delivered_at),
+        "promised_delivery_at": _iso(order.promised_delivery_at),
         "carrier": order.carrier,
         "tracking_number": order.tracking_number,
         "tracking_url": order.tracking_url,

@@ -183,6 +183,7 @@ class OrderOut(Schema):
     paid_at: str | None
     shipped_at: str | None
     delivered_at: str | None
+    promised_delivery_at: str | None
     carrier: str
     tracking_number: str
     tracking_url: str

@@ -5,12 +5,15 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
+from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from chat.errors import InvalidInput, NotFound
+from chat.models import DeliveryState
 from chat.untrusted import unstorable_reason
 from kb.models import LANGUAGES
 from orders.models import Order
@@ -206,10 +209,57 @@ def do_consent_to_notices(*, contact_id: int, connector: str) -> NoticeConsent:
     return consent
 
 
-def do_claim_notice(*, order: Order, rule: Rule, connector: str) -> Notice | None:
-    """The row that lets one notice go out: None when this order already had this rule's notice."""
-    with transaction.atomic():
-        notice, created = Notice.objects.get_or_create(
-            order=order, rule=rule, defaults={"connector": connector, "at": timezone.now()}
-        )
+@dataclass(frozen=True)
+class NoticeDraft:
+    """A notice as the run wrote it, before it is stored: what the shopper will read, and where."""
+
+    order: Order
+    rule: Rule
+    connector: str
+    contact_id: int
+    language: str
+    text: str
+    keyboard: dict[str, Any] | None
+
+
+def do_queue_notice(draft: NoticeDraft) -> Notice | None:
+    """Store the notice to send (pending); None when this order already had this rule's notice, or a
+    notice in its current status, so two overlapping runs, or a run after a crash, never tell it twice."""
+    try:
+        with transaction.atomic():
+            notice, created = Notice.objects.get_or_create(
+                order=draft.order,
+                rule=draft.rule,
+                defaults={
+                    "connector": draft.connector,
+                    "status": draft.order.status,
+                    "contact_id": draft.contact_id,
+                    "language": draft.language,
+                    "text": draft.text,
+                    "keyboard": draft.keyboard,
+                    "state": DeliveryState.PENDING,
+                    "at": timezone.now(),
+                },
+            )
+    except IntegrityError:  # another rule's notice for this order and status came first
+        return None
     return notice if created else None
+
+
+def do_mark_notice(*, notice_id: int, state: str, external_id: str = "", error: str = "") -> None:
+    """One delivery attempt's outcome (``connectors.delivery.deliver_once``); a sent notice stays sent."""
+    if state not in (DeliveryState.PENDING, DeliveryState.SENT, DeliveryState.FAILED):
+        raise InvalidInput("Unknown delivery state.")
+    values: dict[str, Any] = {"state": state, "error": error[:500], "attempts": F("attempts") + 1}
+    if state == DeliveryState.SENT:
+        values.update(external_id=external_id[:128], sent_at=timezone.now())
+    Notice.objects.filter(pk=notice_id).exclude(state=DeliveryState.SENT).update(**values, updated_at=timezone.now())
+
+
+def do_mark_notice_shown(*, notice_id: int, contact_id: int) -> bool:
+    """A widget of the shopper showed the notice: True for the first one only (it is told once)."""
+    return bool(
+        Notice.objects.filter(pk=notice_id, contact_id=contact_id, state=DeliveryState.PENDING).update(
+            state=DeliveryState.SENT, sent_at=timezone.now(), attempts=F("attempts") + 1, updated_at=timezone.now()
+        )
+    )

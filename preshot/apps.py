@@ -27,3 +27,8 @@ class PreshotConfig(AppConfig):
         from preshot import bots
 
         bots.register()
+        # Notices consented to in the widget are shown by the shopper's widget (connectors.widget.notices).
+        from connectors.widget.notices import register_notice_source
+        from preshot.notices import WIDGET_SOURCE
+
+        register_notice_source(WIDGET_SOURCE)

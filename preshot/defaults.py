@@ -2,7 +2,7 @@
 and La Redoute's contact reasons (where is my order, change or cancel it, missing or damaged items,
 returns, refunds, payment). Articles are named by the demo knowledge base's keys (kb/demo.py).
 
-Each row: statuses, counts from ("order" or "stage"), from day, to day (None: no end), article key,
+Each row: statuses, counts from ("order", "stage" or "promised"), from day, to day (None: no end), article key,
 English question, Russian question, action, priority.
 """
 
@@ -75,6 +75,18 @@ DEFAULT_RULES: list[tuple[Any, ...]] = [
     # Shipped, days 5-7: the promise is near, the first worries.
     (["shipped"], "order", 5, 7, "track-order", "My parcel hasn't arrived yet", "Посылка ещё не пришла", "track", 90),
     (["shipped"], "order", 5, 7, "delivery-times", "How long does delivery take?", "Сколько идёт доставка?", "", 60),
+    # Shipped and past the carrier's promised delivery time (when the shop sent one): late, whatever the day.
+    (
+        ["shipped"],
+        "promised",
+        0,
+        None,
+        "late-parcel",
+        "My parcel is late against the carrier's promise",
+        "Посылка не пришла к обещанному сроку",
+        "track",
+        97,
+    ),
     # Shipped, day 8 and later: late against the usual promise.
     (["shipped"], "order", 8, None, "track-order", "My parcel is late", "Посылка задерживается", "track", 95),
     (
@@ -207,12 +219,21 @@ FIELDS = (
 
 
 # The shipped rules that also notify a consenting shopper unasked: the late ones.
-NOTIFYING = {("shipped", "My parcel is late"), ("returned", "My refund is late")}
+NOTIFYING = {
+    ("shipped", "My parcel is late"),
+    ("shipped", "My parcel is late against the carrier's promise"),
+    ("returned", "My refund is late"),
+}
+# Added after the first install (by a migration of their own), so an existing install gets them too.
+LATER_RULES = {"My parcel is late against the carrier's promise"}
 
 
-def default_rule_rows(*, with_notify: bool = True) -> list[dict[str, Any]]:
-    """The rows; ``with_notify=False`` for the migration that ran before rules could notify."""
+def default_rule_rows(*, with_notify: bool = True, with_later: bool = True) -> list[dict[str, Any]]:
+    """The rows; ``with_notify=False`` for the migration that ran before rules could notify, and
+    ``with_later=False`` for the one that ran before the rules in ``LATER_RULES`` existed."""
     rows = [dict(zip(FIELDS, row, strict=True)) for row in DEFAULT_RULES]
+    if not with_later:
+        rows = [row for row in rows if row["question_en"] not in LATER_RULES]
     if with_notify:
         for row in rows:
             row["notify"] = (row["statuses"][0], row["question_en"]) in NOTIFYING

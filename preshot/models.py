@@ -10,6 +10,7 @@ from __future__ import annotations
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from chat.models import DeliveryState
 from orders.models import OrderStatus
 
 
@@ -26,11 +27,14 @@ class ActionKind(models.TextChoices):
 class CountsFrom(models.TextChoices):
     ORDER = "order", _("the order was placed")
     STAGE = "stage", _("the current status began")
+    # Day 0 is the first day past the carrier's promise; an order without one, or not late yet, never matches.
+    PROMISED = "promised", _("the promised delivery time passed")
 
 
 class Rule(models.Model):
     """One likely question: shown for an order in one of ``statuses`` whose age in whole days since
-    ``counts_from`` is within ``min_days``..``max_days`` (no upper bound when empty)."""
+    ``counts_from`` is within ``min_days``..``max_days`` (no upper bound when empty). Counting from
+    the promise, an order is 0 days late from the moment it passes and matches nothing before."""
 
     statuses = models.JSONField(_("statuses"), default=list)
     counts_from = models.CharField(_("days count from"), max_length=8, choices=CountsFrom.choices)
@@ -62,9 +66,10 @@ class Rule(models.Model):
     def __str__(self) -> str:
         return f"{','.join(self.statuses)} {self.min_days}-{self.max_days or '∞'}: {self.article_key}"
 
-    def matches(self, status: str, days: int) -> bool:
+    def matches(self, status: str, days: int | None) -> bool:
         return (
             self.active
+            and days is not None
             and status in self.statuses
             and days >= self.min_days
             and (self.max_days is None or days <= self.max_days)
@@ -115,18 +120,45 @@ class NoticeConsent(models.Model):
 
 
 class Notice(models.Model):
-    """A notice told (or being told): the unique row is what makes it at most once per order and rule."""
+    """A notice told or being told: the unique rows make it at most once per order and rule, and at
+    most one per order and status (two late rules matching one shipped order tell it once), and it is
+    its own delivery record (``connectors.delivery``'s outcome: pending, sent, failed with the reason).
+
+    ``keyboard`` is the connector's buttons as sent (Telegram's inline keyboard, VK's keyboard); for
+    the widget, ``{"help": {"label", "text"}, "links": [{"label", "url"}]}`` for the widget to draw. A
+    widget notice stays pending until a widget of the shopper shows it (preshot.notices)."""
 
     order = models.ForeignKey("orders.Order", on_delete=models.CASCADE, related_name="+")
     rule = models.ForeignKey(Rule, on_delete=models.CASCADE, related_name="notices")
     connector = models.CharField(max_length=16)
+    # The order's status when told ("" on notices from before it was kept).
+    status = models.CharField(max_length=20, blank=True)
+    contact = models.ForeignKey("chat.Contact", null=True, blank=True, on_delete=models.CASCADE, related_name="+")
+    language = models.CharField(max_length=2, blank=True)
+    text = models.TextField(blank=True)
+    keyboard = models.JSONField(null=True, blank=True)
+    state = models.CharField(
+        _("delivery"), max_length=8, choices=DeliveryState.choices, default=DeliveryState.PENDING, db_index=True
+    )
+    error = models.CharField(_("delivery error"), max_length=500, blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    external_id = models.CharField(max_length=128, blank=True)
     at = models.DateTimeField()
+    sent_at = models.DateTimeField(null=True, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
-        constraints = [models.UniqueConstraint(fields=["order", "rule"], name="preshot_notice_once")]
+        verbose_name = _("notice")
+        verbose_name_plural = _("notices")
+        constraints = [
+            models.UniqueConstraint(fields=["order", "rule"], name="preshot_notice_once"),
+            models.UniqueConstraint(
+                fields=["order", "status"], condition=~models.Q(status=""), name="preshot_notice_once_per_status"
+            ),
+        ]
 
     def __str__(self) -> str:
-        return f"{self.order_id}/{self.rule_id} on {self.connector}"
+        return f"{self.order_id}/{self.rule_id} on {self.connector}: {self.state}"
 
 
 ALL_STATUSES = [s.value for s in OrderStatus]

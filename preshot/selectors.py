@@ -85,9 +85,15 @@ class OrderSuggestions:
         }
 
 
-def days_since(order: Order, counts_from: str, now: datetime) -> int:
-    """Whole days since the order was placed (the Back Market steps: day 0, 3, 5, 7, 8, 9+) or since
-    its current status began."""
+def days_since(order: Order, counts_from: str, now: datetime) -> int | None:
+    """Whole days since the order was placed (the Back Market steps: day 0, 3, 5, 7, 8, 9+), since
+    its current status began, or since the carrier's promised delivery time passed (None while it has
+    not, or the shop gave none: "late" is never guessed)."""
+    if counts_from == CountsFrom.PROMISED:
+        promised = order.promised_delivery_at
+        if promised is None or now < promised:
+            return None
+        return (now - promised).days
     placed = order.placed_at or order.status_changed_at
     since = placed if counts_from == CountsFrom.ORDER else order.stage_since()
     return max(0, (now - since).days)
@@ -137,7 +143,7 @@ def suggestions_for(
     seen: set[str] = set()
     with translation.override(language):  # the actions' labels, in the asked language
         _add_suggestions(suggestions, seen, matching, translations, order, language, limit)
-    return OrderSuggestions(order, language, days_since(order, CountsFrom.STAGE, now), suggestions)
+    return OrderSuggestions(order, language, days_since(order, CountsFrom.STAGE, now) or 0, suggestions)
 
 
 def _add_suggestions(

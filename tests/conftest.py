@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import itertools
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 
 import pytest
 
@@ -35,6 +35,16 @@ def _no_periodic_work_in_the_test_process() -> None:
     from django.conf import settings
 
     settings.SWITCHBOARD_PERIODIC_IN_PROCESS = False
+
+
+@pytest.fixture(autouse=True)
+def _each_test_starts_in_the_default_language() -> Iterator[None]:
+    """A view rendered for a Russian-speaking manager leaves Russian active in the thread; the next
+    test's English error texts would then depend on which file ran before it."""
+    from django.utils import translation
+
+    yield
+    translation.deactivate()
 
 
 @pytest.fixture

@@ -10,7 +10,7 @@ from django.utils import translation
 
 from chat import events
 from chat.actions._common import FileContent, check_text, now, retry_on_conflict, store_files
-from chat.actions.assignment import do_assign_waiting, enqueue, release_slot, take_slot
+from chat.actions.assignment import do_assign_waiting, enqueue, publish_queue_positions, release_slot, take_slot
 from chat.actions.delivery import needs_delivery, schedule_delivery
 from chat.actions.message_rows import message_audiences
 from chat.actions.metrics_days import mark_changed
@@ -358,7 +358,12 @@ def do_close(
             audiences.append(events.operator_group(previous_operator))
         events.emit("conversation.closed", payload, audiences=audiences)
         events.emit_to_conversation(conversation.pk, "conversation.closed", {"by": by, "unanswered": unanswered})
-        transaction.on_commit(do_assign_waiting, robust=True)
+        if was_queued:
+            # No slot freed; everyone behind the chat moved up one.
+            queue_id = conversation.queue_id
+            transaction.on_commit(lambda: publish_queue_positions([queue_id]), robust=True)
+        else:
+            transaction.on_commit(do_assign_waiting, robust=True)
         schedule_rating_request(conversation.pk)
         return conversation
 

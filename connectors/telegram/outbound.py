@@ -1,9 +1,12 @@
-"""What goes out to a Telegram shopper: operators' replies (retried by ``connectors.delivery``) and
+"""What goes out to a Telegram shopper: operators' replies and proactive notices (retried by
+``connectors.delivery``) and
 the bot's own messages (greetings, rating prompts, answers to buttons), which are never retried."""
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import timedelta
 from typing import Any
 
@@ -12,7 +15,15 @@ from telegram import error as tg_error
 
 from chat.models import Message
 from connectors import ratelimit
-from connectors.delivery import PHOTO_TYPES, Permanent, Retryable, read_attachment, recipient
+from connectors.delivery import (
+    PHOTO_TYPES,
+    BotNotice,
+    Permanent,
+    Retryable,
+    notice_recipient,
+    read_attachment,
+    recipient,
+)
 from connectors.telegram import client
 
 logger = logging.getLogger(__name__)
@@ -22,12 +33,29 @@ def send_message(message: Message) -> str:
     """One operator reply; the platform's errors sorted into retry or give up."""
     identity = recipient(message)
     chat_id = identity.details.get("chat_id") or identity.external_id
-    try:
+    with _sorted_errors():
         ratelimit.acquire(ratelimit.telegram_windows(chat_id))
+        sent_id = _send_content(chat_id, message)
+    return f"{chat_id}:{sent_id}"
+
+
+def send_notice(notice: BotNotice) -> str:
+    """One proactive notice with its buttons, rate-limited and its errors sorted like a reply's."""
+    identity = notice_recipient(notice)
+    chat_id = identity.details.get("chat_id") or identity.external_id
+    with _sorted_errors():
+        ratelimit.acquire(ratelimit.telegram_windows(chat_id))
+        sent_id = client.send_text(chat_id, notice.text, reply_markup=notice.keyboard)
+    return f"{chat_id}:{sent_id}"
+
+
+@contextmanager
+def _sorted_errors() -> Iterator[None]:
+    """Telegram's errors as Retryable (429, 5xx, network, our own rate limit) or Permanent (403, 400)."""
+    try:
+        yield
     except ratelimit.SlotTimeout as exc:
         raise Retryable("Sending limit reached", exc.wait) from exc
-    try:
-        sent_id = _send_content(chat_id, message)
     except tg_error.RetryAfter as exc:
         # PTB 22 keeps a timedelta; its public int form is deprecated and warns on every read.
         wait = getattr(exc, "_retry_after", None)
@@ -39,7 +67,6 @@ def send_message(message: Message) -> str:
         raise Permanent(f"Telegram refused: {exc.message}") from exc
     except tg_error.NetworkError as exc:
         raise Retryable(f"Telegram unavailable: {exc.message}") from exc
-    return f"{chat_id}:{sent_id}"
 
 
 def _send_content(chat_id: int | str, message: Message) -> int:

@@ -19,5 +19,6 @@ ENTRY = ConnectorEntry(
 def register() -> None:
     register_connector(Connector.TELEGRAM, ENTRY)
     delivery.register_sender(Connector.TELEGRAM, outbound.send_message)
+    delivery.register_notice_sender(Connector.TELEGRAM, outbound.send_notice)
     inbox.register_processor(Connector.TELEGRAM, inbound.process_update)
     bots.register_bot(Connector.TELEGRAM, feedback.BOT)

@@ -77,6 +77,12 @@ def random_id_for(message_id: int) -> int:
     return message_id % 2**31
 
 
+def random_id_for_notice(notice_id: int) -> int:
+    """A notice's ``random_id``: the upper half of VK's int32, so it meets no message's until our
+    message ids pass 2**30 (and then only a message and a notice to one peer within VK's hour)."""
+    return 2**30 + notice_id % 2**30
+
+
 def send_text(
     peer_id: int | str,
     text: str,

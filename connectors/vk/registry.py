@@ -19,5 +19,6 @@ ENTRY = ConnectorEntry(
 def register() -> None:
     register_connector(Connector.VK, ENTRY)
     delivery.register_sender(Connector.VK, outbound.send_message)
+    delivery.register_notice_sender(Connector.VK, outbound.send_notice)
     inbox.register_processor(Connector.VK, inbound.process_event)
     bots.register_bot(Connector.VK, feedback.BOT)

@@ -35,8 +35,9 @@ from chat.consumers import CLOSE_UNAVAILABLE, DATABASE_UNAVAILABLE, LiveConsumer
 from chat.errors import ChatError, ConversationClosed, InvalidInput, RateLimited
 from chat.models import Connector
 from chat.payloads import message_payload
+from chat.selectors import place_in_head
 from chat.untrusted import MAX_ID
-from connectors.widget import feedback, selectors
+from connectors.widget import feedback, notices, selectors
 from connectors.widget.frames import (
     Bare,
     ClientFrame,
@@ -125,6 +126,10 @@ class WidgetConsumer(LiveConsumer):
     following_open: bool = False
     language: str = ""
     last_typing_at: float = 0.0
+    # The queue the followed chat waits in (its ``queue.moved`` events come here) and the newest
+    # event's stamp: an older one arriving late from another process must not undo a newer place.
+    queue_followed: int | None = None
+    queue_stamp: int = 0
 
     # --- connection ------------------------------------------------------------------------------
     async def connect(self) -> None:
@@ -159,6 +164,9 @@ class WidgetConsumer(LiveConsumer):
     async def disconnect(self, code: int) -> None:
         self.stop_catching_up()
         await self._leave_group()
+        await self._follow_queue(None)
+        if self.visitor_id is not None:
+            await self.channel_layer.group_discard(notices.visitor_group(self.visitor_id), self.channel_name)
 
     async def catch_up(self) -> None:
         """Messages of the followed conversation this socket never sent (their broadcast died with
@@ -225,6 +233,7 @@ class WidgetConsumer(LiveConsumer):
             await self.on_position()
 
     async def send_json(self, frame: Frame) -> None:
+        await self._follow_queue_of(frame)
         await self.send(text_data=json.dumps(frame, ensure_ascii=False))
         if frame.get("type") == "message":
             self.sent_ids.append(frame["message"]["id"])
@@ -247,6 +256,27 @@ class WidgetConsumer(LiveConsumer):
     async def _leave_group(self) -> None:
         if self.conversation_id is not None:
             await self.channel_layer.group_discard(events.conversation_group(self.conversation_id), self.channel_name)
+
+    async def _follow_queue(self, queue_id: int | None) -> None:
+        """Hear the ``queue.moved`` events of the queue the followed chat waits in (None: none)."""
+        if queue_id == self.queue_followed:
+            return
+        if self.queue_followed is not None:
+            await self.channel_layer.group_discard(events.queue_group(self.queue_followed), self.channel_name)
+        self.queue_followed, self.queue_stamp = queue_id, 0
+        if queue_id is not None:
+            await self.channel_layer.group_add(events.queue_group(queue_id), self.channel_name)
+
+    async def _follow_queue_of(self, frame: Frame) -> None:
+        """A frame that says where the followed chat is also says which queue's moves it hears."""
+        kind = frame.get("type")
+        if frame.get("conversation_id") != self.conversation_id or self.conversation_id is None:
+            return
+        if kind in ("state", "queue.position"):
+            position = frame.get("queue_position" if kind == "state" else "position")
+            await self._follow_queue(frame.get("queue_id") if position else None)
+        elif kind in ("assigned", "closed"):
+            await self._follow_queue(None)
 
     async def _follow(self, conversation_id: int | None, last_id: int) -> None:
         """Join the conversation's group first, then replay from the database: nothing falls between."""
@@ -301,16 +331,26 @@ class WidgetConsumer(LiveConsumer):
     async def on_hello(self, frame: Hello) -> None:
         visitor_id = read_token(frame.token)
         self.language = frame.language
-        self.visitor_id = visitor_id
+        previous, self.visitor_id = self.visitor_id, visitor_id
         if frame.queue is not None:
             await self._follow(await self._open(frame.queue), 0)
-            return
-        wanted = frame.conversation_id
-        if wanted is not None:
-            await self._check_mine(wanted)
         else:
-            wanted = await database_sync_to_async(selectors.current_conversation_id)(visitor_id)
-        await self._follow(wanted, frame.last_id)
+            wanted = frame.conversation_id
+            if wanted is not None:
+                await self._check_mine(wanted)
+            else:
+                wanted = await database_sync_to_async(selectors.current_conversation_id)(visitor_id)
+            await self._follow(wanted, frame.last_id)
+        if previous != visitor_id:  # after the state frame, which redraws the widget's log
+            await self._follow_notices(previous, visitor_id)
+
+    async def _follow_notices(self, previous: str | None, visitor_id: str) -> None:
+        """Join the visitor's group first, then send what they have not seen: nothing falls between."""
+        if previous is not None:
+            await self.channel_layer.group_discard(notices.visitor_group(previous), self.channel_name)
+        await self.channel_layer.group_add(notices.visitor_group(visitor_id), self.channel_name)
+        for notice in await database_sync_to_async(notices.take_pending)(visitor_id):
+            await self.send_json({"type": "order.notice", "notice": notice})
 
     async def on_open(self, frame: Open) -> None:
         await self._follow(await self._open(frame.queue), 0)
@@ -430,9 +470,39 @@ class WidgetConsumer(LiveConsumer):
     async def event(self, message: dict[str, Any]) -> None:
         """``{"type": "event", "id", "kind", "payload"}`` from ``conversation.<id>``, as a frame."""
         kind, payload = message.get("kind"), message.get("payload") or {}
+        if kind == "order.notice":
+            await self._show_notice(payload)
+            return
         frame = self._frame_for_event(kind, payload)
         if frame is not None:
             await self.send_json(frame)
+        if kind == "conversation.queued" and self.conversation_id is not None:
+            # Back in a queue: hear its moves from now on, then read the place once (nothing falls between).
+            queue_id = payload.get("queue_id")
+            await self._follow_queue(queue_id if isinstance(queue_id, int) else None)
+            await self.on_position()
+
+    def _place_from_queue_event(self, payload: dict[str, Any]) -> Frame | None:
+        """The followed chat's place derived from its queue's move: the same frame as an asked-for
+        position, with no database read. A chat past the head hears nothing (the widget asks)."""
+        stamp = payload.get("stamp")
+        if self.conversation_id is None or payload.get("queue_id") != self.queue_followed:
+            return None
+        if not isinstance(stamp, int) or stamp < self.queue_stamp:
+            return None
+        self.queue_stamp = stamp
+        place = place_in_head(payload, self.conversation_id)
+        if place is None:
+            return None
+        return {"type": "queue.position", "conversation_id": self.conversation_id, **place}
+
+    async def _show_notice(self, payload: dict[str, Any]) -> None:
+        """A notice for this visitor, shown here if no other widget of theirs showed it first."""
+        notice_id = payload.get("id")
+        if self.visitor_id is None or not isinstance(notice_id, int):
+            return
+        if await database_sync_to_async(notices.claim)(self.visitor_id, notice_id):
+            await self.send_json({"type": "order.notice", "notice": payload})
 
     def _frame_for_event(self, kind: object, payload: dict[str, Any]) -> Frame | None:
         conversation_id = self.conversation_id
@@ -450,10 +520,13 @@ class WidgetConsumer(LiveConsumer):
                 "conversation_id": conversation_id,
                 "operator_name": payload.get("operator_name", ""),
             }
+        if kind == "queue.moved":
+            return self._place_from_queue_event(payload)
         if kind == "queue.position":
             return {
                 "type": "queue.position",
                 "conversation_id": conversation_id,
+                "queue_id": payload.get("queue_id"),
                 "position": payload.get("position"),
                 "estimated_wait_seconds": payload.get("estimated_wait_seconds"),
                 "nobody_online": bool(payload.get("nobody_online")),

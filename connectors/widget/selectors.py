@@ -15,6 +15,7 @@ from chat.selectors import queue_place
 HISTORY_LIMIT = 200
 OPEN_STATES = (ConversationState.QUEUED, ConversationState.ACTIVE)
 NOT_QUEUED: dict[str, Any] = {
+    "queue_id": None,
     "position": None,
     "estimated_wait_seconds": None,
     "nobody_online": False,
@@ -85,6 +86,7 @@ def widget_state(*, conversation_id: int | None, last_id: int) -> dict[str, Any]
             "conversation_id": None,
             "state": None,
             "operator_name": "",
+            "queue_id": None,
             "queue_position": None,
             "estimated_wait_seconds": None,
             "nobody_online": False,
@@ -109,6 +111,7 @@ def widget_state(*, conversation_id: int | None, last_id: int) -> dict[str, Any]
         "operator_name": conversation.operator.display_name
         if conversation.state == ConversationState.ACTIVE and conversation.operator
         else "",
+        "queue_id": place.queue_id if place else None,
         "queue_position": place.position if place else None,
         "estimated_wait_seconds": place.estimated_wait_seconds if place else None,
         "nobody_online": place.nobody_online if place else False,

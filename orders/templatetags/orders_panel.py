@@ -26,6 +26,8 @@ def panel_strings() -> dict[str, object]:
         "total": _("Total"),
         "tracking": _("Track the parcel"),
         "carrier": _("Carrier"),
+        "promised": _("Promised by"),
+        "late": _("late"),
         "address": _("Delivery address"),
         "history": _("Status history"),
         "error": _("The orders could not be loaded."),

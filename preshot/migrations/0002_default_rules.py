@@ -10,7 +10,7 @@ from preshot.defaults import default_rule_rows
 def add_default_rules(apps: Apps, schema_editor: BaseDatabaseSchemaEditor) -> None:
     Rule = apps.get_model("preshot", "Rule")
     if not Rule.objects.exists():
-        Rule.objects.bulk_create([Rule(**row) for row in default_rule_rows(with_notify=False)])
+        Rule.objects.bulk_create([Rule(**row) for row in default_rule_rows(with_notify=False, with_later=False)])
 
 
 class Migration(migrations.Migration):

@@ -111,6 +111,9 @@
     ".sbw-operator,.sbw-system,.sbw-greeting{align-self:flex-start;background:#fff;border:1px solid #e2e4e8;border-bottom-left-radius:4px}" +
     ".sbw-msg.sbw-system{align-self:center;max-width:92%;background:#eef1f5;border:0;border-radius:10px;color:#333;" +
     "font-size:13px;text-align:center}" +
+    ".sbw-msg.sbw-ordernotice{text-align:left}.sbw-ordernotice a{display:block;margin-top:6px}.sbw-noticehelp{display:block;" +
+    "margin-top:8px;border:1px solid var(--sbw-accent);background:#fff;color:var(--sbw-accent);border-radius:8px;" +
+    "padding:6px 10px;min-height:40px;cursor:pointer}" +
     ".sbw-who{display:block;font-size:11px;font-weight:700;opacity:.75;margin-bottom:2px}" +
     ".sbw-pending{opacity:.65}.sbw-failed{background:#fde8e8;color:#8a1c1c}" +
     ".sbw-typing,.sbw-notice{min-height:18px;padding:2px 14px;font-size:12px;color:#555}" +
@@ -421,6 +424,7 @@
       case "rating.requested": return showRating(frame.conversation_id);
       case "rated": hideRating(); return showNotice(t("rated"), true);
       case "questionnaire": return showQuestionnaire(frame.url);
+      case "order.notice": return showOrderNotice(frame.notice);
       case "questionnaire.submitted":
         setTimeout(hideQuestionnaire, 1500); return showNotice(frame.text || "", true);
       case "error":
@@ -556,6 +560,7 @@
     byId = {}; resumeId = 0;
     while (log.firstChild) log.removeChild(log.firstChild);
     renderGreeting();
+    (orderNotices || []).forEach(function (node) { log.appendChild(node); });
     outbox.forEach(renderPending);
   }
   function bubble(kind, who, text) {
@@ -638,6 +643,29 @@
     clearTimeout(typingTimer);
     typing.textContent = name === null ? "" : t("typing", { name: name || t("someone") });
     if (name !== null) typingTimer = setTimeout(function () { typing.textContent = ""; }, 4000);
+  }
+  // --- order notices: a late parcel, told unasked to a shopper who agreed (PROTOCOL.md, order.notice).
+  // Kept across log redraws; the text is the shop's, so it goes in as text only.
+  var orderNotices = [];
+  function showOrderNotice(n) {
+    if (!n || typeof n.text !== "string" || log.querySelector('[data-notice="' + Number(n.id) + '"]')) return;
+    var node = bubble("system sbw-ordernotice", t("support"), n.text);
+    node.setAttribute("data-notice", String(Number(n.id)));
+    (Array.isArray(n.links) ? n.links : []).forEach(function (item) {
+      var link = item && httpUrl(item.url);
+      if (link) node.appendChild(el("a", { href: link, target: "_blank", rel: "noopener noreferrer", class: "sbw-filelink", text: String(item.label || link) }));
+    });
+    if (n.help && typeof n.help.text === "string") {
+      node.appendChild(el("button", { type: "button", class: "sbw-noticehelp", text: String(n.help.label || ""), onclick: function () { askForHelp(n.help.text); } }));
+    }
+    orderNotices.push(node);
+    log.appendChild(node); log.scrollTop = log.scrollHeight;
+  }
+  // "Still need help" under a notice: its text (the order and the question) opens the chat.
+  function askForHelp(text) {
+    showChat();
+    input.value = text.slice(0, MAX_CHARS);
+    onSubmit({ preventDefault: function () {} });
   }
   function showNotice(text, ok) { notice.textContent = text; notice.classList.toggle("sbw-ok", !!ok); }
 

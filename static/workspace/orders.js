@@ -47,6 +47,15 @@ function formatMoney(amount, currency, language) {
   }
 }
 
+// The carrier's promised date, marked late while the parcel is on its way past it.
+function promised(order, language) {
+  if (!order.promised_delivery_at) return "";
+  const date = formatDate(order.promised_delivery_at, language);
+  const late = order.status === "shipped" && new Date(order.promised_delivery_at) < new Date();
+  if (!late) return date;
+  return el("span", {}, [el("span", { text: date + " " }), el("span", { className: "pill order-late", text: T.late })]);
+}
+
 function csrfToken() {
   const match = document.cookie.match(/(?:^|;\s*)csrftoken=([^;]+)/);
   return match ? decodeURIComponent(match[1]) : "";
@@ -93,6 +102,7 @@ function orderCard(order, about, context, root) {
   };
   fact(T.total, formatMoney(order.total, order.currency, language));
   fact(T.carrier, [order.carrier, order.tracking_number].filter(Boolean).join(" · "));
+  fact(T.promised, promised(order, language));
   const link = safeLink(order.tracking_url);
   if (link) fact(T.tracking, el("a", { href: link, target: "_blank", rel: "noopener noreferrer", className: "tracking-link", text: order.tracking_number || T.tracking }));
   fact(T.address, order.delivery_address);

@@ -60,6 +60,8 @@ def push_orders() -> None:
                         "number": "10234",
                         "status": "shipped",
                         "shipped_at": "2026-11-30T08:00:00+00:00",
+                        # The carrier's promise, already past: the panel marks the parcel late.
+                        "promised_delivery_at": "2026-12-02T18:00:00+00:00",
                         "carrier": "DHL",
                         "tracking_number": "JJD000390007",
                         "tracking_url": "https://www.dhl.com/track?id=JJD000390007",
@@ -84,6 +86,8 @@ LANGUAGES: list[tuple[str, dict[str, Any]]] = [
             "history": ["Paid", "Shipped"],
             "pick": "The chat is about this order",
             "picked": "Picked by an operator",
+            "promised": ("Promised by", "Dec 2, 2026 late"),
+            "delivered": "Delivered",
         },
     ),
     (
@@ -99,6 +103,8 @@ LANGUAGES: list[tuple[str, dict[str, Any]]] = [
             "history": ["Оплачен", "Отправлен"],
             "pick": "Чат об этом заказе",
             "picked": "Выбран оператором",
+            "promised": ("Обещано к", "2 дек. 2026 г. опаздывает"),
+            "delivered": "Доставлен",
         },
     ),
 ]
@@ -151,6 +157,10 @@ def test_the_panel_shows_the_customers_orders_and_which_one_the_chat_is_about(
     link = current.get_by_role("link", name=texts["track"])
     expect(link).to_have_attribute("href", "https://www.dhl.com/track?id=JJD000390007")
     expect(current.locator(".order-history li span")).to_have_text(texts["history"])
+    promised_label, promised_value = texts["promised"]
+    expect(current.locator("dt", has_text=promised_label)).to_be_visible()
+    expect(current.locator("dt", has_text=promised_label).locator("+ dd")).to_have_text(promised_value)
+    expect(current.locator(".order-late")).to_be_visible()
     expect(panel.locator("details.order")).to_have_count(2)
     assert page.evaluate("window.__pwned") is None
     assert panel.locator("img").count() == 0
@@ -170,3 +180,16 @@ def test_the_panel_shows_the_customers_orders_and_which_one_the_chat_is_about(
     conversation = Conversation.objects.get(contact__customer_id="C-77")
     about = wait_for(lambda: ConversationOrder.objects.filter(conversation=conversation).first())
     assert (about.order.number, about.chosen_by) == ("10012", "operator")
+
+    # The shop pushes the delivery while the chat is open: the panel follows without a reload.
+    page.evaluate("window.__samePage = true")
+    in_thread(
+        do_upsert_batch,
+        BatchIn.model_validate(
+            {"orders": [{"number": "10234", "status": "delivered", "delivered_at": "2026-12-03T12:00:00+00:00"}]}
+        ),
+    )
+    delivered = panel.locator("details.order", has_text=texts["order"])
+    expect(delivered.locator(".order-stage")).to_have_text(texts["delivered"])
+    expect(delivered.locator(".order-late")).to_have_count(0)  # delivered: no longer late
+    assert page.evaluate("window.__samePage") is True

@@ -33,7 +33,7 @@ from chat.actions import InboundMessage, do_close, do_receive_inbound, do_set_op
 from chat.actions.setup import do_create_operator
 from chat.errors import InvalidInput, OperatorUnavailable
 from chat.models import Contact, Conversation, Operator, Queue, Reason
-from chat.selectors import queue_places
+from chat.selectors import place_in_head, queue_head, queue_places
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.embedded]
 
@@ -242,6 +242,15 @@ class QueueMachine(RuleBasedStateMachine):
         assert {pk: (status, count) for pk, (status, count, _) in operators.items()} == modelled
         places = {place.conversation_id: place.position for place in queue_places(limit=1000)}
         assert places == self.model.positions()
+        # What each waiting widget derives from its queue's one ``queue.moved`` event is the same place.
+        derived: dict[int, int] = {}
+        for queue_id in self.queue_ids.values():
+            payload = queue_head(queue_id, limit=1000).as_payload()
+            for pk, _ in payload["head"]:
+                place = place_in_head(payload, pk)
+                assert place is not None and place["queue_id"] == queue_id
+                derived[pk] = place["position"]
+        assert derived == self.model.positions()
 
         # The rules themselves, straight from the rows.
         queue_skill = {pk: slug for slug, pk in self.queue_ids.items()}

@@ -91,7 +91,7 @@ def test_nonsense_and_empty_questions_find_nothing(corpus: None) -> None:
     assert search_articles("   ", "ru") == []
     assert search_articles("qqqq zzzz", "en") == []
     assert search_articles("\x00'); -- %s %%s", "en") == []  # quotes, NUL and placeholders are just text
-    assert Article.objects.count() == 12
+    assert Article.objects.count() == 13
 
 
 def test_a_manager_s_edit_is_searchable_at_once(corpus: None) -> None:

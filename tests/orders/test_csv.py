@@ -118,6 +118,22 @@ def test_a_file_over_the_documented_size_is_refused(tmp_path: Path, monkeypatch:
     assert rows() == (0, 0, 0, 0)
 
 
+def test_the_carriers_promise_imports_exports_and_a_bad_one_is_named(tmp_path: Path) -> None:
+    header = "order_number,status,shipped_at,promised_delivery_at"
+    run_import(csv_file(tmp_path, ["P-1,shipped,2026-12-01T08:00:00+00:00,2026-12-04T18:00:00+00:00"], header))
+    promised = Order.objects.get(number="P-1").promised_delivery_at
+    assert promised is not None and promised.isoformat() == "2026-12-04T18:00:00+00:00"
+    exported = tmp_path / "export.csv"
+    call_command("export_orders_csv", str(exported), stderr=io.StringIO())
+    assert "2026-12-04T18:00:00+00:00" in exported.read_text(encoding="utf-8")
+    err = io.StringIO()
+    path = csv_file(tmp_path, ["P-2,shipped,,next friday"], header)
+    with pytest.raises(CommandError, match="Nothing was imported"):
+        call_command("import_orders_csv", path, stdout=io.StringIO(), stderr=err)
+    assert any(p.startswith("line 2, promised_delivery_at:") and "ISO 8601" in p for p in err.getvalue().splitlines())
+    assert not Order.objects.filter(number="P-2").exists()
+
+
 def test_the_export_reads_back_as_the_same_orders(tmp_path: Path) -> None:
     run_import(csv_file(tmp_path, GOOD))
     exported = tmp_path / "export.csv"

@@ -18,7 +18,7 @@ from chat.actions import (
     do_export_contact,
     do_set_contact_details,
 )
-from chat.models import Contact, Operator, Reason
+from chat.models import Contact, Event, Operator, Reason
 from connectors.widget.signing import sign_customer
 from orders.actions import do_pick_conversation_order
 from orders.models import Order, OrderStatusChange, ShopCustomer
@@ -217,3 +217,26 @@ def test_the_operator_holding_the_chat_says_which_order_it_is_about(
     answer = as_anna.post(url.format(mine.pk))
     assert answer.status_code == 200
     assert (answer.json()["about_order_id"], answer.json()["about_reason"]) == (mine.pk, "operator")
+
+
+def test_a_push_for_a_customer_with_an_open_chat_tells_the_operators_showing_it(
+    push: Callable[..., Any], make_operator: Callable[..., Operator], shopper_writes: Callable[..., Any]
+) -> None:
+    sign_in("customer:C-1")
+    chat = shopper_writes("customer:C-1").conversation
+    other = shopper_writes("someone-else").conversation
+    assert chat.operator_id is None  # nobody online: the chat waits in the queue, shown to the staff
+
+    def told() -> list[tuple[str, dict[str, Any]]]:
+        return [(e.audience, e.payload) for e in Event.objects.filter(kind="order.updated").order_by("id")]
+
+    push(batch(order("A-1", status="paid")))
+    assert told() == [("staff", {"conversation_id": chat.pk, "contact_id": chat.contact_id})]
+    push(batch(order("A-1", status="paid")))  # the same again: nothing changed, nobody told
+    assert len(told()) == 1
+    push(batch(order("A-1", status="shipped", promised_delivery_at="2026-12-05T18:00:00+00:00")))
+    assert len(told()) == 2
+    assert other.pk not in {payload["conversation_id"] for _audience, payload in told()}
+    do_close(conversation_id=chat.pk, by="system")
+    push(batch(order("A-1", status="delivered")))  # the chat is closed: no open panel to refresh
+    assert len(told()) == 2

@@ -58,6 +58,18 @@ BAD_BATCHES: list[tuple[str, Any, str, str]] = [
     ("missing status", batch({"number": "A-1"}), "orders[0].status", "required"),
     ("time without timezone", batch(order(placed_at="2026-11-20T10:00:00")), "orders[0].placed_at", "timezone"),
     ("time not a time", batch(order(shipped_at="yesterday")), "orders[0].shipped_at", "ISO 8601"),
+    (
+        "promise without timezone",
+        batch(order(promised_delivery_at="2026-12-05T18:00:00")),
+        "orders[0].promised_delivery_at",
+        "timezone",
+    ),
+    (
+        "promise as a number",
+        batch(order(promised_delivery_at=1764950400)),
+        "orders[0].promised_delivery_at",
+        "ISO 8601",
+    ),
     ("currency lower-case", batch(order(currency="eur")), "orders[0].currency", "ISO 4217"),
     ("tracking link javascript", batch(order(tracking_url="javascript:alert(1)")), "orders[0].tracking_url", "http"),
     (
@@ -199,6 +211,20 @@ def test_scripts_read_an_order_and_a_customers_orders(push: Callable[..., Any], 
     assert sorted(o["number"] for o in theirs["orders"]) == ["A-1", "A-2"]
     assert client.get("/api/shop/v1/orders/NOPE").status_code == 404
     assert client.get("/api/shop/v1/customers/NOPE/orders").status_code == 404
+
+
+def test_the_carriers_promise_is_stored_kept_when_left_out_and_read_back(
+    push: Callable[..., Any], shop_key: str
+) -> None:
+    push(batch(order("A-1", status="shipped", promised_delivery_at="2026-12-05T18:00:00+01:00")))
+    push(batch({"number": "A-1", "status": "shipped", "carrier": "DHL"}))
+    stored = Order.objects.get(number="A-1")
+    assert (
+        stored.promised_delivery_at is not None
+        and stored.promised_delivery_at.isoformat() == "2026-12-05T17:00:00+00:00"
+    )
+    read = Client(HTTP_AUTHORIZATION=f"Bearer {shop_key}").get("/api/shop/v1/orders/A-1").json()
+    assert read["promised_delivery_at"] == "2026-12-05T17:00:00+00:00"
 
 
 def test_the_openapi_document_shows_the_batch_with_an_example() -> None:

@@ -16,7 +16,7 @@ NOW = datetime(2026, 12, 3, 12, 0, tzinfo=UTC)
 
 @pytest.fixture
 def articles(db: None) -> None:
-    """The demo shop's twelve articles in English and Russian, through kb's actions."""
+    """The demo shop's thirteen articles in English and Russian, through kb's actions."""
     load_kb_demo()
 
 

@@ -3,8 +3,11 @@ in English and in Russian, with the actions the order's status still allows."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 from django.test import override_settings
+from django.utils import translation
 
 from orders.models import Order
 from preshot.actions import RuleInput, do_save_rule
@@ -109,3 +112,44 @@ def test_the_shopper_sees_their_order_still_moving_rather_than_an_older_delivere
     offered = suggestions_for_contact([olga.pk], "en", now=NOW)
     assert offered is not None and offered.order.number == "NEW"
     assert suggestions_for_contact([Contact.objects.create().pk], "en", now=NOW) is None
+
+
+# (hours past the carrier's promise: negative is before it, None is no promise; whether the order is
+# late against it, i.e. the "late against the promise" rule comes first)
+PROMISES: list[tuple[float | None, bool]] = [(None, False), (-30, False), (-0.5, False), (0.5, True), (26, True)]
+
+
+@pytest.mark.parametrize("language", ["en", "ru"])
+@pytest.mark.parametrize(("hours_past", "late"), PROMISES, ids=[f"{h}h" for h, _ in PROMISES])
+def test_a_shipped_order_past_the_carriers_promise_is_late_whatever_its_age(
+    hours_past: float | None, late: bool, language: str
+) -> None:
+    promised = None if hours_past is None else NOW - timedelta(hours=hours_past)
+    order = make_order("shipped", 2, promised_delivery_at=promised, tracking_url="https://carrier.example/t/1")
+    offered = suggestions_for(order, language, now=NOW)
+    first = offered.suggestions[0]
+    question = {"en": "My parcel is late against the carrier's promise", "ru": "Посылка не пришла к обещанному сроку"}
+    assert (first.question == question[language]) == late
+    if late:
+        assert first.answer.key == "late-parcel" and first.action is not None and first.action.kind == "track"
+        assert first.answer.title == {"en": "Your parcel is late", "ru": "Посылка задерживается"}[language]
+    else:
+        assert "late-parcel" not in [s.answer.key for s in offered.suggestions]
+
+
+def test_delivered_in_time_or_late_a_delivered_order_is_not_late_against_its_promise() -> None:
+    order = make_order("delivered", 1, promised_delivery_at=NOW - timedelta(days=3))
+    assert "late-parcel" not in [s.answer.key for s in suggestions_for(order, "en", now=NOW).suggestions]
+
+
+def test_a_managers_promise_rule_counts_days_past_the_promise() -> None:
+    Rule.objects.all().delete()
+    rule = do_save_rule(
+        RuleInput(["shipped"], "promised", 3, None, "contact-us", "Still nothing?", "Всё ещё нет?", priority=5)
+    )
+    with translation.override("en"):
+        assert rule.get_counts_from_display() == "the promised delivery time passed"
+    two_days = make_order("shipped", 5, "P-2", promised_delivery_at=NOW - timedelta(days=2, hours=1))
+    three_days = make_order("shipped", 5, "P-3", promised_delivery_at=NOW - timedelta(days=3, hours=1))
+    assert suggestions_for(two_days, "en", now=NOW).suggestions == []
+    assert [s.question for s in suggestions_for(three_days, "en", now=NOW).suggestions] == ["Still nothing?"]
