@@ -52,6 +52,9 @@ class Sizes:
     kb_searches: int = 600
     preshot_shoppers: int = 2000
     preshot_calls: int = 600
+    # Webhooks posted on a schedule (open loop): this many a second for this long, per connector.
+    webhook_rate: int = int(os.environ.get("BENCH_WEBHOOK_RATE", "100"))
+    webhook_seconds: float = float(os.environ.get("BENCH_WEBHOOK_SECONDS", "60"))
 
 
 FULL = Sizes(
@@ -90,6 +93,8 @@ SMOKE = Sizes(
     kb_searches=30,
     preshot_shoppers=5,
     preshot_calls=20,
+    webhook_rate=10,
+    webhook_seconds=1.0,
 )
 
 

@@ -1,6 +1,7 @@
 """ASGI entry point: HTTP through Django, WebSockets through Channels routing."""
 
 import os
+from typing import Any
 
 from django.core.asgi import get_asgi_application
 
@@ -16,7 +17,11 @@ from django.contrib.staticfiles.handlers import ASGIStaticFilesHandler  # noqa: 
 from chat.periodic import StartsPeriodicWork  # noqa: E402
 from config.routing import websocket_urlpatterns  # noqa: E402
 
-http_app = ASGIStaticFilesHandler(django_asgi_app) if settings.SERVE_FILES else django_asgi_app
+http_app: Any = ASGIStaticFilesHandler(django_asgi_app) if settings.SERVE_FILES else django_asgi_app
+if settings.BENCH_WEBHOOK_FLOOR:  # the benchmark's bare endpoint, never on in a deployment
+    from bench.floor.webhook import with_webhook_floor
+
+    http_app = with_webhook_floor(http_app)
 
 # Without a broker (the embedded default) the server runs the periodic work itself.
 application = StartsPeriodicWork(

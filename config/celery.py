@@ -5,6 +5,7 @@ from pathlib import Path
 from typing import Any
 
 from celery import Celery
+from celery.signals import worker_init
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 
@@ -23,3 +24,11 @@ def _periodic_under_locks(sender: Celery, source: Any, **_: Any) -> None:
     filename = source.get("beat_schedule_filename")
     if filename:
         Path(filename).parent.mkdir(parents=True, exist_ok=True)
+
+
+@worker_init.connect
+def _plain_connections_in_prefork_children(sender: Any = None, **_: Any) -> None:
+    """Before the children are forked: prefork children use plain connections (config/dbpool.py)."""
+    from config.dbpool import without_pool_in_prefork_workers
+
+    without_pool_in_prefork_workers(getattr(sender, "pool_cls", ""))

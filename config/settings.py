@@ -97,13 +97,37 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"].setdefault("OPTIONS", {})["timeout"] = 20
     DATABASES["default"]["OPTIONS"]["transaction_mode"] = "IMMEDIATE"
 else:
-    DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("CONN_MAX_AGE", default=60))
+    # A pool of open connections per process (psycopg_pool; config/dbpool.py): every HTTP request
+    # runs in a thread of its own under daphne, so without one each request connects afresh.
+    DATABASE_POOL: bool = env.bool("DATABASE_POOL", default=True)
+    if DATABASE_POOL:
+        # Django refuses persistent connections with a pool: a "closed" connection goes back to it.
+        if DATABASES["default"].get("CONN_MAX_AGE") or env.int("CONN_MAX_AGE", default=0):
+            raise ImproperlyConfigured("CONN_MAX_AGE must be 0 (or unset) while DATABASE_POOL is on.")
+        DATABASES["default"]["CONN_MAX_AGE"] = 0
+        DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
+            # Kept open while idle; the rest are opened under load and closed after 10 idle minutes.
+            "min_size": env.int("DATABASE_POOL_MIN_SIZE", default=2),
+            # Per process: N daphne x this + Celery children + beat must stay under max_connections.
+            "max_size": env.int("DATABASE_POOL_MAX_SIZE", default=10),
+            # A request waits this long for a free connection, then fails (503: the platforms retry).
+            # Short, because while PostgreSQL is away every request waits this long to be told so.
+            "timeout": env.float("DATABASE_POOL_TIMEOUT", default=3.0),
+        }
+    else:
+        DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("CONN_MAX_AGE", default=60))
+    # Behind PgBouncer in transaction mode a cursor cannot outlive its transaction: on there
+    # (docs/scaling.md), `.iterator()` then fetches in chunks on the client instead.
+    DATABASES["default"]["DISABLE_SERVER_SIDE_CURSORS"] = env.bool("DISABLE_SERVER_SIDE_CURSORS", default=False)
     # Off by default: a check is one more round trip before the first query of every database call
     # of a consumer (as much time as storing a chat message, measured in bench/). A connection that
     # died with its server fails one call, is then dropped, and the next call reconnects.
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = env.bool("CONN_HEALTH_CHECKS", default=False)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 USING_POSTGRES: bool = DATABASES["default"]["ENGINE"].startswith("django.db.backends.postgresql")
+
+# Benchmark only (bench/webhooks.py): mounts the bare one-INSERT webhook floor on this server.
+BENCH_WEBHOOK_FLOOR: bool = env.bool("BENCH_WEBHOOK_FLOOR", default=False)
 
 # --- Redis: channel layer, cache, Celery broker --------------------------------------------------
 REDIS_URL: str = env.str("REDIS_URL", default="")

@@ -15,7 +15,7 @@ from datetime import timedelta
 from typing import Any
 
 from celery import shared_task
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 
@@ -72,15 +72,42 @@ def store_update(*, connector: str, update_id: str, kind: str, payload: dict[str
     unstorable = first_unstorable([update_id, kind, payload])
     if unstorable is not None:
         return _store_rejected(connector, update_id, kind, payload, *unstorable)
-    with transaction.atomic():
-        raw, created = RawUpdate.objects.get_or_create(
-            connector=connector, update_id=update_id, defaults={"kind": kind[:64], "payload": payload}
-        )
-        if created:
-            transaction.on_commit(lambda: process_raw_update.delay(raw.pk))
-    if not created:
+    raw_id = _insert_once(connector, update_id, kind[:64], payload)
+    if raw_id is None:
         logger.info("Repeated %s update %s ignored", connector, update_id)
-    return created
+        return False
+    # At once in autocommit (the INSERT is its own transaction), else after the caller's commit.
+    transaction.on_commit(lambda: process_raw_update.delay(raw_id))
+    return True
+
+
+def _insert_once(connector: str, update_id: str, kind: str, payload: dict[str, Any]) -> int | None:
+    """The acknowledgement's one statement: INSERT unless (connector, update_id) is already stored.
+
+    One round trip instead of get_or_create's six (BEGIN, SELECT, SAVEPOINT, INSERT, RELEASE,
+    COMMIT); the unique constraint decides a race between two deliveries of one update.
+    """
+    fields = {field.name: field for field in RawUpdate._meta.concrete_fields}
+    values = {
+        "connector": connector,
+        "update_id": update_id,
+        "kind": kind,
+        "payload": payload,
+        "state": RawUpdateState.RECEIVED,
+        "note": "",
+        "received_at": timezone.now(),
+    }
+    with connection.cursor() as cursor:
+        prepared = [fields[name].get_db_prep_save(value, connection) for name, value in values.items()]
+        columns = ", ".join(connection.ops.quote_name(fields[name].get_attname_column()[1] or name) for name in values)
+        cursor.execute(
+            f"INSERT INTO {connection.ops.quote_name(RawUpdate._meta.db_table)} ({columns})"  # noqa: S608 (names from the model)
+            f" VALUES ({', '.join(['%s'] * len(values))})"
+            " ON CONFLICT (connector, update_id) DO NOTHING RETURNING id",
+            prepared,
+        )
+        row = cursor.fetchone()
+    return int(row[0]) if row else None
 
 
 def _store_rejected(connector: str, update_id: str, kind: str, payload: dict[str, Any], where: str, why: str) -> bool:

@@ -82,10 +82,31 @@ def test_connections_hold_and_chatting_shoppers_reach_operators(tmp_dir: Path) -
 
 def test_webhook_updates_are_acknowledged_and_reach_operators(tmp_dir: Path) -> None:
     webhooks = run_bench("webhooks", tmp_dir)["webhooks"]
-    for connector in ("telegram", "vk"):
+    for connector in ("telegram", "vk", "telegram_paced", "vk_paced"):
         assert webhooks[connector]["non_200"] == 0
         assert webhooks[connector]["acked_per_s"] > 0
-        assert webhooks[connector]["reached_operator"] > 0
+        assert webhooks[connector]["reached_operator"] == webhooks[connector]["updates"]
+    # The bare one-INSERT endpoint on the same daphne: what an acknowledgement costs at least.
+    for name in ("floor", "floor_paced"):
+        assert webhooks[name]["non_200"] == 0 and webhooks[name]["acked_per_s"] > 0
+    for row in webhooks.values():
+        if isinstance(row, dict):
+            assert (row["lost"], row["doubled"]) == (0, 0)
+
+
+def test_the_webhook_floor_is_not_mounted_unless_the_benchmark_asks() -> None:
+    from asgiref.sync import async_to_sync
+    from channels.testing import HttpCommunicator
+
+    from config.asgi import application
+
+    async def post() -> int:
+        headers = [(b"host", b"127.0.0.1")]
+        communicator = HttpCommunicator(application, "POST", "/bench/webhook-floor/", body=b"{}", headers=headers)
+        answer = await communicator.get_response()
+        return int(answer["status"])
+
+    assert async_to_sync(post)() == 404  # Django's own answer: no such page
 
 
 @pytest.mark.browser

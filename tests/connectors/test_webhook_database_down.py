@@ -30,7 +30,9 @@ def raw_updates_locked() -> Iterator[Callable[[], None]]:
     yield other.rollback  # the outage ends
     other.rollback()
     other.close()
-    connection.close()  # the next test gets a fresh session, without the lock timeout
+    with connection.cursor() as cursor:  # a pooled session goes on to the next test
+        cursor.execute("RESET lock_timeout")
+    connection.close()
 
 
 def test_telegram_gets_a_5xx_while_the_update_cannot_be_stored_and_a_200_after(
