@@ -159,6 +159,7 @@ def widget_payload(notice: Notice) -> dict[str, Any]:
     return {
         "id": notice.pk,
         "order_number": notice.order.number,
+        "rule_id": notice.rule_id,
         "text": notice.text,
         "help": buttons.get("help"),
         "links": buttons.get("links") or [],

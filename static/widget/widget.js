@@ -656,7 +656,12 @@
       if (link) node.appendChild(el("a", { href: link, target: "_blank", rel: "noopener noreferrer", class: "sbw-filelink", text: String(item.label || link) }));
     });
     if (n.help && typeof n.help.text === "string") {
-      node.appendChild(el("button", { type: "button", class: "sbw-noticehelp", text: String(n.help.label || ""), onclick: function () { askForHelp(n.help.text); } }));
+      var helpButton = el("button", { type: "button", class: "sbw-noticehelp", text: String(n.help.label || ""), onclick: function () {
+        // The pre-shot path when the order is known: the chat is then about it, not only worded so.
+        if (n.order_number) askAboutOrder(String(n.order_number), n.rule_id || null, helpButton);
+        else askForHelp(n.help.text);
+      } });
+      node.appendChild(helpButton);
     }
     orderNotices.push(node);
     log.appendChild(node); log.scrollTop = log.scrollHeight;
@@ -837,11 +842,14 @@
   }
   // The chat opens with the order and the question attached: the shopper never repeats themselves.
   function stillNeedHelp(suggestion, pressed) {
+    askAboutOrder(preshotData.order.number, suggestion.rule_id, pressed);
+  }
+  function askAboutOrder(orderNumber, ruleId, pressed) {
     pressed.disabled = true;
     var clientId = pressed.getAttribute("data-client-id") || uuid();
     pressed.setAttribute("data-client-id", clientId); // a retry of the same press opens nothing new
     preshotRequest("help/", {
-      order: preshotData.order.number, rule_id: suggestion.rule_id, lang: lang, client_id: clientId
+      order: orderNumber, rule_id: ruleId, lang: lang, client_id: clientId
     }).then(function (data) {
       hideBefore();
       setInProgress(true);

@@ -14,7 +14,7 @@ from playwright.sync_api import Page, expect
 from chat.actions import do_set_operator_status
 from chat.models import Contact, Conversation, Message, Operator
 from kb.demo import load_kb_demo
-from orders.models import Order
+from orders.models import ConversationOrder, Order
 from preshot.actions import do_consent_to_notices, do_load_default_rules
 from preshot.notices import send_due_notices
 from tests.browser.conftest import PHONE, in_thread, save_screenshot, wait_for
@@ -90,4 +90,7 @@ def test_an_open_widget_shows_the_late_notice_and_still_need_help_opens_the_chat
     notice.get_by_role("button", name=text["help"]).click()
     expect(page.locator(".sbw-shopper .sbw-text").last).to_have_text(text["asked"])
     wait_for(lambda: Message.objects.filter(conversation=conversation, text=text["asked"]).exists())
+    # The chat is about the order (the operator's panel marks it), not only worded so.
+    about = wait_for(lambda: ConversationOrder.objects.filter(conversation=conversation).first())
+    assert (about.order.number, about.chosen_by) == ("PROM-1", "shopper")
     assert errors == []
