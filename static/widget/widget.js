@@ -742,7 +742,7 @@
       .then(function (r) { return r.json().then(function (data) { if (!r.ok) throw data.error || {}; return data; }); });
   }
   function showHelp() {
-    if (inProgress() || conversationId) { help.hidden = true; return; }
+    if (inProgress()) { help.hidden = true; return; } // aside while a chat is in progress, back after it
     if (helpLabels) { help.hidden = false; return; }
     getHelp("").then(function (data) {
       var L = helpLabels = data.labels;
@@ -750,7 +750,7 @@
       helpInput.setAttribute("placeholder", L.placeholder); helpInput.setAttribute("aria-label", L.placeholder);
       helpButton.textContent = L.search;
       answers.setAttribute("aria-label", L.results);
-      help.hidden = !!(inProgress() || conversationId);
+      help.hidden = inProgress();
     }, function () { /* no help search today: the chat still works */ });
   }
   function onHelpSubmit(event) { event.preventDefault(); clearTimeout(helpTimer); searchHelp(); }
@@ -789,7 +789,7 @@
     });
   }
   function showPreshot() {
-    if (inProgress() || conversationId) { preshotView.hidden = true; return; }
+    if (inProgress()) { preshotView.hidden = true; return; }
     if (preshotAsked) { preshotView.hidden = !preshotData; return; }
     if (!customer()) return; // an anonymous visitor has no orders to show
     preshotAsked = true;
@@ -797,7 +797,7 @@
       if (!data.order) return;
       preshotData = data;
       renderPreshot(data);
-      preshotView.hidden = !!(inProgress() || conversationId);
+      preshotView.hidden = inProgress();
       preshotRequest("notices/").then(renderConsent, function () { /* the box stays unticked */ });
     }, function () { preshotAsked = false; /* the chat and the help search work without it */ });
   }

@@ -15,7 +15,7 @@ from django.conf import settings
 from django.utils import timezone
 from playwright.sync_api import Page, Route, expect
 
-from chat.actions import do_set_operator_status
+from chat.actions import do_close, do_set_operator_status
 from chat.models import Message, Operator
 from connectors.widget.signing import sign_customer
 from kb.demo import load_kb_demo
@@ -253,3 +253,29 @@ def test_words_typed_in_the_help_search_stay_there_when_the_chat_comes_up(
     page.keyboard.type(" my parcel")  # the shopper types on, wherever the focus is
     expect(search).to_have_value("where is my parcel")
     expect(message).to_have_value("")
+
+
+def test_a_shopper_back_after_a_closed_chat_sees_the_orders_stage_again(
+    transactional_db: None, make_operator: Callable[..., Operator], new_page: Callable[..., Page]
+) -> None:
+    """The panel stands aside while a chat is in progress, not for good: a shopper whose chat has
+    closed and who opens the widget again is offered the answers first, as on their first visit."""
+    text = TEXT["en"]
+    operator = in_thread(make_operator, "Anna")
+    in_thread(do_set_operator_status, operator_id=operator.pk, status="online")
+    in_thread(shop_data)
+    page = new_page(locale="en-US", **PHONE_390)
+    open_shop(page, "en")
+    stage = page.get_by_role("region", name=text["region"]).locator(".sbw-stage")
+    expect(stage).to_have_text(text["stage"])
+    box = page.get_by_role("textbox", name=UI["en"]["message"])
+    box.fill("Hello")
+    box.press("Enter")
+    expect(page.locator(".sbw-pending")).to_have_count(0)
+    expect(stage).to_be_hidden()  # the chat is in progress
+    conversation = wait_for(lambda: Message.objects.filter(text="Hello").first()).conversation
+    in_thread(do_close, conversation_id=conversation.pk, by="system")
+    page.reload()  # back later: the widget opens as it was left
+    expect(page.get_by_role("button", name="Minimize chat")).to_be_visible()
+    expect(stage).to_have_text(text["stage"])
+    expect(page.get_by_role("searchbox", name=text["search"])).to_be_visible()
