@@ -13,12 +13,8 @@ from typing import Annotated, Any
 from django.http import Http404, HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
 from ninja import Body, NinjaAPI, Path, Schema
-from ninja.errors import AuthenticationError, HttpError, ValidationError
-from ninja.security import HttpBearer
+from ninja.errors import ValidationError
 
-from chat import throttle
-from chat.errors import ChatError, RateLimited
-from chat.untrusted import UntrustedJSONError
 from orders import actions
 from orders.actions import InvalidBatch
 from orders.keys import shop_key_for
@@ -33,22 +29,16 @@ from orders.schemas import (
     field_errors,
 )
 from orders.selectors import order_payload
-from workspace.api_common import UntrustedParser
+from workspace.api_common import ThrottledBearer, UntrustedParser, answer_errors_plainly
 
 
-class ShopKeyAuth(HttpBearer):
-    """``Authorization: Bearer sbk_...``. Past ``api_token_ip`` bad keys from one address, every key is
-    refused (429) for a while, so keys cannot be guessed at speed."""
+class ShopKeyAuth(ThrottledBearer[ShopApiKey]):
+    """``Authorization: Bearer sbk_...``, throttled against guessing as the operators' tokens are."""
 
-    def authenticate(self, request: HttpRequest, token: str) -> ShopApiKey | None:
-        bad_keys, address = throttle.limit("api_token_ip"), throttle.request_ip(request)
-        if wait := throttle.retry_after(bad_keys, address):
-            raise RateLimited(wait)
-        key = shop_key_for(token)
-        if key is None:
-            throttle.hit(bad_keys, address)
-            return None
-        actions.do_touch_shop_api_key(key)
+    def find(self, request: HttpRequest, secret: str) -> ShopApiKey | None:
+        key = shop_key_for(secret)
+        if key is not None:
+            actions.do_touch_shop_api_key(key)
         return key
 
 
@@ -108,14 +98,6 @@ def invalid_batch(request: HttpRequest, exc: InvalidBatch) -> HttpResponse:
     return _invalid(request, exc.errors)
 
 
-@shop_api.exception_handler(ChatError)
-def chat_error(request: HttpRequest, exc: ChatError) -> HttpResponse:
-    response = _error(request, exc.code, exc.message, exc.status)
-    if isinstance(exc, RateLimited):
-        response["Retry-After"] = str(exc.retry_after)
-    return response
-
-
 @shop_api.exception_handler(ValidationError)
 def validation_error(request: HttpRequest, exc: ValidationError) -> HttpResponse:
     if any(error.get("loc", ("",))[0] == "path" for error in exc.errors):
@@ -126,23 +108,7 @@ def validation_error(request: HttpRequest, exc: ValidationError) -> HttpResponse
     return _invalid(request, field_errors(query, skip=1) + field_errors(body, skip=2))
 
 
-@shop_api.exception_handler(AuthenticationError)
-def authentication_error(request: HttpRequest, exc: AuthenticationError) -> HttpResponse:
-    return _error(request, "unauthorized", _("Send a valid shop API key: Authorization: Bearer <key>."), 401)
-
-
-@shop_api.exception_handler(HttpError)
-def http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
-    if isinstance(exc.__cause__, ChatError):
-        return chat_error(request, exc.__cause__)
-    if isinstance(exc.__cause__, UntrustedJSONError):
-        return _error(request, "invalid_input", exc.__cause__.message, 400)
-    return _error(request, "http_error", str(exc), exc.status_code)
-
-
-@shop_api.exception_handler(Http404)
-def not_found(request: HttpRequest, exc: Http404) -> HttpResponse:
-    return _error(request, "not_found", _("Not found."), 404)
+answer_errors_plainly(shop_api, _error, unauthorized=_("Send a valid shop API key: Authorization: Bearer <key>."))
 
 
 class BatchOut(Schema):

@@ -11,17 +11,17 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
 from ninja import Field, File, Form, NinjaAPI, Query, Schema, Status, UploadedFile
-from ninja.errors import AuthenticationError, HttpError, ValidationError
+from ninja.errors import ValidationError
 
 from chat import actions
-from chat.errors import ChatError, InvalidInput, RateLimited
+from chat.errors import InvalidInput
 from chat.files import OutgoingFile, check_file, check_file_size, refusal_reason, safe_display_name
 from chat.models import Connector, Conversation, Identity, Message, Operator, Queue
 from chat.payloads import conversation_payload, message_payload
-from chat.untrusted import MAX_ID, UntrustedJSONError
+from chat.untrusted import MAX_ID
 from kb.api import router as kb_router
 from workspace import selectors
 from workspace.api_common import (
@@ -33,6 +33,7 @@ from workspace.api_common import (
     PathId,
     RowId,
     UntrustedParser,
+    answer_errors_plainly,
     me,
 )
 from workspace.customers_api import router as customers_router
@@ -61,12 +62,7 @@ def _error(request: HttpRequest, code: str, message: str, status: int) -> HttpRe
     return api.create_response(request, {"error": {"code": code, "message": message}}, status=status)
 
 
-@api.exception_handler(ChatError)
-def chat_error(request: HttpRequest, exc: ChatError) -> HttpResponse:
-    response = _error(request, exc.code, exc.message, exc.status)
-    if isinstance(exc, RateLimited):
-        response["Retry-After"] = str(exc.retry_after)
-    return response
+answer_errors_plainly(api, _error, unauthorized=_("Sign in as an operator first."))
 
 
 @api.exception_handler(ValidationError)
@@ -78,27 +74,6 @@ def validation_error(request: HttpRequest, exc: ValidationError) -> HttpResponse
         f"{'.'.join(str(part) for part in error.get('loc', ()))}: {error.get('msg', '')}" for error in exc.errors
     )
     return _error(request, "invalid_input", details or _("The input is not valid."), 422)
-
-
-@api.exception_handler(AuthenticationError)
-def authentication_error(request: HttpRequest, exc: AuthenticationError) -> HttpResponse:
-    return _error(request, "unauthorized", _("Sign in as an operator first."), 401)
-
-
-@api.exception_handler(HttpError)
-def http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
-    # ninja wraps a body its parser refused in "Cannot parse request body": say what was wrong.
-    if isinstance(exc.__cause__, ChatError):
-        return chat_error(request, exc.__cause__)
-    if isinstance(exc.__cause__, UntrustedJSONError):
-        return _error(request, "invalid_input", exc.__cause__.message, 400)
-    code = "csrf_failed" if exc.status_code == 403 else "http_error"
-    return _error(request, code, str(exc), exc.status_code)
-
-
-@api.exception_handler(Http404)
-def not_found(request: HttpRequest, exc: Http404) -> HttpResponse:
-    return _error(request, "not_found", _("Not found."), 404)
 
 
 # --- Schemas ---------------------------------------------------------------------------------------

@@ -8,22 +8,26 @@ an operator signs in, the error shapes and id types, ``me``, and the conversatio
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, Generic, TypeVar
 
-from django.http import HttpRequest
+from django.http import Http404, HttpRequest, HttpResponse
 from django.utils.datastructures import MultiValueDict
 from django.utils.translation import gettext as _
-from ninja import Field, Path, Schema
+from ninja import Field, NinjaAPI, Path, Schema
+from ninja.errors import AuthenticationError, HttpError
 from ninja.parser import Parser
 from ninja.security import HttpBearer, SessionAuth
 
 from chat import throttle
-from chat.errors import InvalidInput, RateLimited
+from chat.errors import ChatError, InvalidInput, RateLimited
 from chat.models import Operator
-from chat.untrusted import MAX_ID, first_unstorable, loads_bounded, unstorable_reason
+from chat.untrusted import MAX_ID, UntrustedJSONError, first_unstorable, loads_bounded, unstorable_reason
 from workspace.tokens import operator_for_api_token
 from workspace.views import activate_operator_language
+
+Holder = TypeVar("Holder")
 
 
 def _cannot_store(field: str) -> InvalidInput:
@@ -70,20 +74,65 @@ class OperatorSessionAuth(SessionAuth):
         return operator
 
 
-class OperatorTokenAuth(HttpBearer):
+class ThrottledBearer(HttpBearer, Generic[Holder]):
+    """``Authorization: Bearer <secret>`` looked up by ``find``. Past ``api_token_ip`` bad secrets from
+    one address, every secret is refused (429) for a while, so they cannot be guessed at speed."""
+
+    def find(self, request: HttpRequest, secret: str) -> Holder | None:
+        raise NotImplementedError
+
+    def authenticate(self, request: HttpRequest, token: str) -> Holder | None:
+        bad_secrets, address = throttle.limit("api_token_ip"), throttle.request_ip(request)
+        if wait := throttle.retry_after(bad_secrets, address):
+            raise RateLimited(wait)
+        holder = self.find(request, token)
+        if holder is None:
+            throttle.hit(bad_secrets, address)
+        return holder
+
+
+class OperatorTokenAuth(ThrottledBearer[Operator]):
     """``Authorization: Bearer <token>`` for scripts (``manage.py issue_api_token``); no CSRF involved."""
 
-    def authenticate(self, request: HttpRequest, token: str) -> Operator | None:
-        """Past ``api_token_ip`` bad tokens from one address, every token is refused (429) for a while,
-        so tokens cannot be guessed at speed."""
-        bad_tokens, address = throttle.limit("api_token_ip"), throttle.request_ip(request)
-        if wait := throttle.retry_after(bad_tokens, address):
-            raise RateLimited(wait)
-        operator = operator_for_api_token(token)
-        if operator is None:
-            throttle.hit(bad_tokens, address)
+    def find(self, request: HttpRequest, secret: str) -> Operator | None:
+        operator = operator_for_api_token(secret)
         activate_operator_language(request, operator)
         return operator
+
+
+ErrorResponder = Callable[[HttpRequest, str, str, int], HttpResponse]
+
+
+def answer_errors_plainly(api: NinjaAPI, error: ErrorResponder, *, unauthorized: str) -> None:
+    """The error handlers both APIs share, each answering through the API's own ``error`` shape: the
+    domain's errors with their status (and ``Retry-After``), a body the untrusted parser refused as
+    400, 401 with ``unauthorized``, 404 for what names nothing. Input validation stays per API."""
+
+    def chat_error(request: HttpRequest, exc: ChatError) -> HttpResponse:
+        response = error(request, exc.code, exc.message, exc.status)
+        if isinstance(exc, RateLimited):
+            response["Retry-After"] = str(exc.retry_after)
+        return response
+
+    def authentication_error(request: HttpRequest, exc: AuthenticationError) -> HttpResponse:
+        return error(request, "unauthorized", unauthorized, 401)
+
+    def http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
+        # ninja wraps a body its parser refused in "Cannot parse request body": say what was wrong.
+        if isinstance(exc.__cause__, ChatError):
+            return chat_error(request, exc.__cause__)
+        if isinstance(exc.__cause__, UntrustedJSONError):
+            return error(request, "invalid_input", exc.__cause__.message, 400)
+        code = "csrf_failed" if exc.status_code == 403 else "http_error"
+        return error(request, code, str(exc), exc.status_code)
+
+    def not_found(request: HttpRequest, exc: Http404) -> HttpResponse:
+        return error(request, "not_found", _("Not found."), 404)
+
+    api.exception_handler(ChatError)(chat_error)
+    api.exception_handler(AuthenticationError)(authentication_error)
+    api.exception_handler(HttpError)(http_error)
+    api.exception_handler(Http404)(not_found)
 
 
 def me(request: HttpRequest) -> Operator:
