@@ -29,6 +29,7 @@ from preshot.models import (
     Rule,
     SuggestionEvent,
 )
+from preshot.selectors import OrderSuggestions
 
 _KEY = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 QUESTION_MAX = 200
@@ -153,6 +154,20 @@ def do_record_event(
         language=language[:2],
         at=at or timezone.now(),
     )
+
+
+def do_record_shown(offered: OrderSuggestions, *, language: str, channel: str) -> None:
+    """Every suggestion a shopper was just shown, logged once each (the funnel's first step)."""
+    for suggestion in offered.suggestions:
+        do_record_event(
+            EventKind.SHOWN,
+            article_key=suggestion.answer.key,
+            language=language,
+            rule_id=suggestion.rule_id,
+            order=offered.order,
+            contact_id=offered.order.contact_id,
+            channel=channel,
+        )
 
 
 def do_still_need_help(

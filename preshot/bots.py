@@ -101,16 +101,7 @@ def on_start(command: callbacks.Command) -> str | None:
         connector_bots.send_bot_message(
             command.connector, command.chat_id, stage_text(offered), keyboard(command.connector, rows)
         )
-    for suggestion in offered.suggestions:
-        actions.do_record_event(
-            EventKind.SHOWN,
-            article_key=suggestion.answer.key,
-            language=language,
-            rule_id=suggestion.rule_id,
-            order=offered.order,
-            contact_id=offered.order.contact_id,
-            channel=command.connector,
-        )
+    actions.do_record_shown(offered, language=language, channel=command.connector)
     return None
 
 

@@ -75,16 +75,7 @@ def stage(request: HttpRequest) -> HttpResponse:
     offered = suggestions_for_contact(contact_family(CONNECTOR, visitor_id), language)
     if offered is None:
         return JsonResponse({"order": None, "language": language, "suggestions": []})
-    for suggestion in offered.suggestions:
-        actions.do_record_event(
-            EventKind.SHOWN,
-            article_key=suggestion.answer.key,
-            language=language,
-            rule_id=suggestion.rule_id,
-            order=offered.order,
-            contact_id=offered.order.contact_id,
-            channel=CONNECTOR,
-        )
+    actions.do_record_shown(offered, language=language, channel=CONNECTOR)
     return JsonResponse(offered.as_json(request.build_absolute_uri("/")))
 
 
