@@ -32,7 +32,11 @@ messages: install
 run: install .env messages
 	$(BIN)/python manage.py migrate --noinput -v 0
 	PORT=$(PORT) $(BIN)/python manage.py load_demo
-	PORT=$(PORT) $(BIN)/daphne -b 127.0.0.1 -p $(PORT) config.asgi:application
+	@# The demo shop signs its visitor in as a demo customer (?as=C-1001) with a secret of this run's
+	@# unless .env or the environment sets one.
+	secret="$${WIDGET_CUSTOMER_SECRET:-$$(sed -n 's/^WIDGET_CUSTOMER_SECRET=//p' .env)}"; \
+	WIDGET_CUSTOMER_SECRET="$${secret:-$$($(PYTHON) -c 'import secrets; print(secrets.token_hex(24))')}" \
+	  PORT=$(PORT) $(BIN)/daphne -b 127.0.0.1 -p $(PORT) config.asgi:application
 
 services:
 	@bash scripts/ensure-services.sh

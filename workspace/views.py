@@ -12,11 +12,32 @@ from django.views.decorators.csrf import ensure_csrf_cookie
 
 from chat.limits import message_max_chars
 from chat.models import Operator, Queue
+from connectors.widget.signing import sign_customer
+from orders.demo import DEMO_SHOPPERS
+
+DEMO_CUSTOMER_SESSION_KEY = "demo_shop_customer"
 
 
 def demo_shop(request: HttpRequest) -> HttpResponse:
-    """A plain storefront page with a footer, embedding the chat widget."""
-    return render(request, "workspace/demo_shop.html")
+    """A plain storefront page with a footer, embedding the chat widget.
+
+    With the widget's customer secret set (``make run`` sets one), ``?as=<customer id>`` signs the
+    visitor in as one of the demo's shop customers, as a shop's own page would after its login (the
+    widget tag then carries the signed ``data-customer-*``), so their orders' stage shows in the
+    widget; ``?as=`` signs out. Kept in the session."""
+    shoppers = {customer_id: (name, email) for _visitor, customer_id, name, email in DEMO_SHOPPERS}
+    signing = bool(settings.WIDGET_CUSTOMER_SECRET)
+    if signing and "as" in request.GET:
+        wanted = request.GET["as"]
+        request.session[DEMO_CUSTOMER_SESSION_KEY] = wanted if wanted in shoppers else ""
+    customer_id = request.session.get(DEMO_CUSTOMER_SESSION_KEY, "") if signing else ""
+    customer = None
+    if customer_id in shoppers:
+        name, email = shoppers[customer_id]
+        signature = sign_customer(customer_id, name, email)
+        customer = {"id": customer_id, "name": name, "email": email, "signature": signature}
+    choices = [{"id": cid, "name": name} for cid, (name, _email) in shoppers.items()] if signing else []
+    return render(request, "workspace/demo_shop.html", {"customer": customer, "demo_customers": choices})
 
 
 def activate_operator_language(request: HttpRequest, operator: Operator | None) -> None:

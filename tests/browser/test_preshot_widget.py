@@ -6,6 +6,7 @@ the notices box is recorded."""
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable, Iterator
 from datetime import timedelta
 from typing import Any
@@ -20,6 +21,7 @@ from chat.models import Message, Operator
 from connectors.widget.signing import sign_customer
 from kb.demo import load_kb_demo
 from orders.actions import do_upsert_batch
+from orders.demo import load_demo_orders
 from orders.models import ConversationOrder
 from orders.schemas import BatchIn
 from preshot.actions import RuleInput, do_load_default_rules, do_save_rule
@@ -74,6 +76,9 @@ def shop_secret() -> Iterator[None]:
     settings.WIDGET_CUSTOMER_SECRET = SHOP_SECRET
     yield
     settings.WIDGET_CUSTOMER_SECRET = before
+
+
+TEXT_DEMO = {"en": "Demo customer", "ru": "Демо-покупатель"}
 
 
 def shop_data() -> None:
@@ -279,3 +284,34 @@ def test_a_shopper_back_after_a_closed_chat_sees_the_orders_stage_again(
     expect(page.get_by_role("button", name="Minimize chat")).to_be_visible()
     expect(stage).to_have_text(text["stage"])
     expect(page.get_by_role("searchbox", name=text["search"])).to_be_visible()
+
+
+@pytest.mark.parametrize(
+    ("language", "signed_in"),
+    [
+        ("en", "Signed in as James, a demo customer with orders."),
+        ("ru", "Вы вошли как James, демо-покупатель с заказами."),
+    ],
+)
+def test_the_demo_shop_lets_a_visitor_shop_as_a_demo_customer_and_see_the_orders_stage(
+    transactional_db: None,
+    make_operator: Callable[..., Operator],
+    new_page: Callable[..., Page],
+    language: str,
+    signed_in: str,
+) -> None:
+    """What ``make run`` shows a shop trying Switchboard: the demo page signs the visitor in as a demo
+    customer (as the shop's own page would after its login) and the widget opens on his order (Olga,
+    the other, already has a chat waiting, which the widget continues instead)."""
+    operator = in_thread(make_operator, "Anna")
+    in_thread(do_set_operator_status, operator_id=operator.pk, status="online")
+    in_thread(load_kb_demo)
+    in_thread(do_load_default_rules)
+    in_thread(load_demo_orders)
+    page = new_page(locale=UI[language]["locale"], **PHONE_390)
+    page.goto("/")
+    page.get_by_role("link", name="James").click()
+    expect(page.get_by_role("navigation", name=TEXT_DEMO[language])).to_have_text(re.compile(re.escape(signed_in)))
+    page.get_by_role("button", name=UI[language]["open"]).click()
+    expect(page.get_by_role("region", name=TEXT[language]["region"]).locator(".sbw-stage")).to_contain_text("10240")
+    save_screenshot(page, f"demo-shop-customer-{language}")

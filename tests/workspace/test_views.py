@@ -9,6 +9,7 @@ import pytest
 from django.test import Client
 
 from chat.models import Operator
+from connectors.widget.signing import check_signed_customer, sign_customer
 
 pytestmark = [pytest.mark.django_db, pytest.mark.embedded]
 
@@ -55,3 +56,24 @@ def test_a_user_who_is_not_an_operator_is_told_so(django_user_model: Any) -> Non
     page = client.get("/workspace/").content.decode()
     assert "This account is not an operator." in page
     assert "workspace.js" not in page
+
+
+def test_the_demo_shop_signs_its_visitor_in_as_a_demo_customer_only_with_a_secret(
+    db: None, client: Client, settings: Any
+) -> None:
+    """``make run`` sets the widget's customer secret, and the demo shop then lets a visitor shop as
+    Olga, whose orders' stage the widget shows; without a secret it offers nothing to forge."""
+    settings.WIDGET_CUSTOMER_SECRET = ""
+    page = client.get("/?as=C-1001").content.decode()
+    assert "data-customer-signature" not in page and "?as=C-1001" not in page
+
+    settings.WIDGET_CUSTOMER_SECRET = "demo-secret"
+    assert 'href="?as=C-1001"' in client.get("/").content.decode()  # the choice, nobody signed in yet
+    page = client.get("/?as=C-1001").content.decode()
+    assert "Signed in as Olga" in page
+    signature = sign_customer("C-1001", "Olga", "olga@example.com", "demo-secret")
+    assert 'data-customer-id="C-1001"' in page and f'data-customer-signature="{signature}"' in page
+    check_signed_customer({"id": "C-1001", "name": "Olga", "email": "olga@example.com", "signature": signature})
+    assert "data-customer-signature" in client.get("/").content.decode()  # kept in the session
+    for leaving in ("/?as=", "/?as=C-9999"):
+        assert "data-customer-signature" not in client.get(leaving).content.decode()
