@@ -35,7 +35,7 @@ from orders.models import Order
 from orders.selectors import family_of
 from preshot import actions
 from preshot.bots import answer_text, button, keyboard, stage_text
-from preshot.models import EventKind, Notice, NoticeConsent, Rule
+from preshot.models import Notice, NoticeConsent, Rule
 from preshot.selectors import OrderSuggestions, Suggestion, suggestions_for
 
 logger = logging.getLogger(__name__)
@@ -57,9 +57,15 @@ def send_due_notices() -> int:
     statuses = {status for rule in rules for status in rule.statuses}
     told = 0
     for consent in NoticeConsent.objects.select_related("contact"):
-        orders = Order.objects.filter(contact_id=consent.contact_id, status__in=statuses)[:BATCH]
+        orders = list(Order.objects.filter(contact_id=consent.contact_id, status__in=statuses)[:BATCH])
+        # What each order was told already, read once for the batch (not once per order).
+        told_by_order: dict[int, list[tuple[int | None, str]]] = {}
+        for order_id, rule_id, status in Notice.objects.filter(order__in=orders).values_list(
+            "order_id", "rule_id", "status"
+        ):
+            told_by_order.setdefault(order_id, []).append((rule_id, status))
         for order in orders:
-            told_before = list(Notice.objects.filter(order=order).values_list("rule_id", "status"))
+            told_before = told_by_order.get(order.pk, [])
             if order.status in {status for _rule, status in told_before}:
                 continue  # one notice per order and status: the likeliest rule's, told already
             already = {rule_id for rule_id, _status in told_before}
@@ -87,10 +93,7 @@ def _tell(consent: NoticeConsent, order: Order, rule: Rule, now: Any) -> bool:
     )  # fmt: skip
     if notice is None:
         return False  # another run stored it first
-    actions.do_record_event(
-        EventKind.SHOWN, article_key=suggestion.answer.key, language=offered.language, rule_id=rule.pk,
-        order=order, contact_id=consent.contact_id, channel=consent.connector,
-    )  # fmt: skip
+    actions.do_record_shown(offered, language=offered.language, channel=consent.connector)
     if consent.connector == Connector.WIDGET:
         _show_on_open_widgets(notice)
     else:
